@@ -1,6 +1,6 @@
 """The ``efficacy-flow`` command: a thin shell that parses, calls the public API and renders.
 
-Each subcommand lives in its own module with ``register(subparsers)``; the module's handler returns an exit code.
+Each subcommand lives in its own module with ``register(subparsers)``; its handler returns an exit code.
 """
 
 from __future__ import annotations

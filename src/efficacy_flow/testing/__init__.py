@@ -6,5 +6,6 @@
 from __future__ import annotations
 
 from efficacy_flow.testing._clock import FakeClock
+from efficacy_flow.testing._decisions import assert_decision_table
 
-__all__ = ["FakeClock"]
+__all__ = ["FakeClock", "assert_decision_table"]

@@ -1,0 +1,286 @@
+"""A compiled decision table and its hit policies.
+
+Everything here is built once by the loader and never changed afterwards, so one table may be evaluated from
+several threads at the same time: ``evaluate`` keeps its state in local variables and returns new objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Final
+
+from efficacy_flow.errors import DecisionError
+from efficacy_flow.policy._feel import DATE, InputTypeMismatch, Test, kind_of
+
+__all__ = ["Aggregation", "DecisionResult", "HitPolicy", "InputColumn", "OutputColumn", "Rule", "Table"]
+
+#: What a decision returns: a dict of outputs (single-hit policies and COLLECT with an aggregator) or a list
+#: of such dicts (COLLECT without an aggregator, RULE ORDER, OUTPUT ORDER).
+DecisionResult = dict[str, Any] | list[dict[str, Any]]
+
+_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class HitPolicy(StrEnum):
+    """The DMN hit policies, spelled as the ``hitPolicy`` attribute spells them."""
+
+    UNIQUE = "UNIQUE"
+    FIRST = "FIRST"
+    PRIORITY = "PRIORITY"
+    ANY = "ANY"
+    COLLECT = "COLLECT"
+    RULE_ORDER = "RULE ORDER"
+    OUTPUT_ORDER = "OUTPUT ORDER"
+
+
+class Aggregation(StrEnum):
+    """COLLECT aggregators, spelled as dmn-js writes the ``aggregation`` attribute."""
+
+    SUM = "SUM"
+    MIN = "MIN"
+    MAX = "MAX"
+    COUNT = "COUNT"
+
+
+SINGLE_HIT: Final = frozenset({HitPolicy.UNIQUE, HitPolicy.FIRST, HitPolicy.PRIORITY, HitPolicy.ANY})
+
+
+@dataclass(frozen=True, slots=True)
+class InputColumn:
+    """One input column: the dotted path it reads and the kind its cells expect.
+
+    Attributes:
+        label: the column heading (falls back to the expression).
+        expression: the input expression as written (``case.unit.type``).
+        path: the expression split on dots.
+        kind: the declared kind (number, string, boolean, date) or None when the table declares none.
+        dates: ISO ``YYYY-MM-DD`` strings are read as dates (the column is typed date or has date cells).
+        allowed: the column's ``inputValues`` as a predicate (None: any value); a value outside is an error.
+        allowed_text: the ``inputValues`` as written, for the error message.
+    """
+
+    label: str
+    expression: str
+    path: tuple[str, ...]
+    kind: str | None
+    dates: bool
+    allowed: Test | None = None
+    allowed_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputColumn:
+    """One output column.
+
+    Attributes:
+        name: the key the value gets in the result (and in process data).
+        priorities: for PRIORITY and OUTPUT ORDER, each allowed value's rank (0 is first), from outputValues.
+        default: the value when no rule matches (``has_default`` says whether the table declared one).
+    """
+
+    name: str
+    priorities: Mapping[Any, int] | None = None
+    default: Any = None
+    has_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One row: its tests (only the cells that are not ``-``) and its output values.
+
+    Attributes:
+        number: the 1-based row number, as the modeler shows it.
+        rule_id: the ``rule`` element's id.
+        tests: (input column index, predicate) for each cell that constrains its input.
+        outputs: one JSON-friendly value per output column.
+        rank: the row's position under PRIORITY / OUTPUT ORDER (lower comes first).
+    """
+
+    number: int
+    rule_id: str
+    tests: tuple[tuple[int, Test], ...]
+    outputs: tuple[Any, ...]
+    rank: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A decision table compiled for evaluation.
+
+    Attributes:
+        decision_id: the ``decision`` element's id (what ``decide()`` is called with).
+        name: the decision's name.
+        path: the file it came from.
+        hit_policy: how matching rows combine.
+        aggregation: the COLLECT aggregator, if any.
+        inputs, outputs, rules: the columns and rows.
+        requires: ids of the decisions whose results this one reads (``requiredDecision``), in file order.
+    """
+
+    decision_id: str
+    name: str
+    path: str
+    hit_policy: HitPolicy
+    aggregation: Aggregation | None
+    inputs: tuple[InputColumn, ...]
+    outputs: tuple[OutputColumn, ...]
+    rules: tuple[Rule, ...]
+    requires: tuple[str, ...] = ()
+    names: tuple[str, ...] = field(init=False)
+    has_default: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(column.name for column in self.outputs))
+        object.__setattr__(self, "has_default", any(column.has_default for column in self.outputs))
+
+    @property
+    def returns_list(self) -> bool:
+        """True when the result is a list of dicts (multi-hit without an aggregator)."""
+        return self.hit_policy not in SINGLE_HIT and self.aggregation is None
+
+    def evaluate(self, data: Mapping[str, Any]) -> DecisionResult:
+        """Evaluate the table on ``data`` (read only) and combine the matching rows by the hit policy.
+
+        Raises:
+            DecisionError: an input is missing or of the wrong kind, no row matched and there is no default,
+                UNIQUE matched several rows, or ANY matched rows that disagree.
+        """
+        values = [self._read(column, data) for column in self.inputs]
+        first = self.hit_policy is HitPolicy.FIRST
+        matched: list[Rule] = []
+        for rule in self.rules:
+            for index, test in rule.tests:
+                try:
+                    if not test(values[index]):
+                        break
+                except InputTypeMismatch as exc:
+                    raise self._type_error(self.inputs[index], exc, rule) from None
+            else:
+                if first:
+                    return dict(zip(self.names, rule.outputs, strict=True))
+                matched.append(rule)
+        if not matched:
+            return self._default()
+        return self._combine(matched)
+
+    # --- reading inputs -------------------------------------------------------------------------------------
+
+    def _read(self, column: InputColumn, data: Mapping[str, Any]) -> Any:
+        value: Any = data
+        for depth, key in enumerate(column.path):
+            if value is None:
+                return None  # FEEL: a path through null is null
+            if not isinstance(value, Mapping) or key not in value:
+                where = ".".join(column.path[:depth]) or "the data"
+                raise DecisionError(
+                    f"decision {self.decision_id!r}: input {column.label!r} reads {column.expression!r}, "
+                    f"but {where} has no {key!r}",
+                    decision=self.decision_id,
+                    input=column.expression,
+                    problem="missing",
+                )
+            value = value[key]
+        if type(value) is Decimal:
+            value = float(value)  # cells hold JSON numbers; 0.1 must match Decimal("0.1") as the author meant
+        elif column.dates and isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            # A malformed date (2025-02-30) stays a string: the kind check below names it.
+            with contextlib.suppress(ValueError):
+                value = date.fromisoformat(value)
+        if column.kind is not None and value is not None and kind_of(value) != column.kind:
+            raise self._type_error(column, InputTypeMismatch(value, column.kind), None)
+        if column.allowed is not None and value is not None:
+            try:
+                allowed = column.allowed(value)
+            except InputTypeMismatch as exc:
+                raise self._type_error(column, exc, None) from None
+            if not allowed:
+                raise DecisionError(
+                    f"decision {self.decision_id!r}: input {column.label!r} ({column.expression}) is "
+                    f"{value!r}, outside its allowed values {column.allowed_text}",
+                    decision=self.decision_id,
+                    input=column.expression,
+                    value=value,
+                    problem="not allowed",
+                )
+        return value
+
+    def _type_error(self, column: InputColumn, exc: InputTypeMismatch, rule: Rule | None) -> DecisionError:
+        where = f", rule {rule.number} ({rule.rule_id})" if rule is not None else ""
+        hint = " (dates as datetime.date or 'YYYY-MM-DD')" if exc.expected == DATE else ""
+        return DecisionError(
+            f"decision {self.decision_id!r}{where}: input {column.label!r} ({column.expression}) "
+            f"must be a {exc.expected}{hint}, got {kind_of(exc.value)} {exc.value!r}",
+            decision=self.decision_id,
+            input=column.expression,
+            rule=rule.rule_id if rule is not None else None,
+            value=exc.value,
+            expected=exc.expected,
+            problem="type",
+        )
+
+    # --- combining rows -------------------------------------------------------------------------------------
+
+    def _default(self) -> DecisionResult:
+        if not self.has_default:
+            raise DecisionError(
+                f"decision {self.decision_id!r}: no rule matched and the table declares no default output",
+                decision=self.decision_id,
+                problem="no match",
+            )
+        row = {column.name: column.default for column in self.outputs}
+        if self.returns_list:
+            return [row]
+        return row
+
+    def _combine(self, matched: Sequence[Rule]) -> DecisionResult:
+        policy = self.hit_policy
+        names = self.names
+        if policy is HitPolicy.UNIQUE:
+            if len(matched) > 1:
+                raise self._conflict("UNIQUE allows one matching rule", matched)
+            return dict(zip(names, matched[0].outputs, strict=True))
+        if policy is HitPolicy.ANY:
+            if any(rule.outputs != matched[0].outputs for rule in matched[1:]):
+                raise self._conflict("ANY needs matching rules to agree", matched)
+            return dict(zip(names, matched[0].outputs, strict=True))
+        if policy is HitPolicy.PRIORITY:
+            best = min(matched, key=_rank)  # min() keeps the earliest row among equals
+            return dict(zip(names, best.outputs, strict=True))
+        if policy is HitPolicy.OUTPUT_ORDER:
+            matched = sorted(matched, key=_rank)  # stable: equal priorities stay in rule order
+        if self.aggregation is None:
+            return [dict(zip(names, rule.outputs, strict=True)) for rule in matched]
+        return {names[0]: _aggregate(self.aggregation, [rule.outputs[0] for rule in matched])}
+
+    def _conflict(self, problem: str, matched: Sequence[Rule]) -> DecisionError:
+        rows = ", ".join(f"{rule.number} ({rule.rule_id})" for rule in matched)
+        return DecisionError(
+            f"decision {self.decision_id!r}: {problem}, but rules {rows} matched",
+            decision=self.decision_id,
+            rules=[rule.rule_id for rule in matched],
+            problem=self.hit_policy.value,
+        )
+
+
+def _rank(rule: Rule) -> tuple[int, ...]:
+    return rule.rank
+
+
+def _aggregate(aggregation: Aggregation, values: list[Any]) -> Any:
+    if aggregation is Aggregation.COUNT:
+        return len(values)
+    if aggregation is Aggregation.MIN:
+        return min(values)
+    if aggregation is Aggregation.MAX:
+        return max(values)
+    if all(type(value) is int for value in values):
+        return sum(values)
+    # Decimal arithmetic on the written digits, so 0.1 + 0.2 gives 0.3 as the table's author reads it.
+    total = sum((Decimal(str(value)) for value in values), Decimal(0))
+    return float(total)
