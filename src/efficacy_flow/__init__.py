@@ -5,7 +5,17 @@ The public API is what this module exports; everything in a ``_module`` is priva
 
 from __future__ import annotations
 
+from efficacy_flow.calendar import Deadline, TimeLimit, WorkingDayCalendar, china
 from efficacy_flow.clock import CHINA_TZ, Clock, SystemClock
+from efficacy_flow.engine import (
+    Actor,
+    AuditEvent,
+    Engine,
+    HistoryCheck,
+    InstanceView,
+    TaskView,
+    TimerFired,
+)
 from efficacy_flow.errors import (
     CalendarDataError,
     CalendarDataMissing,
@@ -28,18 +38,26 @@ from efficacy_flow.errors import (
     UnknownTask,
     UnsafeExpression,
 )
+from efficacy_flow.policy import Decisions, load_decisions
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CHINA_TZ",
+    "Actor",
+    "AuditEvent",
     "CalendarDataError",
     "CalendarDataMissing",
     "Clock",
     "ConcurrentUpdate",
+    "Deadline",
     "DecisionError",
     "DecisionTableError",
+    "Decisions",
     "EfficacyFlowError",
+    "Engine",
+    "HistoryCheck",
+    "InstanceView",
     "InvalidData",
     "InvalidInput",
     "InvalidState",
@@ -50,10 +68,16 @@ __all__ = [
     "ProcessDefinitionError",
     "StoreError",
     "SystemClock",
+    "TaskView",
+    "TimeLimit",
+    "TimerFired",
     "UnknownInstance",
     "UnknownProcess",
     "UnknownRegion",
     "UnknownTask",
     "UnsafeExpression",
+    "WorkingDayCalendar",
     "__version__",
+    "china",
+    "load_decisions",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from dmn_builder import FIXTURES, dmn_xml
+from tests.policy.dmn_builder import FIXTURES, dmn_xml
 
 from efficacy_flow.policy import Decisions, load_decisions
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from dmn_builder import dmn_xml
+from tests.policy.dmn_builder import dmn_xml
 
 import efficacy_flow.policy
 from efficacy_flow.errors import DecisionError, DecisionTableError

@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from dmn_builder import dmn_xml
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from tests.policy.dmn_builder import dmn_xml
 
 from efficacy_flow.errors import DecisionError, DecisionTableError
 from efficacy_flow.policy import Decisions

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dmn_builder import FIXTURES, dmn_xml
+from tests.policy.dmn_builder import FIXTURES, dmn_xml
 
 from efficacy_flow.errors import DecisionTableError, InvalidInput
 from efficacy_flow.policy import Decisions, load_decisions

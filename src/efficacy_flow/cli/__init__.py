@@ -15,7 +15,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from efficacy_flow.cli import _deadline
+    from efficacy_flow.cli import _deadline, _demo
 
     parser = argparse.ArgumentParser(
         prog="efficacy-flow",
@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _deadline.register(subparsers)
+    _demo.register(subparsers)
     return parser
 
 

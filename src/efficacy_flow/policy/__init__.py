@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from efficacy_flow.policy._decisions import Decisions, load_decisions
 from efficacy_flow.policy._table import DecisionResult
+from efficacy_flow.policy._time_limits import TimeLimitTable, load_time_limits, parse_time_limits
 
 __all__ = [
     "DecisionResult",
     "Decisions",
+    "TimeLimitTable",
     "load_decisions",
+    "load_time_limits",
+    "parse_time_limits",
 ]

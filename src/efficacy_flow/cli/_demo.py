@@ -1,0 +1,211 @@
+"""``efficacy-flow demo``: a simulated month of 12345 tickets and window cases, then the per-unit indicators.
+
+Runs the shipped processes on the embedded SQLite store with a fake clock that moves hour by hour from
+2025-09-15 to 2025-10-24 (across National Day and Mid-Autumn 2025 and their make-up days), then prints
+办结率, 按时办结率 and 满意率 per handling unit (seed 003_e63eaf9f19ff150c.txt §二(四)) and the accountability
+outcomes (001_a86978e3ab2b148c.txt §四(五)). The same seed always prints the same report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from efficacy_flow.calendar import HOLIDAY, MAKE_UP_DAY, WorkingDayCalendar, china
+from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from efficacy_flow.metrics import AccountabilityOutcomes, MetricsConfig, UnitIndicators
+    from efficacy_flow.testing import ScenarioPlan, SimulationResult
+
+    _Tables = dict[str, tuple[tuple[UnitIndicators, ...], UnitIndicators]]
+
+__all__ = ["register", "run"]
+
+_WEEKDAYS = "一二三四五六日"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``demo`` subcommand."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="模拟一个月的诉求办理并输出各承办单位的办结率、按时办结率、满意率 (simulate a month)",
+        description=(
+            "模拟 2025-09-15 至 2025-10-24（跨国庆节、中秋节及调休）的12345诉求件和“办不成事”窗口事项，"
+            "在内置 SQLite 上运行 processes/ 中的流程，输出各承办单位的受理、办结、按时办结、满意及三率，"
+            "以及效能问责结果。同一种子输出完全相同。"
+        ),
+    )
+    parser.add_argument("--seed", type=int, default=2025, help="random seed (default 2025)")
+    parser.add_argument("--tickets", type=int, default=300, help="12345 tickets to simulate (default 300)")
+    parser.add_argument(
+        "--db",
+        help="SQLite file to keep the simulated state in (must not exist yet); default a temporary file, "
+        "deleted afterwards",
+    )
+    parser.add_argument(
+        "--processes", default="processes", help="folder with the BPMN/DMN/YAML files (default ./processes)"
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Simulate, compute the indicators and print the report; return the exit code."""
+    if args.tickets < 1:
+        raise InvalidInput(f"--tickets must be at least 1, got {args.tickets}", field="tickets")
+    processes = Path(args.processes)
+    if not processes.is_dir():
+        raise InvalidInput(
+            f"--processes {processes}: no such folder (run from the repository root)", path=str(processes)
+        )
+    if args.db is not None:
+        # Never reuse the state of an earlier run silently: the report would mix two simulations.
+        if Path(args.db).exists():
+            raise InvalidInput(
+                f"--db {args.db} already exists; remove it or choose another path", path=args.db
+            )
+        return _run(args, processes, Path(args.db))
+    with tempfile.TemporaryDirectory(prefix="efficacy-demo-") as folder:
+        return _run(args, processes, Path(folder) / "efficacy-demo.db")
+
+
+_SECTIONS = ("complaint_closure", "window_escalation")
+
+
+def _run(args: argparse.Namespace, processes: Path, db: Path) -> int:
+    # Imported here, not at the top: the engine (SpiffWorkflow) takes a while to import, and every other
+    # subcommand (``deadline``) would pay for it.
+    from efficacy_flow.engine import Engine
+    from efficacy_flow.metrics import (
+        DEFAULT_METRICS_CONFIG,
+        accountability_outcomes,
+        collect_records,
+        in_admonition_year,
+        total_indicators,
+        unit_indicators,
+    )
+    from efficacy_flow.policy import load_decisions
+    from efficacy_flow.testing import FakeClock, ScenarioPlan, Simulation
+
+    plan = ScenarioPlan(seed=args.seed, tickets=args.tickets)
+    config = DEFAULT_METRICS_CONFIG
+    calendar = china()
+    clock = FakeClock(datetime.combine(plan.start, datetime.min.time(), CHINA_TZ))
+    engine = Engine(f"sqlite:///{db}", processes, calendar=calendar, clock=clock)
+    started = time.perf_counter()
+    try:
+        simulation = Simulation(
+            engine,
+            clock,
+            calendar,
+            plan,
+            in_admonition_year=partial(in_admonition_year, basis=config.admonition_year),
+            progress=_progress_bar,
+        )
+        result = simulation.run()
+        records = collect_records(engine, result.instance_ids)
+    finally:
+        engine.store.close()
+    elapsed = time.perf_counter() - started
+    tables = {}
+    for process_id in _SECTIONS:
+        rows = unit_indicators(records.cases, config, process_id=process_id)
+        tables[process_id] = (rows, total_indicators(rows, config))
+    as_of = datetime.combine(plan.end + timedelta(days=1), datetime.min.time(), CHINA_TZ)
+    outcomes = accountability_outcomes(
+        records.accountability, as_of, config, decisions=load_decisions(processes)
+    )
+    kept = "" if args.db is not None else "（临时文件，已删除）"
+    print(f"模拟用时 {elapsed:.1f} 秒；数据库 {db}{kept}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_as_json(plan, config, result, tables, outcomes), ensure_ascii=False, indent=2))
+    else:
+        print(_render(plan, config, result, tables, outcomes, calendar))
+    return 0
+
+
+def _progress_bar(done: int, total: int, day: date) -> None:
+    """A progress bar on stderr: redrawn in place on a terminal, a line every ten days otherwise."""
+    width = 30
+    filled = width * done // total
+    text = f"模拟进度 [{'#' * filled}{'.' * (width - filled)}] {done:>2}/{total} 天  {day.isoformat()}"
+    if sys.stderr.isatty():
+        print(f"\r{text}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+    elif done % 10 == 0 or done >= total:
+        print(text, file=sys.stderr)
+
+
+def _as_json(
+    plan: ScenarioPlan,
+    config: MetricsConfig,
+    result: SimulationResult,
+    tables: _Tables,
+    outcomes: AccountabilityOutcomes,
+) -> dict[str, Any]:
+    return {
+        "period": {"start": plan.start.isoformat(), "end": plan.end.isoformat()},
+        "seed": plan.seed,
+        "tickets": plan.tickets,
+        "window_cases": plan.window_count,
+        "formulas": config.describe(),
+        "simulation": dict(result.counts),
+        **{
+            process_id: {"units": [row.to_dict() for row in rows], "total": total.to_dict()}
+            for process_id, (rows, total) in tables.items()
+        },
+        "accountability": outcomes.to_dict(),
+    }
+
+
+def _render(
+    plan: ScenarioPlan,
+    config: MetricsConfig,
+    result: SimulationResult,
+    tables: _Tables,
+    outcomes: AccountabilityOutcomes,
+    calendar: WorkingDayCalendar,
+) -> str:
+    from efficacy_flow.metrics import render_accountability, render_indicators
+
+    crossed = calendar.crossed(plan.start - timedelta(days=1), plan.end)
+    holidays = [d.date for d in crossed if d.kind == HOLIDAY]
+    make_up = [d.date for d in crossed if d.kind == MAKE_UP_DAY]
+    satisfied = "、".join(r for r in ("满意", "基本满意", "不满意") if r in config.satisfied_ratings)
+    lines = [
+        f"机关效能监督模拟：{plan.start.isoformat()} 至 {plan.end.isoformat()}，随机种子 {plan.seed}",
+        f"期间节假日：{_span(holidays)}；调休上班：{'、'.join(_day(d) for d in make_up) or '无'}",
+        "模拟经过：" + "，".join(f"{label} {count}" for label, count in result.counts if count),
+        "",
+        f"一、12345诉求件（{plan.tickets} 件），按承办单位",
+        render_indicators(*tables["complaint_closure"]),
+        "",
+        f"二、“办不成事”反映窗口（{plan.window_count} 件），按涉及部门",
+        render_indicators(*tables["window_escalation"]),
+        "",
+        f"三、效能问责结果（截至 {plan.end.isoformat()} 24:00）",
+        render_accountability(outcomes),
+        "",
+        "口径（docs/metrics.md）：办结率 = 办结/受理；"
+        "按时办结率 = 按时办结/办结（未超办理时限；经批准延期的按延期后时限）；"
+        f"满意率 = 满意/参评（满意含{satisfied}；期满未评价、按默认评价的不计入参评）。",
+    ]
+    return "\n".join(lines)
+
+
+def _day(day: date) -> str:
+    return f"{day.month}月{day.day}日（星期{_WEEKDAYS[day.weekday()]}）"
+
+
+def _span(days: list[date]) -> str:
+    if not days:
+        return "无"
+    return f"{days[0].isoformat()} 至 {days[-1].isoformat()} 放假 {len(days)} 天"

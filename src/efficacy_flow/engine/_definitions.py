@@ -1,0 +1,398 @@
+"""Process definitions: read from a folder, checked at deployment, stored once by content hash.
+
+A definition's content is the BPMN file of one process plus the time-limit table and the data schema it runs
+with; its hash is the sha256 of that content in canonical JSON (line endings normalized). Instances record the
+hash, so a new deployment never changes the definition a running instance follows.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from lxml import etree  # the XML library SpiffWorkflow parses with
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+from efficacy_flow.calendar import TimeLimit
+from efficacy_flow.clock import Clock
+from efficacy_flow.engine._sandbox import Sandbox
+from efficacy_flow.engine._schemas import ProcessSchema, schema_from_mapping
+from efficacy_flow.engine._spiff import EngineParser, EngineScriptEngine
+from efficacy_flow.errors import EfficacyFlowError, ProcessDefinitionError
+from efficacy_flow.policy._time_limits import TimeLimitTable, parse_time_limits
+
+__all__ = ["DefinitionSource", "Deployment", "Services", "build_deployment", "read_folder"]
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+_NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+#: The content format of stored definitions (inside the definitions table).
+DEFINITION_FORMAT = 1
+#: SpiffWorkflow names its own start and end tasks so; an element with one of these ids silently breaks the
+#:  graph.
+RESERVED_IDS = frozenset({"Start", "End"})
+TIMER_FUNCTIONS = ("working_days", "days", "hours", "months", "time_limit")
+
+
+@dataclass(frozen=True)
+class DefinitionSource:
+    """What a process runs with; ``hash`` identifies it."""
+
+    process_id: str
+    filename: str
+    bpmn: str
+    time_limits: str | None
+    schema: Mapping[str, Any] | None
+
+    def content(self) -> bytes:
+        """Canonical JSON of the definition (what is stored and hashed)."""
+        body = {
+            "format": DEFINITION_FORMAT,
+            "process_id": self.process_id,
+            "filename": self.filename,
+            "bpmn": self.bpmn,
+            "time_limits": self.time_limits,
+            "schema": self.schema,
+        }
+        return json.dumps(
+            body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+        ).encode()
+
+    @property
+    def hash(self) -> str:
+        """sha256 of :meth:`content`."""
+        return hashlib.sha256(self.content()).hexdigest()
+
+    @classmethod
+    def from_content(cls, content: bytes) -> DefinitionSource:
+        """Rebuild a source from stored content."""
+        body = json.loads(content)
+        return cls(body["process_id"], body["filename"], body["bpmn"], body["time_limits"], body["schema"])
+
+
+@dataclass(frozen=True)
+class Services:
+    """What deployments share: the sandbox, the clock, the calendar and the decisions."""
+
+    sandbox: Sandbox
+    clock: Clock
+    calendar: Any
+    decide: Callable[[str, Mapping[str, Any]], Any] | None = None
+    decision_ids: frozenset[str] | None = None
+    schemas: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A parsed, checked definition ready to run."""
+
+    process_id: str
+    hash: str
+    source: DefinitionSource
+    spec: Any
+    subprocess_specs: Mapping[str, Any]
+    script_engine: EngineScriptEngine
+    schema: ProcessSchema
+    messages: frozenset[str]
+
+    def new_workflow(self) -> Any:
+        """A fresh SpiffWorkflow workflow of this definition."""
+        return BpmnWorkflow(self.spec, dict(self.subprocess_specs), script_engine=self.script_engine)
+
+
+def _normalize(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip() + "\n"
+
+
+def _xml(text: str, where: str) -> Any:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        return etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise ProcessDefinitionError(f"{where}: not valid XML: {exc}", path=where) from exc
+
+
+def read_folder(path: str | Path) -> tuple[list[DefinitionSource], bool]:
+    """Every process in a folder's ``*.bpmn`` files, with the folder's time-limit table and schemas.
+
+    Returns the sources and whether the folder has ``*.dmn`` files.
+
+    Raises:
+        ProcessDefinitionError: a file that cannot be read, two executable processes in one file, or one
+        process
+            id in two files.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ProcessDefinitionError(f"{folder}: not a folder of processes", path=str(folder))
+    limits_file = folder / "time_limits.yaml"
+    limits = _normalize(limits_file.read_text(encoding="utf-8")) if limits_file.exists() else None
+    schemas_file = folder / "schemas.yaml"
+    schemas: dict[str, Any] = {}
+    if schemas_file.exists():
+        try:
+            schemas = yaml.safe_load(schemas_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ProcessDefinitionError(f"{schemas_file}: {exc}", path=str(schemas_file)) from exc
+        if not isinstance(schemas, dict):
+            raise ProcessDefinitionError(
+                f"{schemas_file}: must map process ids to schemas", path=str(schemas_file)
+            )
+    sources: dict[str, DefinitionSource] = {}
+    for file in sorted(folder.glob("*.bpmn")):
+        text = _normalize(file.read_text(encoding="utf-8"))
+        root = _xml(text, str(file))
+        executable = [
+            p.get("id") for p in root.iterfind("bpmn:process", _NS) if p.get("isExecutable") == "true"
+        ]
+        if len(executable) != 1:
+            raise ProcessDefinitionError(
+                f"{file}: expected exactly one executable process, found {len(executable)}", path=str(file)
+            )
+        process_id = str(executable[0])
+        if process_id in sources:
+            raise ProcessDefinitionError(
+                f"{file}: process {process_id!r} is also defined in {sources[process_id].filename}",
+                path=str(file),
+                process_id=process_id,
+            )
+        sources[process_id] = DefinitionSource(process_id, file.name, text, limits, schemas.get(process_id))
+    return list(sources.values()), any(folder.glob("*.dmn"))
+
+
+def build_deployment(source: DefinitionSource, services: Services) -> Deployment:
+    """Parse and check one definition: every expression compiled, every name it uses resolved.
+
+    Raises:
+        ProcessDefinitionError: the file cannot run (``element_id`` names the element where known).
+        UnsafeExpression: an expression, condition, script or timer the sandbox refuses.
+    """
+    where = source.filename
+    table = (
+        parse_time_limits(source.time_limits, f"time_limits.yaml ({where})") if source.time_limits else None
+    )
+    root = _xml(source.bpmn, where)
+    process = root.find(f"bpmn:process[@id='{source.process_id}']", _NS)
+    if process is None:
+        raise ProcessDefinitionError(f"{where}: no process {source.process_id!r}", path=where)
+    for node in process.iter():
+        if isinstance(node.tag, str) and node.get("id") in RESERVED_IDS:
+            raise ProcessDefinitionError(
+                f"{where}: element id {node.get('id')!r} is reserved by SpiffWorkflow "
+                "(use e.g. StartEvent_1)",
+                path=where,
+                element_id=node.get("id"),
+            )
+    messages = _check_elements(root, process, source, services, table)
+
+    parser = EngineParser()
+    try:
+        parser.add_bpmn_str(source.bpmn.encode("utf-8"), filename=where)
+        spec = parser.get_spec(source.process_id)
+        subprocess_specs = parser.get_subprocess_specs(source.process_id)
+    except ValidationException as exc:
+        raise ProcessDefinitionError(
+            f"{where}: {exc}", path=where, element_id=getattr(exc, "id", None), process_id=source.process_id
+        ) from exc
+    for task_spec in [
+        *spec.task_specs.values(),
+        *(t for s in subprocess_specs.values() for t in s.task_specs.values()),
+    ]:
+        if (
+            getattr(task_spec, "manual", False)
+            and not isinstance(task_spec, CatchingEvent)
+            and not task_spec.lane
+        ):
+            raise ProcessDefinitionError(
+                f"{where}: user task {task_spec.bpmn_id} is outside any lane "
+                "(conventions §2: lanes are roles)",
+                path=where,
+                element_id=task_spec.bpmn_id,
+            )
+
+    override = services.schemas.get(source.process_id)
+    raw_schema = override if override is not None else source.schema
+    schema = schema_from_mapping(source.process_id, raw_schema) if raw_schema else ProcessSchema()
+
+    engine = EngineScriptEngine(
+        services.sandbox, services.clock, _timer_evaluator(services, table), services.decide
+    )
+    return Deployment(
+        process_id=source.process_id,
+        hash=source.hash,
+        source=source,
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        script_engine=engine,
+        schema=schema,
+        messages=frozenset(messages),
+    )
+
+
+def _check_elements(
+    root: Any, process: Any, source: DefinitionSource, services: Services, table: TimeLimitTable | None
+) -> set[str]:
+    where = source.filename
+    sandbox = services.sandbox
+
+    def owner(node: Any) -> str:
+        while node is not None and node.get("id") is None:
+            node = node.getparent()
+        return str(node.get("id")) if node is not None else "?"
+
+    for script_task in process.iter(f"{{{BPMN_NS}}}scriptTask"):
+        script = script_task.find("bpmn:script", _NS)
+        script_format = (script_task.get("scriptFormat") or "python").lower()
+        if script_format != "python":
+            raise ProcessDefinitionError(
+                f"{where}: script task {script_task.get('id')} is {script_format}, only python is supported",
+                path=where,
+                element_id=script_task.get("id"),
+            )
+        if script is not None and (script.text or "").strip():
+            sandbox.compile(script.text, "exec", element_id=script_task.get("id"))
+    for tag in (
+        "conditionExpression",
+        "loopCondition",
+        "completionCondition",
+        "loopCardinality",
+        "condition",
+    ):
+        for node in process.iter(f"{{{BPMN_NS}}}{tag}"):
+            if (node.text or "").strip():
+                sandbox.compile(node.text.strip(), "eval", element_id=owner(node))
+    for node in process.iter():
+        expression = node.get(f"{{{CAMUNDA_NS}}}expression") if isinstance(node.tag, str) else None
+        if expression:
+            sandbox.compile(expression, "eval", element_id=owner(node))
+    for timer in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        element_id = owner(timer.getparent())
+        time_date = timer.find("bpmn:timeDate", _NS)
+        if time_date is None or not (time_date.text or "").strip():
+            raise ProcessDefinitionError(
+                f"{where}: timer {element_id} needs a <bpmn:timeDate> expression (conventions §4)",
+                path=where,
+                element_id=element_id,
+            )
+        _check_timer(time_date.text.strip(), element_id, where, sandbox, table)
+    for rule_task in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        ref = rule_task.get(f"{{{CAMUNDA_NS}}}decisionRef")
+        if not ref or services.decision_ids is None or ref not in services.decision_ids:
+            raise ProcessDefinitionError(
+                f"{where}: business rule task {rule_task.get('id')} refers to unknown decision {ref!r}",
+                path=where,
+                element_id=rule_task.get("id"),
+                decision=ref,
+            )
+    return {str(m.get("name")) for m in root.iterfind("bpmn:message", _NS) if m.get("name")}
+
+
+def _iso_literal(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+def _check_timer(
+    text: str, element_id: str, where: str, sandbox: Sandbox, table: TimeLimitTable | None
+) -> None:
+    if _iso_literal(text) is not None:
+        return
+    sandbox.compile(text, "eval", element_id=element_id)
+    for node in ast.walk(ast.parse(text, mode="eval")):
+        if not (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "time_limit"
+        ):
+            continue
+        first = node.args[0] if node.args else None
+        literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+        if literal and (table is None or first.value not in table):  # type: ignore[union-attr]
+            raise ProcessDefinitionError(
+                f"{where}: timer {element_id} uses time_limit({first.value!r}), "  # type: ignore[union-attr]
+                "which the time-limit table does not define",
+                path=where,
+                element_id=element_id,
+                entry=first.value,  # type: ignore[union-attr]
+            )
+
+
+@dataclass(frozen=True)
+class _Units:
+    working_days: Any
+    calendar_days: Any
+    hours: Any
+    months: Any
+
+
+def units() -> _Units:
+    """The calendar's unit values, read through its public parser (whatever type it uses for units)."""
+    return _Units(
+        working_days=TimeLimit.parse("1个工作日").unit,
+        calendar_days=TimeLimit.parse("1日").unit,
+        hours=TimeLimit.parse("1小时").unit,
+        months=TimeLimit.parse("1个月").unit,
+    )
+
+
+def _timer_evaluator(
+    services: Services, table: TimeLimitTable | None
+) -> Callable[[Any, str], tuple[str, str]]:
+    unit = units()
+
+    def evaluate(task: Any, expression: str) -> tuple[str, str]:
+        literal = _iso_literal(expression)
+        if literal is not None:
+            return literal.isoformat(), "elapsed"
+        ready_at = services.clock.now()
+        kinds: list[str] = []
+
+        def due(limit: Any) -> str:
+            kinds.append("working_days" if limit.unit == unit.working_days else "elapsed")
+            deadline = services.calendar.due(ready_at, limit)
+            return str(deadline.due_at.isoformat())
+
+        def time_limit(name: str, **keys: Any) -> str:
+            if table is None:
+                raise ProcessDefinitionError(
+                    f"time_limit({name!r}): no time-limit table is deployed", entry=name
+                )
+            return due(table.resolve(name, **keys))
+
+        functions = {
+            "working_days": lambda n: due(TimeLimit(int(n), unit.working_days)),
+            "days": lambda n: due(TimeLimit(int(n), unit.calendar_days)),
+            "hours": lambda n: due(TimeLimit(int(n), unit.hours)),
+            "months": lambda n: due(TimeLimit(int(n), unit.months)),
+            "time_limit": time_limit,
+        }
+        try:
+            value = services.sandbox.evaluate(expression, task.data, functions)
+        except EfficacyFlowError:
+            raise
+        except Exception as exc:
+            raise ProcessDefinitionError(
+                f"timer {task.task_spec.bpmn_id}: {expression!r} failed: {exc}",
+                element_id=task.task_spec.bpmn_id,
+                expression=expression,
+            ) from exc
+        if not isinstance(value, str) or _iso_literal(value) is None:
+            raise ProcessDefinitionError(
+                f"timer {task.task_spec.bpmn_id}: {expression!r} gave {value!r}, "
+                "not an ISO-8601 instant with an offset",
+                element_id=task.task_spec.bpmn_id,
+                expression=expression,
+            )
+        return value, kinds[-1] if kinds else "elapsed"
+
+    return evaluate

@@ -1,0 +1,668 @@
+"""The engine: SpiffWorkflow underneath, a durable store, an injected clock, deadlines that fire.
+
+Every public call is one store transaction: the workflow state, the task rows, the deadline rows and the audit
+events it produces commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+
+from efficacy_flow.calendar import TimeLimit
+from efficacy_flow.clock import Clock, SystemClock
+from efficacy_flow.engine._clockwork import extend_due, remaining_at, resume_due
+from efficacy_flow.engine._definitions import (
+    DefinitionSource,
+    Deployment,
+    Services,
+    build_deployment,
+    read_folder,
+)
+from efficacy_flow.engine._history import GENESIS, verify_chain
+from efficacy_flow.engine._rows import (
+    Event,
+    attached_id,
+    audit_record,
+    audit_view,
+    authorize,
+    collect_rows,
+    correlate,
+    instance_row,
+    instance_view,
+    iso,
+    spiff_errors,
+    task_view,
+)
+from efficacy_flow.engine._sandbox import Sandbox
+from efficacy_flow.engine._schemas import mask_value
+from efficacy_flow.engine._spiff import (
+    KIND,
+    REMAINING,
+    STATE_FORMAT_VERSION,
+    EngineMessageEventDefinition,
+    dump_state,
+    load_state,
+    message_event,
+    waiting_timers,
+)
+from efficacy_flow.engine._views import Actor, AuditEvent, HistoryCheck, InstanceView, TaskView, TimerFired
+from efficacy_flow.errors import (
+    ConcurrentUpdate,
+    EfficacyFlowError,
+    InvalidInput,
+    InvalidState,
+    ProcessDefinitionError,
+    UnknownProcess,
+    UnknownTask,
+)
+from efficacy_flow.store import DeadlineRecord, InstanceRecord, Store, TaskRecord, Transaction
+from efficacy_flow.store._store import Durability
+
+__all__ = ["Engine"]
+
+log = logging.getLogger("efficacy_flow.engine")
+
+
+class Engine:
+    """An embeddable process engine.
+
+    Args:
+        store: ``"sqlite:///path.db"`` (default), ``"postgresql://..."``, or a
+        :class:`~efficacy_flow.store.Store`.
+        processes: a folder of ``*.bpmn`` (plus time_limits.yaml, schemas.yaml, ``*.dmn``) deployed at once;
+            None deploys nothing (call :meth:`deploy`).
+        calendar: the working-day calendar (default ``efficacy_flow.calendar.china()``).
+        clock: where "now" comes from (default :class:`~efficacy_flow.clock.SystemClock`).
+        schemas: pydantic models or schema mappings by process id, overriding schemas.yaml.
+        decisions: an ``efficacy_flow.policy.Decisions`` for business-rule tasks (default: the folder's
+        ``*.dmn``).
+        durability: SQLite ``"default"`` (WAL, synchronous=NORMAL) or ``"power-loss"`` (synchronous=FULL).
+        tick_batch: how many due instances :meth:`tick` reads per query.
+        cache_size: how many recently used workflows stay deserialized in memory (0: none). A cached workflow
+            is used only if the store still holds exactly its version.
+    """
+
+    def __init__(
+        self,
+        store: str | Store = "sqlite:///efficacy_flow.db",
+        processes: str | Path | None = "processes/",
+        calendar: Any = None,
+        clock: Clock | None = None,
+        *,
+        schemas: Mapping[str, Any] | None = None,
+        decisions: Any = None,
+        durability: Durability = "default",
+        tick_batch: int = 100,
+        cache_size: int = 256,
+    ) -> None:
+        if calendar is None:
+            from efficacy_flow.calendar import china
+
+            calendar = china()
+        self._clock: Clock = clock or SystemClock()
+        self._calendar = calendar
+        self._store = store if isinstance(store, Store) else Store(store, durability=durability)
+        self._sandbox = Sandbox()
+        self._schemas = dict(schemas or {})
+        self._decisions = decisions
+        self._tick_batch = tick_batch
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[int, str, Any]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._current: dict[str, Deployment] = {}
+        self._by_hash: dict[str, Deployment] = {}
+        if processes is not None:
+            self.deploy(processes)
+
+    # -- deployment ------------------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The store this engine writes to."""
+        return self._store
+
+    @property
+    def clock(self) -> Clock:
+        """The clock this engine reads."""
+        return self._clock
+
+    @property
+    def process_ids(self) -> frozenset[str]:
+        """The ids of the currently deployed processes."""
+        return frozenset(self._current)
+
+    def deploy(self, processes: str | Path) -> dict[str, str]:
+        """Deploy every process in a folder; return ``{process_id: definition hash}``.
+
+        Every expression, condition, script and timer is compiled now; nothing is deployed if one file fails.
+        Running instances keep the definition they started with.
+
+        Raises:
+            ProcessDefinitionError: a file that cannot run (``element_id`` names the element).
+            UnsafeExpression: code the sandbox refuses.
+        """
+        sources, has_dmn = read_folder(processes)
+        if self._decisions is None and has_dmn:
+            from efficacy_flow.policy import load_decisions
+
+            self._decisions = load_decisions(processes)
+        deployments = [build_deployment(source, self._services()) for source in sources]
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            for dep in deployments:
+                tx.put_definition(dep.hash, dep.process_id, dep.source.content(), now)
+        for dep in deployments:
+            self._current[dep.process_id] = dep
+            self._by_hash[dep.hash] = dep
+        return {dep.process_id: dep.hash for dep in deployments}
+
+    def _services(self) -> Services:
+        decisions = self._decisions
+        return Services(
+            sandbox=self._sandbox,
+            clock=self._clock,
+            calendar=self._calendar,
+            decide=decisions.decide if decisions is not None else None,
+            decision_ids=frozenset(decisions.decision_ids) if decisions is not None else None,
+            schemas=self._schemas,
+        )
+
+    def _deployment(self, tx: Transaction, definition_hash: str) -> Deployment:
+        dep = self._by_hash.get(definition_hash)
+        if dep is None:
+            content = tx.get_definition(definition_hash)
+            if content is None:
+                raise ProcessDefinitionError(f"definition {definition_hash} is not in the store")
+            dep = build_deployment(DefinitionSource.from_content(content), self._services())
+            self._by_hash[definition_hash] = dep
+        return dep
+
+    # -- calls -----------------------------------------------------------------------------------------------
+
+    def start(
+        self, process_id: str, data: Mapping[str, Any], actor: Actor, business_key: str | None = None
+    ) -> InstanceView:
+        """Start an instance; ``actor`` is recorded as its first responder (首接, conventions §11).
+
+        Raises:
+            UnknownProcess: no deployed process has this id.
+            InvalidData: ``data`` fails the process's start schema (nothing is stored).
+        """
+        dep = self._current.get(process_id)
+        if dep is None:
+            raise UnknownProcess(f"no deployed process {process_id!r}", process_id=process_id)
+        values = dep.schema.validate_start(data)
+        now = self._clock.now()
+        instance_id = str(uuid.uuid4())
+        workflow = dep.new_workflow()
+        workflow.ef_suspended = False
+        with spiff_errors(process_id):
+            first = workflow.get_next_task(state=TaskState.READY)
+            first.data.update(values)
+            workflow.do_engine_steps()
+        record = InstanceRecord(
+            id=instance_id,
+            process_id=process_id,
+            definition_hash=dep.hash,
+            business_key=business_key,
+            status="active",
+            version=0,
+            state=b"",
+            format_version=STATE_FORMAT_VERSION,
+            first_responder=actor.id,
+            suspended_at=None,
+            created_at=now,
+            updated_at=now,
+            audit_seq=0,
+            audit_head=GENESIS,
+        )
+        with self._store.transaction() as tx:
+            tx.insert_instance(record)
+            after = {"data": values, "business_key": business_key, "first_responder": actor.id}
+            saved, ready = self._save(
+                tx, record, workflow, [("started", actor.id, None, after)], now, previous=([], [])
+            )
+        self._remember(saved, workflow)
+        return self._view(saved, workflow, ready)
+
+    def tasks(
+        self, instance_id: str | None = None, role: str | None = None, unit: str | None = None
+    ) -> list[TaskView]:
+        """The ready user tasks, filtered by instance, role (lane name) and unit; oldest first."""
+        with self._store.transaction() as tx:
+            rows = tx.ready_tasks(instance_id=instance_id, role=role, unit=unit)
+        return [task_view(row) for row in rows]
+
+    def complete(
+        self, task_id: str, data: Mapping[str, Any], actor: Actor, expected_version: int | None = None
+    ) -> InstanceView:
+        """Complete a ready user task with ``data``.
+
+        Raises:
+            UnknownTask: no task has this id.
+            ConcurrentUpdate: the task was already completed (or cancelled), or the instance is no longer at
+                ``expected_version``.
+            NotAuthorized: the actor lacks the task's role, or belongs to another unit.
+            InvalidData: ``data`` fails the task's schema.
+            InvalidState: the instance is suspended.
+        """
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            row = tx.get_task(task_id)
+            if row is None:
+                raise UnknownTask(f"no task {task_id!r}", task_id=task_id)
+            if row.status != "ready":
+                raise ConcurrentUpdate(
+                    f"task {task_id} is already {row.status}", task_id=task_id, instance_id=row.instance_id
+                )
+            inst = self._instance_row(tx, row.instance_id)
+            if expected_version is not None and inst.version != expected_version:
+                raise ConcurrentUpdate(
+                    f"instance {inst.id} is at version {inst.version}, not {expected_version}",
+                    instance_id=inst.id,
+                    expected_version=expected_version,
+                )
+            if inst.status != "active":
+                raise InvalidState(
+                    f"instance {inst.id} is {inst.status}", instance_id=inst.id, status=inst.status
+                )
+            authorize(actor, row)
+            dep = self._deployment(tx, inst.definition_hash)
+            values = dep.schema.validate_task(row.element_id, data)
+            workflow = self._load(dep, inst)
+            previous = self._collect(inst.id, workflow, now)
+            task = workflow.get_task_from_id(uuid.UUID(task_id))
+            if task is None or task.state != TaskState.READY:
+                raise ConcurrentUpdate(
+                    f"task {task_id} is no longer ready", task_id=task_id, instance_id=inst.id
+                )
+            before = {key: task.data.get(key) for key in values}
+            with spiff_errors(inst.process_id):
+                task.data.update(values)
+                task.run()
+                workflow.do_engine_steps()
+            after = {"task_id": task_id, "element_id": row.element_id, "data": values}
+            saved, ready = self._save(
+                tx,
+                inst,
+                workflow,
+                [("task_completed", actor.id, before, after)],
+                now,
+                by=actor.id,
+                completed_id=task_id,
+                previous=previous,
+            )
+        self._remember(saved, workflow)
+        return self._view(saved, workflow, ready)
+
+    def message(self, name: str, payload: Mapping[str, Any], correlation: Mapping[str, Any]) -> InstanceView:
+        """Deliver a message from outside (a rating, a withdrawal) to the instance ``correlation`` names.
+
+        ``correlation`` holds ``instance_id`` or ``business_key``; the payload is validated against the
+        message's
+        schema and merged into the process data (conventions §8).
+
+        Raises:
+            UnknownInstance: nothing matches the correlation.
+            InvalidState: the instance is not active, is ambiguous, or is not waiting for this message.
+            InvalidData: the payload fails the message's schema.
+        """
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            inst = self._correlate(tx, correlation)
+            dep = self._deployment(tx, inst.definition_hash)
+            if name not in dep.messages:
+                raise InvalidState(f"process {inst.process_id} has no message {name!r}", message_name=name)
+            values = dep.schema.validate_message(name, payload)
+            workflow = self._load(dep, inst)
+            previous = self._collect(inst.id, workflow, now)
+            waiting = [
+                t
+                for t in workflow.get_tasks(state=TaskState.WAITING)
+                if isinstance(getattr(t.task_spec, "event_definition", None), EngineMessageEventDefinition)
+                and t.task_spec.event_definition.name == name
+            ]
+            if not waiting:
+                raise InvalidState(
+                    f"instance {inst.id} is not waiting for message {name!r}", instance_id=inst.id
+                )
+            with spiff_errors(inst.process_id):
+                workflow.catch(message_event(name, values))
+                workflow.do_engine_steps()
+            after = {"message": name, "payload": values}
+            saved, ready = self._save(
+                tx, inst, workflow, [("message", f"message:{name}", None, after)], now, previous=previous
+            )
+        self._remember(saved, workflow)
+        return self._view(saved, workflow, ready)
+
+    def tick(self) -> list[TimerFired]:
+        """Fire every timer due at the clock's now (``due_at <= now``); touch nothing that is not due.
+
+        Due instances are found through the due-time index; each is loaded, fired and committed in its own
+        transaction. An instance whose process fails is logged and skipped (the others still fire).
+        """
+        now = self._clock.now()
+        fired: list[TimerFired] = []
+        seen: set[str] = set()
+        while True:
+            with self._store.transaction() as tx:
+                due = [i for i in tx.due_instance_ids(now, self._tick_batch + len(seen)) if i not in seen]
+            if not due:
+                return fired
+            for instance_id in due[: self._tick_batch]:
+                seen.add(instance_id)
+                try:
+                    fired.extend(self._fire(instance_id, now))
+                except EfficacyFlowError as exc:
+                    log.error("tick: instance %s failed: %s", instance_id, mask_value(str(exc)))
+
+    def _fire(self, instance_id: str, now: datetime) -> list[TimerFired]:
+        with self._store.transaction() as tx:
+            inst = tx.get_instance(instance_id, lock=True)
+            if inst is None or inst.status != "active":
+                return []
+            due_rows = [d for d in tx.deadlines_of(instance_id) if d.due_at is not None and d.due_at <= now]
+            if not due_rows:
+                return []
+            dep = self._deployment(tx, inst.definition_hash)
+            workflow = self._load(dep, inst)
+            previous = self._collect(inst.id, workflow, now)
+            with spiff_errors(inst.process_id):
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
+            still_waiting = {str(t.id) for t in waiting_timers(workflow)}
+            fired = [d for d in due_rows if d.id not in still_waiting]
+            events: list[Event] = [
+                (
+                    "timer_fired",
+                    None,
+                    None,
+                    {"element_id": d.element_id, "task_id": d.task_id, "due_at": iso(d.due_at)},
+                )
+                for d in fired
+            ]
+            saved, _ = self._save(tx, inst, workflow, events, now, previous=previous)
+        self._remember(saved, workflow)
+        return [TimerFired(instance_id, d.element_id, d.due_at) for d in fired if d.due_at is not None]
+
+    def suspend(self, instance_id: str, reason: str, actor: Actor) -> InstanceView:
+        """Pause the instance's time limits (暂停计时, statutory-rules.md §6); its timers keep what remained.
+
+        Raises:
+            UnknownInstance: no such instance.
+            InvalidState: the instance is not active.
+        """
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            inst = self._instance_row(tx, instance_id)
+            if inst.status != "active":
+                raise InvalidState(f"instance {instance_id} is {inst.status}", instance_id=instance_id)
+            dep = self._deployment(tx, inst.definition_hash)
+            workflow = self._load(dep, inst)
+            previous = self._collect(inst.id, workflow, now)
+            before = {}
+            for timer in waiting_timers(workflow):
+                due_at = datetime.fromisoformat(timer.internal_data["event_value"])
+                kind = timer.internal_data.get(KIND, "elapsed")
+                timer.internal_data[REMAINING] = remaining_at(kind, due_at, now, self._calendar)
+                before[timer.task_spec.bpmn_id] = due_at.isoformat()
+            workflow.ef_suspended = True
+            after = {
+                "reason": reason,
+                "remaining": {
+                    t.task_spec.bpmn_id: t.internal_data[REMAINING] for t in waiting_timers(workflow)
+                },
+            }
+            saved, ready = self._save(
+                tx,
+                inst,
+                workflow,
+                [("suspended", actor.id, before, after)],
+                now,
+                previous=previous,
+                status="suspended",
+                suspended_at=now,
+            )
+        self._remember(saved, workflow)
+        return self._view(saved, workflow, ready)
+
+    def resume(self, instance_id: str, actor: Actor) -> InstanceView:
+        """Resume a suspended instance: every pending deadline continues with the working time that remained.
+
+        Raises:
+            UnknownInstance: no such instance.
+            InvalidState: the instance is not suspended.
+        """
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            inst = self._instance_row(tx, instance_id)
+            if inst.status != "suspended":
+                raise InvalidState(
+                    f"instance {instance_id} is {inst.status}, not suspended", instance_id=instance_id
+                )
+            dep = self._deployment(tx, inst.definition_hash)
+            workflow = self._load(dep, inst)
+            previous = self._collect(inst.id, workflow, now)
+            before, after = {}, {}
+            for timer in waiting_timers(workflow):
+                remaining = timer.internal_data.pop(REMAINING, None)
+                if remaining is None:
+                    continue
+                new_due = resume_due(remaining, now, self._calendar)
+                before[timer.task_spec.bpmn_id] = timer.internal_data["event_value"]
+                timer.internal_data["event_value"] = new_due.isoformat()
+                after[timer.task_spec.bpmn_id] = new_due.isoformat()
+            workflow.ef_suspended = False
+            with spiff_errors(inst.process_id):
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
+            saved, ready = self._save(
+                tx,
+                inst,
+                workflow,
+                [("resumed", actor.id, before, after)],
+                now,
+                previous=previous,
+                status="active",
+                suspended_at=None,
+            )
+        self._remember(saved, workflow)
+        return self._view(saved, workflow, ready)
+
+    def extend(self, task_id: str, limit: TimeLimit | str, reason: str, approved_by: Actor) -> TaskView:
+        """Move a ready task's deadline(s) by an approved extension (延期), counted on from the old due date.
+
+        Raises:
+            UnknownTask: no ready task has this id.
+            ConcurrentUpdate: the task is no longer ready.
+            InvalidState: the instance is suspended, or the task has no deadline.
+            InvalidTimeLimit: ``limit`` cannot be read.
+        """
+        parsed = TimeLimit.parse(limit) if isinstance(limit, str) else limit
+        if not reason or not reason.strip():
+            raise InvalidInput("an extension needs a reason", task_id=task_id)
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            row = tx.get_task(task_id)
+            if row is None:
+                raise UnknownTask(f"no task {task_id!r}", task_id=task_id)
+            if row.status != "ready":
+                raise ConcurrentUpdate(f"task {task_id} is already {row.status}", task_id=task_id)
+            inst = self._instance_row(tx, row.instance_id)
+            if inst.status != "active":
+                raise InvalidState(f"instance {inst.id} is {inst.status}", instance_id=inst.id)
+            dep = self._deployment(tx, inst.definition_hash)
+            workflow = self._load(dep, inst)
+            previous = self._collect(inst.id, workflow, now)
+            timers = [t for t in waiting_timers(workflow) if attached_id(t) == task_id]
+            if not timers:
+                raise InvalidState(f"task {task_id} has no deadline to extend", task_id=task_id)
+            before, after = {}, {}
+            for timer in timers:
+                old = datetime.fromisoformat(timer.internal_data["event_value"])
+                new = extend_due(old, parsed, self._calendar)
+                timer.internal_data["event_value"] = new.isoformat()
+                before[timer.task_spec.bpmn_id] = old.isoformat()
+                after[timer.task_spec.bpmn_id] = new.isoformat()
+            details = {
+                "task_id": task_id,
+                "limit": f"{parsed.n} {parsed.unit}",
+                "reason": reason,
+                "due": after,
+            }
+            saved, _ = self._save(
+                tx,
+                inst,
+                workflow,
+                [("extended", approved_by.id, {"due": before}, details)],
+                now,
+                previous=previous,
+            )
+            updated = tx.get_task(task_id)
+        self._remember(saved, workflow)
+        assert updated is not None
+        return task_view(updated)
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def instance(self, instance_id: str) -> InstanceView:
+        """The instance as last committed (``data`` is the process data after the last step)."""
+        with self._store.transaction() as tx:
+            inst = self._instance_row(tx, instance_id)
+            workflow = self._load(self._deployment(tx, inst.definition_hash), inst)
+            ready, _ = self._collect(inst.id, workflow, self._clock.now())
+        self._remember(inst, workflow)
+        return self._view(inst, workflow, ready)
+
+    def history(
+        self, instance_id: str, *, unmasked: bool = False, actor: Actor | None = None
+    ) -> list[AuditEvent]:
+        """The instance's audit events, oldest first; personal data masked unless ``unmasked``.
+
+        Unmasked reading needs an ``actor`` and is itself audited (an ``unmasked_history_read`` event).
+
+        Raises:
+            UnknownInstance: no such instance.
+            InvalidInput: ``unmasked`` without an actor.
+        """
+        if unmasked and actor is None:
+            raise InvalidInput(
+                "reading history unmasked needs an actor (it is audited)", instance_id=instance_id
+            )
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            inst = self._instance_row(tx, instance_id)
+            records = tx.audit_of(instance_id)
+            pii = self._deployment(tx, inst.definition_hash).schema.pii
+            if unmasked and actor is not None:
+                record = self._audit_record(
+                    inst.id,
+                    inst.audit_seq,
+                    inst.audit_head,
+                    ("unmasked_history_read", actor.id, None, None),
+                    now,
+                )
+                tx.advance_audit_head(inst.id, inst.audit_seq, record.seq, record.hash)
+                tx.append_audit(record)
+        return [audit_view(r, None if unmasked else pii) for r in records]
+
+    def verify_history(self, instance_id: str) -> HistoryCheck:
+        """Check the instance's audit hash chain; the result lists every altered or removed event."""
+        with self._store.transaction() as tx:
+            inst = self._instance_row(tx, instance_id)
+            records = tx.audit_of(instance_id)
+        problems = verify_chain(records, inst.audit_seq, inst.audit_head)
+        return HistoryCheck(instance_id=instance_id, events=len(records), problems=tuple(problems))
+
+    # -- internals -------------------------------------------------------------------------------------------
+
+    _instance_row = staticmethod(instance_row)
+    _correlate = staticmethod(correlate)
+    _audit_record = staticmethod(audit_record)
+    _collect = staticmethod(collect_rows)
+    _view = staticmethod(instance_view)
+
+    def _load(self, dep: Deployment, inst: InstanceRecord) -> Any:
+        # A cached workflow is used only when it is exactly the stored version (another engine, or a failed
+        # call, leaves the cache stale: then we deserialize). Popping takes ownership: a call that fails
+        # never puts a half-changed workflow back.
+        with self._cache_lock:
+            cached = self._cache.pop(inst.id, None)
+        if cached is not None and cached[0] == inst.version and cached[1] == inst.definition_hash:
+            workflow = cached[2]
+        else:
+            workflow = load_state(inst.state, dep.spec, dep.subprocess_specs, dep.script_engine)
+        workflow.ef_suspended = inst.status == "suspended"
+        return workflow
+
+    def _remember(self, inst: InstanceRecord, workflow: Any) -> None:
+        """Keep a committed workflow for the next call on the same instance (after the commit only)."""
+        if self._cache_size <= 0:
+            return
+        with self._cache_lock:
+            self._cache[inst.id] = (inst.version, inst.definition_hash, workflow)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _save(
+        self,
+        tx: Transaction,
+        inst: InstanceRecord,
+        workflow: Any,
+        events: list[Event],
+        now: datetime,
+        *,
+        by: str | None = None,
+        completed_id: str | None = None,
+        previous: tuple[list[TaskRecord], list[DeadlineRecord]] | None = None,
+        **values: Any,
+    ) -> tuple[InstanceRecord, list[TaskRecord]]:
+        """Write the workflow and everything derived from it (``previous``: the rows as they were)."""
+        tasks, deadlines = self._collect(inst.id, workflow, now)
+        if workflow.completed:
+            values["status"] = "completed"
+            if inst.status != "completed":
+                events = [*events, ("instance_completed", None, None, None)]
+        seq, head = inst.audit_seq, inst.audit_head
+        records = []
+        for event in events:
+            record = self._audit_record(inst.id, seq, head, event, now)
+            records.append(record)
+            seq, head = record.seq, record.hash
+        state = dump_state(workflow)
+        version = tx.update_instance(
+            inst.id,
+            inst.version,
+            state=state,
+            updated_at=now,
+            audit_seq=seq,
+            audit_head=head,
+            **values,
+        )
+        for record in records:
+            tx.append_audit(record)
+        tx.sync_tasks(
+            inst.id,
+            tasks,
+            closed_status="cancelled",
+            at=now,
+            by=by,
+            previous=previous[0] if previous is not None else None,
+            completed_id=completed_id,
+        )
+        tx.replace_deadlines(inst.id, deadlines, previous=previous[1] if previous is not None else None)
+        saved = dataclasses.replace(
+            inst, version=version, state=state, updated_at=now, audit_seq=seq, audit_head=head, **values
+        )
+        return saved, tasks

@@ -1,0 +1,83 @@
+"""The audit hash chain: each event's hash covers the previous hash and the event's canonical JSON.
+
+``hash_n = sha256(hash_{n-1} + canonical_json(event_n))`` with ``hash_0`` the genesis value. The instance row
+keeps the head (last sequence number and hash), written in the same transaction, so removing the newest
+event is
+detected as well as altering or removing any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from efficacy_flow.store import AuditRecord
+
+__all__ = ["GENESIS", "canonical", "chain_hash", "verify_chain"]
+
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def chain_hash(
+    prev_hash: str,
+    instance_id: str,
+    seq: int,
+    at: datetime,
+    actor: str | None,
+    kind: str,
+    before: str | None,
+    after: str | None,
+) -> str:
+    """The hash of one event given the previous one."""
+    body = canonical(
+        {
+            "instance_id": instance_id,
+            "seq": seq,
+            "at": at.isoformat(),
+            "actor": actor,
+            "kind": kind,
+            "before": before,
+            "after": after,
+        }
+    )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def verify_chain(records: Sequence[AuditRecord], head_seq: int, head_hash: str) -> list[str]:
+    """Every problem with a chain: altered events, gaps, broken links, a missing head. Empty when intact."""
+    problems: list[str] = []
+    prev = GENESIS
+    expected_seq = 1
+    for record in records:
+        if record.seq != expected_seq:
+            problems.append(f"event {expected_seq} is missing (next stored event is {record.seq})")
+        if record.prev_hash != prev:
+            problems.append(f"event {record.seq} does not link to the event before it")
+        recomputed = chain_hash(
+            record.prev_hash,
+            record.instance_id,
+            record.seq,
+            record.at,
+            record.actor,
+            record.kind,
+            record.before,
+            record.after,
+        )
+        if recomputed != record.hash:
+            problems.append(f"event {record.seq} ({record.kind}) was altered")
+        prev = record.hash
+        expected_seq = record.seq + 1
+    last_seq = records[-1].seq if records else 0
+    if last_seq != head_seq or prev != head_hash:
+        problems.append(
+            f"the history ends at event {last_seq}, but the instance recorded event {head_seq} last"
+        )
+    return problems

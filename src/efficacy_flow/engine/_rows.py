@@ -1,0 +1,257 @@
+"""Rows, views and small helpers the engine derives from a workflow (kept apart to keep _engine.py short).
+
+Everything the store holds besides the saved state (task rows, deadline rows, audit records) is derived from
+the workflow by :func:`collect_rows`; issue 7's consistency checker compares exactly these with stored rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from efficacy_flow.engine._history import canonical, chain_hash
+from efficacy_flow.engine._schemas import mask_value
+from efficacy_flow.engine._spiff import KIND, READY_AT, REMAINING, UNIT, all_tasks, waiting_timers
+from efficacy_flow.engine._views import Actor, AuditEvent, InstanceView, TaskView
+from efficacy_flow.errors import (
+    EfficacyFlowError,
+    InvalidInput,
+    InvalidState,
+    NotAuthorized,
+    ProcessDefinitionError,
+    UnknownInstance,
+)
+from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, TaskRecord, Transaction
+
+__all__ = [
+    "Event",
+    "attached_id",
+    "audit_record",
+    "audit_view",
+    "authorize",
+    "collect_rows",
+    "correlate",
+    "instance_row",
+    "instance_view",
+    "iso",
+    "mask_history",
+    "spiff_errors",
+    "task_view",
+]
+
+#: An audit event before it is chained: kind, actor, before, after.
+Event = tuple[str, str | None, Any, Any]
+
+
+def instance_row(tx: Transaction, instance_id: str) -> InstanceRecord:
+    """The instance row, locked for update (PostgreSQL); UnknownInstance when absent."""
+    inst = tx.get_instance(instance_id, lock=True)
+    if inst is None:
+        raise UnknownInstance(f"no instance {instance_id!r}", instance_id=instance_id)
+    return inst
+
+
+def correlate(tx: Transaction, correlation: Mapping[str, Any]) -> InstanceRecord:
+    """The one active instance a message correlation (``instance_id`` or ``business_key``) names."""
+    if correlation.get("instance_id"):
+        inst = instance_row(tx, str(correlation["instance_id"]))
+    elif correlation.get("business_key"):
+        key = str(correlation["business_key"])
+        rows = [tx.get_instance(i, lock=True) for i in tx.instance_ids_by_business_key(key)]
+        active = [r for r in rows if r is not None and r.status != "completed"]
+        if not active:
+            raise UnknownInstance(f"no open instance with business key {key!r}", business_key=key)
+        if len(active) > 1:
+            raise InvalidState(f"{len(active)} open instances share business key {key!r}", business_key=key)
+        inst = active[0]
+    else:
+        raise InvalidInput("a correlation needs instance_id or business_key", correlation=dict(correlation))
+    if inst.status != "active":
+        raise InvalidState(f"instance {inst.id} is {inst.status}", instance_id=inst.id)
+    return inst
+
+
+def audit_record(instance_id: str, seq: int, head: str, event: Event, now: datetime) -> AuditRecord:
+    """The next audit record of the chain after (``seq``, ``head``)."""
+    kind, actor, before, after = event
+    before_text = canonical(before) if before is not None else None
+    after_text = canonical(after) if after is not None else None
+    digest = chain_hash(head, instance_id, seq + 1, now, actor, kind, before_text, after_text)
+    return AuditRecord(instance_id, seq + 1, now, actor, kind, before_text, after_text, head, digest)
+
+
+def collect_rows(
+    instance_id: str, workflow: Any, now: datetime
+) -> tuple[list[TaskRecord], list[DeadlineRecord]]:
+    """The ready-task and deadline rows a workflow implies (stamps ``ready_at``/``unit`` on new tasks)."""
+    suspended = bool(getattr(workflow, "ef_suspended", False))
+    deadlines = []
+    for timer in waiting_timers(workflow):
+        value = timer.internal_data.get("event_value")
+        remaining = timer.internal_data.get(REMAINING)
+        deadlines.append(
+            DeadlineRecord(
+                id=str(timer.id),
+                instance_id=instance_id,
+                task_id=attached_id(timer),
+                element_id=timer.task_spec.bpmn_id,
+                kind=timer.internal_data.get(KIND, "elapsed"),
+                interrupting=bool(getattr(timer.task_spec, "cancel_activity", True)),
+                due_at=None if suspended or value is None else datetime.fromisoformat(value),
+                remaining=remaining if suspended else None,
+            )
+        )
+    tasks = []
+    for task in all_tasks(workflow):
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            continue
+        if READY_AT not in task.internal_data:
+            task.internal_data[READY_AT] = now.isoformat()
+            unit = task.data.get("unit")
+            task.internal_data[UNIT] = str(unit) if unit is not None else None
+        dues = [d.due_at for d in deadlines if d.task_id == str(task.id) and d.interrupting and d.due_at]
+        tasks.append(
+            TaskRecord(
+                id=str(task.id),
+                instance_id=instance_id,
+                element_id=task.task_spec.bpmn_id,
+                name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                role=task.task_spec.lane,
+                unit=task.internal_data[UNIT],
+                status="ready",
+                ready_at=datetime.fromisoformat(task.internal_data[READY_AT]),
+                due_at=min(dues) if dues else None,
+            )
+        )
+    return tasks, deadlines
+
+
+def instance_view(inst: InstanceRecord, workflow: Any, ready: list[TaskRecord]) -> InstanceView:
+    """The public view of an instance: its row, its process data and its ready tasks."""
+    data: dict[str, Any] = {}
+    # The process data: what the open tasks see (branches merged), or the last step's data once finished.
+    open_tasks = [t for t in all_tasks(workflow) if t.state in (TaskState.READY, TaskState.WAITING)]
+    if open_tasks:
+        for task in open_tasks:
+            data.update(task.data)
+    elif workflow.last_task is not None:
+        data.update(workflow.last_task.data)
+    return InstanceView(
+        id=inst.id,
+        process_id=inst.process_id,
+        status=inst.status,
+        version=inst.version,
+        business_key=inst.business_key,
+        first_responder=inst.first_responder,
+        definition_hash=inst.definition_hash,
+        created_at=inst.created_at,
+        updated_at=inst.updated_at,
+        suspended_at=inst.suspended_at,
+        data=data,
+        tasks=tuple(task_view(t) for t in ready),
+    )
+
+
+@contextmanager
+def spiff_errors(process_id: str) -> Iterator[None]:
+    """Translate SpiffWorkflow's errors at the seam; the caller's transaction then rolls back."""
+    try:
+        yield
+    except EfficacyFlowError:
+        raise
+    except SpiffWorkflowException as exc:
+        task = getattr(exc, "task", None)
+        spec = getattr(exc, "task_spec", None) or getattr(task, "task_spec", None)
+        element_id = getattr(spec, "bpmn_id", None)
+        raise ProcessDefinitionError(
+            f"process {process_id} failed at {element_id}: {exc}",
+            process_id=process_id,
+            element_id=element_id,
+        ) from exc
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 text of an instant, or None."""
+    return value.isoformat() if value is not None else None
+
+
+def attached_id(timer: Any) -> str | None:
+    """The id of the task a boundary timer is attached to (None for other timers)."""
+    parent = timer.parent
+    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+        return None
+    for sibling in parent.children:
+        if sibling is not timer and not isinstance(sibling.task_spec, BoundaryEvent):
+            return str(sibling.id)
+    return None
+
+
+def authorize(actor: Actor, row: TaskRecord) -> None:
+    """Raise NotAuthorized unless the actor holds the task's role and, if it has a unit, the task's unit."""
+    if row.role is not None and row.role not in actor.roles:
+        raise NotAuthorized(
+            f"{actor.id} lacks role {row.role!r} for task {row.id}",
+            actor_id=actor.id,
+            required_role=row.role,
+            task_id=row.id,
+        )
+    if actor.unit is not None and row.unit is not None and actor.unit != row.unit:
+        raise NotAuthorized(
+            f"{actor.id} of unit {actor.unit!r} cannot complete a task of unit {row.unit!r}",
+            actor_id=actor.id,
+            unit=actor.unit,
+            task_unit=row.unit,
+            task_id=row.id,
+        )
+
+
+def task_view(row: TaskRecord) -> TaskView:
+    """The public view of a task row."""
+    return TaskView(
+        id=row.id,
+        instance_id=row.instance_id,
+        element_id=row.element_id,
+        name=row.name,
+        role=row.role,
+        unit=row.unit,
+        ready_at=row.ready_at,
+        due_at=row.due_at,
+    )
+
+
+def audit_view(record: AuditRecord, pii: Mapping[str, str] | None) -> AuditEvent:
+    """The public view of an audit record, masked by ``pii`` (None: unmasked)."""
+
+    def shown(text: str | None) -> Any:
+        if text is None:
+            return None
+        value = json.loads(text)
+        return value if pii is None else mask_history(value, pii)
+
+    return AuditEvent(
+        instance_id=record.instance_id,
+        seq=record.seq,
+        at=record.at,
+        actor=record.actor,
+        kind=record.kind,
+        before=shown(record.before),
+        after=shown(record.after),
+        hash=record.hash,
+    )
+
+
+def mask_history(value: Any, pii: Mapping[str, str]) -> Any:
+    """Mask schema-declared pii fields by kind, and phone/ID numbers anywhere else."""
+    if isinstance(value, dict):
+        return {k: mask_value(v, pii[k]) if k in pii else mask_history(v, pii) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_history(v, pii) for v in value]
+    return mask_value(value)

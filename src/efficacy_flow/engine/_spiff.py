@@ -1,0 +1,392 @@
+"""The seam to SpiffWorkflow: parser, script engine, clock-bound timers, messages, business rules, serializer.
+
+Nothing here patches SpiffWorkflow: the stock classes are subclassed and registered with the parser (and the
+serializer, under the stock type names), so a workflow reads time from the engine's clock through its script
+engine and runs every expression in the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
+from SpiffWorkflow.bpmn.parser.util import first
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, SendTask
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaEndEventParser,
+    CamundaEventDefinitionParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
+    CamundaStartEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from efficacy_flow.clock import Clock
+from efficacy_flow.engine._sandbox import Sandbox
+from efficacy_flow.errors import EfficacyFlowError, StoreError
+
+__all__ = [
+    "STATE_FORMAT_VERSION",
+    "ClockTimeDateEventDefinition",
+    "EngineMessageEventDefinition",
+    "EngineParser",
+    "EngineScriptEngine",
+    "PolicyRuleTask",
+    "dump_state",
+    "load_state",
+    "message_event",
+]
+
+#: The saved-state format this version writes (``format_version`` in every saved instance).
+STATE_FORMAT_VERSION = 1
+
+#: Internal-data keys the engine keeps on SpiffWorkflow tasks (they travel inside the saved state).
+READY_AT = "ef_ready_at"
+UNIT = "ef_unit"
+KIND = "ef_kind"
+REMAINING = "ef_remaining"
+
+TimerEvaluator = Callable[[Any, str], tuple[str, str]]
+
+
+class _SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
+    """Where SpiffWorkflow evaluates through ``script_engine.environment`` directly (message correlations)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__({})
+        self.sandbox = sandbox
+
+    def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Any = None) -> Any:
+        return self.sandbox.evaluate(expression, context, external_context or {})
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        self.sandbox.execute(script, context, external_context or {})
+        return True
+
+
+class EngineScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Runs conditions and scripts in the sandbox and gives timers and business rules the engine's services.
+
+    One instance per deployed definition (it carries that definition's time-limit table); the sandbox, clock
+    and
+    calendar are shared by the whole engine.
+    """
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        clock: Clock,
+        timer_evaluator: TimerEvaluator,
+        decide: Callable[[str, Mapping[str, Any]], Any] | None = None,
+    ) -> None:
+        super().__init__(environment=_SandboxEnvironment(sandbox))
+        self.sandbox = sandbox
+        self.clock = clock
+        self._timer_evaluator = timer_evaluator
+        self._decide = decide
+
+    def validate(self, expression: str) -> None:
+        self.sandbox.compile(expression, "eval")
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        try:
+            return self.sandbox.evaluate(expression, task.data, external_context or {})
+        except EfficacyFlowError:
+            raise
+        except Exception as exc:
+            raise WorkflowTaskException(
+                f"Error evaluating expression '{expression}'", task=task, exception=exc
+            ) from exc
+
+    def execute(self, task: Any, script: str, external_context: Any = None) -> bool:
+        try:
+            self.sandbox.execute(script, task.data, external_context or {})
+        except EfficacyFlowError:
+            raise
+        except Exception as exc:
+            raise self.create_task_exec_exception(task, script, exc) from exc
+        return True
+
+    def evaluate_timer(self, task: Any, expression: str) -> tuple[str, str]:
+        """The due instant (ISO-8601, +08:00) of a timer becoming ready now, and its kind (for suspension)."""
+        return self._timer_evaluator(task, expression)
+
+    def decide(self, task: Any, decision_ref: str, result_variable: str | None) -> None:
+        """Run a DMN decision through efficacy_flow.policy and put its result into the task data
+        (conventions §6)."""
+        if self._decide is None:
+            raise WorkflowTaskException(f"no decisions are loaded for {decision_ref!r}", task=task)
+        result = self._decide(decision_ref, dict(task.data))
+        if isinstance(result, dict):
+            task.data.update(result)
+        else:
+            task.data[result_variable or decision_ref] = result
+
+
+class ClockTimeDateEventDefinition(TimeDateEventDefinition):  # type: ignore[misc]
+    """A ``timeDate`` timer evaluated by the engine and compared with the engine's clock (never the wall's).
+
+    The due instant is computed once, when the timer becomes ready (so it counts from the moment the
+    attached task
+    became ready). It fires when ``due <= now``: a period ending at 24:00 has ended at 00:00 of the next day.
+    While the instance is suspended it does not fire.
+    """
+
+    def has_fired(self, my_task: Any) -> bool:
+        engine: EngineScriptEngine = my_task.workflow.top_workflow.script_engine
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value, kind = engine.evaluate_timer(my_task, self.expression)
+            my_task._set_internal_data(event_value=value, **{KIND: kind})
+        if my_task._get_internal_data("event_fired", False):
+            return True
+        if getattr(my_task.workflow.top_workflow, "ef_suspended", False):
+            return False
+        if datetime.fromisoformat(value) <= engine.clock.now():
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class EngineMessageEventDefinition(CamundaMessageDefinition):  # type: ignore[misc]
+    """A message whose payload is merged into the process data (conventions §8) unless a result variable is
+    set."""
+
+    def update_internal_data(self, my_task: Any, event: Any) -> None:
+        my_task.internal_data[self.name] = event.payload
+
+    def update_task_data(self, my_task: Any) -> None:
+        event_data = my_task.internal_data.get(self.name) or {}
+        payload = event_data.get("payload")
+        result_var = self.result_var or event_data.get("result_var")
+        if result_var:
+            my_task.data[result_var] = payload
+        elif isinstance(payload, dict):
+            my_task.data.update(payload)
+
+
+def message_event(name: str, payload: Mapping[str, Any]) -> Any:
+    """The event ``engine.message`` sends into a workflow."""
+    return BpmnEvent(
+        EngineMessageEventDefinition(name), payload={"payload": dict(payload), "result_var": None}
+    )
+
+
+class PolicyRuleTask(ScriptEngineTask, BpmnSpecMixin):  # type: ignore[misc]
+    """A business-rule task evaluated through efficacy_flow.policy (never SpiffWorkflow's own DMN engine)."""
+
+    def __init__(
+        self, wf_spec: Any, bpmn_id: str, decision_ref: str, result_variable: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.decision_ref = decision_ref
+        self.result_variable = result_variable
+
+    def _execute(self, task: Any) -> bool:
+        engine: EngineScriptEngine = task.workflow.top_workflow.script_engine
+        try:
+            engine.decide(task, self.decision_ref, self.result_variable)
+        except EfficacyFlowError:
+            raise
+        except Exception as exc:
+            raise WorkflowTaskException(
+                f"decision {self.decision_ref!r} failed", task=task, exception=exc
+            ) from exc
+        # SpiffWorkflow reads True as "finished"; None would leave the task STARTED forever.
+        return True
+
+
+class _PolicyRuleTaskParser(CamundaTaskParser):  # type: ignore[misc]
+    @staticmethod
+    def get_decision_ref(node: Any) -> str | None:
+        # BpmnDmnParser collects decision dependencies through this hook.
+        ref = node.get(f"{{{CAMUNDA_MODEL_NS}}}decisionRef")
+        return str(ref) if ref is not None else None
+
+    def create_task(self) -> PolicyRuleTask:
+        ref = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}decisionRef")
+        if not ref:
+            self.raise_validation_exception("a businessRuleTask needs camunda:decisionRef")
+        result_variable = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}resultVariable")
+        return PolicyRuleTask(
+            self.spec, self.bpmn_id, decision_ref=ref, result_variable=result_variable, **self.bpmn_attributes
+        )
+
+
+class _EventParsing:
+    """Replaces the timer and message definitions the stock event parsers build."""
+
+    def parse_timer_event(self, event: Any) -> ClockTimeDateEventDefinition:
+        parser: Any = self
+        time_date = first(parser.xpath(".//bpmn:timeDate"))
+        if time_date is None or not (time_date.text or "").strip():
+            raise ValidationException(
+                "only <bpmn:timeDate> timers are supported (conventions §4)",
+                node=parser.node,
+                file_name=parser.filename,
+            )
+        name = parser.node.get("name", parser.node.get("id"))
+        return ClockTimeDateEventDefinition(
+            name, time_date.text.strip(), description=parser.get_event_description(event)
+        )
+
+    def parse_message_event(self, message_event: Any) -> EngineMessageEventDefinition:
+        parsed = super().parse_message_event(message_event)  # type: ignore[misc]
+        return EngineMessageEventDefinition(
+            parsed.name, parsed.correlation_properties, parsed.expression, parsed.result_var
+        )
+
+
+class _Start(_EventParsing, CamundaStartEventParser):  # type: ignore[misc]
+    pass
+
+
+class _End(_EventParsing, CamundaEndEventParser):  # type: ignore[misc]
+    pass
+
+
+class _Catch(_EventParsing, CamundaIntermediateCatchEventParser):  # type: ignore[misc]
+    pass
+
+
+class _Throw(_EventParsing, CamundaIntermediateThrowEventParser):  # type: ignore[misc]
+    pass
+
+
+class _Boundary(_EventParsing, CamundaBoundaryEventParser):  # type: ignore[misc]
+    pass
+
+
+class _Receive(_EventParsing, CamundaEventDefinitionParser, ReceiveTaskParser):  # type: ignore[misc]
+    pass
+
+
+class _Send(_EventParsing, CamundaEventDefinitionParser, SendTaskParser):  # type: ignore[misc]
+    pass
+
+
+class EngineParser(CamundaParser):  # type: ignore[misc]
+    """CamundaParser with the engine's timers, messages and business-rule tasks."""
+
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[Any, Any]]] = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (_Start, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]),
+        full_tag("endEvent"): (_End, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][1]),
+        full_tag("intermediateCatchEvent"): (
+            _Catch,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateCatchEvent")][1],
+        ),
+        full_tag("intermediateThrowEvent"): (
+            _Throw,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][1],
+        ),
+        full_tag("boundaryEvent"): (
+            _Boundary,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1],
+        ),
+        full_tag("businessRuleTask"): (_PolicyRuleTaskParser, PolicyRuleTask),
+        full_tag("receiveTask"): (_Receive, ReceiveTask),
+        full_tag("sendTask"): (_Send, SendTask),
+    }
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Serializes a workflow without its specs (they live once, in the definitions table)."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _registry() -> Any:
+    registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
+    # Registered under the stock type names, so saved states read the same with or without this engine.
+    TimerConditionalEventDefinitionConverter(
+        ClockTimeDateEventDefinition, registry, typename="TimeDateEventDefinition"
+    )
+    MessageEventDefinitionConverter(EngineMessageEventDefinition, registry, typename="MessageEventDefinition")
+    _SpeclessWorkflowConverter(BpmnWorkflow, registry)
+    return registry
+
+
+_REGISTRY = _registry()
+
+
+def dump_state(workflow: Any) -> bytes:
+    """The saved state of a workflow: zlib-compressed compact JSON, without the process definition."""
+    _REGISTRY._encoder_mode = False
+    body = {"format_version": STATE_FORMAT_VERSION, "workflow": _REGISTRY.convert(workflow)}
+    # Not sort_keys: tasks must stay parent-before-child, SpiffWorkflow restores data deltas in that order.
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def load_state(state: bytes, spec: Any, subprocess_specs: Mapping[str, Any], script_engine: Any) -> Any:
+    """Rebuild a workflow from its saved state and its (shared, already parsed) definition."""
+    from efficacy_flow.engine._formats import upgrade
+
+    try:
+        body = upgrade(json.loads(zlib.decompress(state).decode("utf-8")))
+        workflow = _REGISTRY.restore(body["workflow"], spec=spec, subprocess_specs=dict(subprocess_specs))
+    except (zlib.error, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StoreError(f"a saved instance state cannot be read: {exc!r}") from exc
+    workflow.script_engine = script_engine
+    return workflow
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | timedelta):
+        return str(value)
+    raise TypeError(f"cannot save a {type(value).__name__} in process data")
+
+
+def all_tasks(workflow: Any) -> list[Any]:
+    """Every task of a workflow and its subprocesses (a plain walk over the task maps: much cheaper than
+    SpiffWorkflow's filtered iterator, which the engine would otherwise run several times per call)."""
+    found = list(workflow.tasks.values())
+    for subprocess in workflow.subprocesses.values():
+        found.extend(subprocess.tasks.values())
+    return found
+
+
+def waiting_timers(workflow: Any) -> list[Any]:
+    """Every WAITING task whose event is one of the engine's timers."""
+    return [
+        task
+        for task in all_tasks(workflow)
+        if task.state == TaskState.WAITING
+        and isinstance(getattr(task.task_spec, "event_definition", None), ClockTimeDateEventDefinition)
+    ]

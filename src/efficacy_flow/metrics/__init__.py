@@ -1,0 +1,103 @@
+"""Indicators of efficiency supervision: 办结率, 按时办结率, 满意率 per unit, and accountability outcomes.
+
+Pure functions over plain records (:class:`CaseRecord`, :class:`AccountabilityRecord`), with the formulas as
+frozen configuration (:class:`MetricsConfig`); :func:`collect_records` builds the records from an engine.
+docs/metrics.md gives the formulas, their defaults and sources.
+
+>>> rows = unit_indicators(records)                       # doctest: +SKIP
+>>> print(render_indicators(rows, total_indicators(rows)))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from efficacy_flow.metrics._accountability import (
+    PERSON_DECISION,
+    UNIT_DECISION,
+    AccountabilityOutcomes,
+    PersonOutcome,
+    UnitOutcome,
+    accountability_outcomes,
+    admonitions_in_year,
+    in_admonition_year,
+)
+from efficacy_flow.metrics._adapter import (
+    ACCOUNTABILITY,
+    COMPLAINT_CLOSURE,
+    DEFAULT_CASE_PROCESSES,
+    WINDOW_ESCALATION,
+    AccountabilityProcess,
+    CaseProcess,
+    Records,
+    accountability_record,
+    case_record,
+    collect_records,
+)
+from efficacy_flow.metrics._config import (
+    DEFAULT_METRICS_CONFIG,
+    ClosureBasis,
+    MetricsConfig,
+    RatingBasis,
+    YearBasis,
+)
+from efficacy_flow.metrics._indicators import (
+    TOTAL_LABEL,
+    UNASSIGNED_LABEL,
+    UnitIndicators,
+    counted_rating,
+    format_rate,
+    is_closed,
+    is_closed_on_time,
+    total_indicators,
+    unit_indicators,
+)
+from efficacy_flow.metrics._records import AccountabilityRecord, CaseRecord, Rating
+from efficacy_flow.metrics._report import (
+    INDICATOR_HEADINGS,
+    display_width,
+    render_accountability,
+    render_indicators,
+    render_table,
+)
+
+__all__ = [
+    "ACCOUNTABILITY",
+    "COMPLAINT_CLOSURE",
+    "DEFAULT_CASE_PROCESSES",
+    "DEFAULT_METRICS_CONFIG",
+    "INDICATOR_HEADINGS",
+    "PERSON_DECISION",
+    "TOTAL_LABEL",
+    "UNASSIGNED_LABEL",
+    "UNIT_DECISION",
+    "WINDOW_ESCALATION",
+    "AccountabilityOutcomes",
+    "AccountabilityProcess",
+    "AccountabilityRecord",
+    "CaseProcess",
+    "CaseRecord",
+    "ClosureBasis",
+    "MetricsConfig",
+    "PersonOutcome",
+    "Rating",
+    "RatingBasis",
+    "Records",
+    "UnitIndicators",
+    "UnitOutcome",
+    "YearBasis",
+    "accountability_outcomes",
+    "accountability_record",
+    "admonitions_in_year",
+    "case_record",
+    "collect_records",
+    "counted_rating",
+    "display_width",
+    "format_rate",
+    "in_admonition_year",
+    "is_closed",
+    "is_closed_on_time",
+    "render_accountability",
+    "render_indicators",
+    "render_table",
+    "total_indicators",
+    "unit_indicators",
+]

@@ -1,0 +1,397 @@
+"""The durable store: SQLite (default) or PostgreSQL through SQLAlchemy 2 Core.
+
+Every engine call runs inside one :meth:`Store.transaction`. On SQLite the transaction starts with
+``BEGIN IMMEDIATE`` (one writer at a time, taken up front so two writers never deadlock on upgrade); on
+PostgreSQL writes are guarded by the optimistic ``version`` check in :meth:`Transaction.update_instance`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Literal
+
+from sqlalchemy import Connection, bindparam, create_engine, event, func, insert, select, text, update
+from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.exc import SQLAlchemyError
+
+from efficacy_flow.errors import ConcurrentUpdate, EfficacyFlowError, InvalidInput, StoreError
+from efficacy_flow.store._records import AuditRecord, DeadlineRecord, InstanceRecord, TaskRecord
+from efficacy_flow.store._schema import (
+    METADATA,
+    SCHEMA_VERSION,
+    audit_events,
+    deadlines,
+    definitions,
+    instances,
+    meta,
+    tasks,
+)
+
+__all__ = ["Durability", "Store", "Transaction"]
+
+#: ``"default"``: SQLite WAL with synchronous=NORMAL — a killed process loses nothing committed; a power cut
+#:  may
+#: lose the last transactions. ``"power-loss"``: synchronous=FULL — every commit reaches the disk first.
+Durability = Literal["default", "power-loss"]
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class Store:
+    """A database holding definitions, instances, tasks, deadlines and audit events.
+
+    Args:
+        url: ``sqlite:///path.db`` (a bare path is read as a SQLite file) or ``postgresql://...``.
+        durability: see :data:`Durability` (SQLite only; PostgreSQL follows the server's settings).
+        schema: PostgreSQL only: a schema to create (if absent) and use through ``search_path``.
+    """
+
+    def __init__(self, url: str, *, durability: Durability = "default", schema: str | None = None) -> None:
+        if durability not in ("default", "power-loss"):
+            raise InvalidInput(f"unknown durability {durability!r}", durability=durability)
+        if "://" not in url:
+            url = f"sqlite:///{url}"
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        self.url = url
+        self.durability = durability
+        self.schema = schema
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        try:
+            self._engine = self._create_engine(url)
+            self._create_schema()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the store at {_redact(url)}: {exc}", url=_redact(url)) from exc
+
+    def _create_engine(self, url: str) -> SAEngine:
+        if self.dialect == "sqlite":
+            engine = create_engine(url)
+            synchronous = "FULL" if self.durability == "power-loss" else "NORMAL"
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+                # Let SQLAlchemy, not pysqlite, issue BEGIN (pysqlite's implicit BEGIN is DEFERRED).
+                dbapi_connection.isolation_level = None
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute(f"PRAGMA synchronous={synchronous}")
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(connection: Connection) -> None:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+            return engine
+        connect_args: dict[str, Any] = {}
+        if self.schema is not None:
+            if not _SCHEMA_NAME.match(self.schema):
+                raise InvalidInput(f"invalid schema name {self.schema!r}", schema=self.schema)
+            connect_args["options"] = f"-csearch_path={self.schema}"
+        return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+    def _create_schema(self) -> None:
+        with self._engine.begin() as conn:
+            if self.schema is not None and self.dialect == "postgresql":
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            METADATA.create_all(conn)
+            found = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+            if found is None:
+                conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(found) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the store was written by a newer efficacy_flow (schema {found} > {SCHEMA_VERSION})",
+                    schema_version=int(found),
+                )
+
+    def drop_schema(self) -> None:
+        """PostgreSQL: drop the store's schema and everything in it (for test sessions); SQLite: drop
+        tables."""
+        with self._engine.begin() as conn:
+            if self.schema is not None and self.dialect == "postgresql":
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+            else:
+                METADATA.drop_all(conn)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Run a block as one transaction: it commits at the end, or rolls back if the block raises.
+
+        Database errors are translated to :class:`StoreError`; efficacy_flow errors pass through unchanged.
+        """
+        try:
+            with self._engine.begin() as conn:
+                yield Transaction(conn, self.dialect)
+        except EfficacyFlowError:
+            raise
+        except SQLAlchemyError as exc:
+            original = getattr(exc, "orig", None)
+            if isinstance(original, EfficacyFlowError):
+                # Our own type decorators raised it while binding a value: report the real cause.
+                raise original from None
+            raise StoreError(f"the store failed: {exc}") from exc
+
+
+class Transaction:
+    """The operations available inside one transaction."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    # -- definitions -----------------------------------------------------------------------------------------
+
+    def put_definition(self, hash_: str, process_id: str, content: bytes, at: datetime) -> bool:
+        """Store a definition unless one with this hash exists; return True when it was new."""
+        exists = self.conn.execute(select(definitions.c.hash).where(definitions.c.hash == hash_)).first()
+        if exists is not None:
+            return False
+        self.conn.execute(
+            insert(definitions).values(hash=hash_, process_id=process_id, content=content, created_at=at)
+        )
+        return True
+
+    def get_definition(self, hash_: str) -> bytes | None:
+        """The stored content of a definition, or None."""
+        value = self.conn.execute(select(definitions.c.content).where(definitions.c.hash == hash_)).scalar()
+        return bytes(value) if value is not None else None
+
+    # -- instances -------------------------------------------------------------------------------------------
+
+    def insert_instance(self, record: InstanceRecord) -> None:
+        """Insert a new instance row."""
+        self.conn.execute(_INSERT_INSTANCE, _row(record))
+
+    def get_instance(self, instance_id: str, *, lock: bool = False) -> InstanceRecord | None:
+        """Read an instance (``lock``: PostgreSQL ``FOR UPDATE``; SQLite already holds the write lock)."""
+        query = select(instances).where(instances.c.id == instance_id)
+        if lock and self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).mappings().first()
+        return InstanceRecord(**row) if row is not None else None
+
+    def instance_ids_by_business_key(self, business_key: str) -> list[str]:
+        """Ids of the instances carrying this business key, oldest first."""
+        query = (
+            select(instances.c.id)
+            .where(instances.c.business_key == business_key)
+            .order_by(instances.c.created_at, instances.c.id)
+        )
+        return [str(v) for v in self.conn.execute(query).scalars()]
+
+    def update_instance(self, instance_id: str, expected_version: int, **values: Any) -> int:
+        """Write instance columns if the row still has ``expected_version``; return the new version.
+
+        Raises:
+            ConcurrentUpdate: another transaction changed the instance first.
+        """
+        params = {f"v_{name}": value for name, value in values.items()}
+        params.update(b_id=instance_id, b_version=expected_version, v_version=expected_version + 1)
+        result = self.conn.execute(_update_instance_statement(frozenset(values)), params)
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(
+                f"instance {instance_id} changed since version {expected_version}",
+                instance_id=instance_id,
+                expected_version=expected_version,
+            )
+        return expected_version + 1
+
+    def advance_audit_head(self, instance_id: str, expected_seq: int, seq: int, head: str) -> None:
+        """Move the audit head without a version bump (reading history unmasked changes no state).
+
+        Raises:
+            ConcurrentUpdate: another transaction appended an audit event first.
+        """
+        result = self.conn.execute(
+            update(instances)
+            .where(instances.c.id == instance_id, instances.c.audit_seq == expected_seq)
+            .values(audit_seq=seq, audit_head=head)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(
+                f"instance {instance_id}: history changed meanwhile", instance_id=instance_id
+            )
+
+    def count_instances(self, status: str | None = None) -> int:
+        """How many instances there are (with ``status``, if given)."""
+        query = select(func.count()).select_from(instances)
+        if status is not None:
+            query = query.where(instances.c.status == status)
+        return int(self.conn.execute(query).scalar_one())
+
+    # -- tasks -----------------------------------------------------------------------------------------------
+
+    def get_task(self, task_id: str) -> TaskRecord | None:
+        """A task row (ready or closed), or None."""
+        row = self.conn.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
+        return TaskRecord(**row) if row is not None else None
+
+    def ready_tasks(
+        self, *, instance_id: str | None = None, role: str | None = None, unit: str | None = None
+    ) -> list[TaskRecord]:
+        """Ready tasks, filtered by whichever arguments are given, oldest first."""
+        query = select(tasks).where(tasks.c.status == "ready")
+        if instance_id is not None:
+            query = query.where(tasks.c.instance_id == instance_id)
+        if role is not None:
+            query = query.where(tasks.c.role == role)
+        if unit is not None:
+            query = query.where(tasks.c.unit == unit)
+        query = query.order_by(tasks.c.ready_at, tasks.c.id)
+        return [TaskRecord(**row) for row in self.conn.execute(query).mappings()]
+
+    def sync_tasks(
+        self,
+        instance_id: str,
+        ready: Sequence[TaskRecord],
+        *,
+        closed_status: str,
+        at: datetime,
+        by: str | None,
+        previous: Sequence[TaskRecord] | None = None,
+        completed_id: str | None = None,
+    ) -> None:
+        """Make the instance's ready rows equal ``ready``.
+
+        Rows that are no longer ready are closed: ``completed_id`` as ``completed`` (by ``by``), the others
+        with ``closed_status`` (e.g. ``cancelled`` when a timer interrupted them). ``previous`` is what the
+        caller knows the ready rows to be (saves a query); without it they are read.
+        """
+        known = previous if previous is not None else self.ready_tasks(instance_id=instance_id)
+        current = {t.id: t for t in known}
+        wanted = {t.id: t for t in ready}
+        closing = [
+            {
+                "b_id": task_id,
+                "b_status": "completed" if task_id == completed_id else closed_status,
+                "b_at": at,
+                "b_by": by if task_id == completed_id else None,
+            }
+            for task_id in current.keys() - wanted.keys()
+        ]
+        if closing:
+            self.conn.execute(_CLOSE_TASK, closing)
+        new = [_row(record) for task_id, record in wanted.items() if task_id not in current]
+        if new:
+            self.conn.execute(_INSERT_TASK, new)
+        changed = [
+            {"b_id": task_id, "b_due": record.due_at, "b_unit": record.unit}
+            for task_id, record in wanted.items()
+            if task_id in current
+            and (current[task_id].due_at != record.due_at or current[task_id].unit != record.unit)
+        ]
+        if changed:
+            self.conn.execute(_RETIME_TASK, changed)
+
+    def close_task(self, task_id: str, *, status: str, at: datetime, by: str | None) -> bool:
+        """Close a ready task; return False when it was no longer ready (another call closed it)."""
+        result = self.conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id, tasks.c.status == "ready")
+            .values(status=status, closed_at=at, closed_by=by)
+        )
+        return result.rowcount == 1
+
+    # -- deadlines -------------------------------------------------------------------------------------------
+
+    def deadlines_of(self, instance_id: str) -> list[DeadlineRecord]:
+        """The pending timers of an instance."""
+        query = select(deadlines).where(deadlines.c.instance_id == instance_id).order_by(deadlines.c.id)
+        return [DeadlineRecord(**row) for row in self.conn.execute(query).mappings()]
+
+    def replace_deadlines(
+        self,
+        instance_id: str,
+        rows: Sequence[DeadlineRecord],
+        *,
+        previous: Sequence[DeadlineRecord] | None = None,
+    ) -> None:
+        """Make the instance's pending timers exactly ``rows`` (``previous``: the known current rows)."""
+        known = previous if previous is not None else self.deadlines_of(instance_id)
+        current = {d.id: d for d in known}
+        wanted = {d.id: d for d in rows}
+        gone = list(current.keys() - wanted.keys())
+        if gone:
+            self.conn.execute(deadlines.delete().where(deadlines.c.id.in_(gone)))
+        new = [_row(record) for key, record in wanted.items() if key not in current]
+        if new:
+            self.conn.execute(_INSERT_DEADLINE, new)
+        for key, record in wanted.items():
+            if key in current and current[key] != record:
+                values = _row(record)
+                del values["id"]
+                self.conn.execute(update(deadlines).where(deadlines.c.id == key).values(**values))
+
+    def due_instance_ids(self, now: datetime, limit: int) -> list[str]:
+        """Instances with a timer due at ``now`` (``due_at <= now``), earliest first; reads the due-time
+        index."""
+        earliest = func.min(deadlines.c.due_at)
+        query = (
+            select(deadlines.c.instance_id)
+            .where(deadlines.c.due_at <= now, deadlines.c.fired_at.is_(None))
+            .group_by(deadlines.c.instance_id)
+            .order_by(earliest, deadlines.c.instance_id)
+            .limit(limit)
+        )
+        return [str(v) for v in self.conn.execute(query).scalars()]
+
+    # -- audit -----------------------------------------------------------------------------------------------
+
+    def append_audit(self, record: AuditRecord) -> None:
+        """Append one audit event (the caller computed its hash and bumps the instance head)."""
+        self.conn.execute(_INSERT_AUDIT, _row(record))
+
+    def audit_of(self, instance_id: str) -> list[AuditRecord]:
+        """Every audit event of an instance, in sequence order."""
+        query = (
+            select(audit_events).where(audit_events.c.instance_id == instance_id).order_by(audit_events.c.seq)
+        )
+        return [AuditRecord(**row) for row in self.conn.execute(query).mappings()]
+
+
+# Prepared once: building statements is a large share of a call's cost.
+_INSERT_INSTANCE = insert(instances)
+_INSERT_TASK = insert(tasks)
+_INSERT_DEADLINE = insert(deadlines)
+_INSERT_AUDIT = insert(audit_events)
+
+
+@lru_cache(maxsize=64)
+def _update_instance_statement(columns: frozenset[str]) -> Any:
+    return (
+        update(instances)
+        .where(instances.c.id == bindparam("b_id"), instances.c.version == bindparam("b_version"))
+        .values(version=bindparam("v_version"), **{name: bindparam(f"v_{name}") for name in columns})
+    )
+
+
+def _row(record: Any) -> dict[str, Any]:
+    # A shallow dict (dataclasses.asdict deep-copies every value).
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+_CLOSE_TASK = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("b_id"), tasks.c.status == "ready")
+    .values(status=bindparam("b_status"), closed_at=bindparam("b_at"), closed_by=bindparam("b_by"))
+)
+_RETIME_TASK = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("b_id"))
+    .values(due_at=bindparam("b_due"), unit=bindparam("b_unit"))
+)
+
+
+def _redact(url: str) -> str:
+    # Never echo a password into an error message or a log.
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)

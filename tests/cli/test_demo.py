@@ -1,0 +1,182 @@
+"""``efficacy-flow demo`` through its runner: the per-unit table agrees with the engine's own data, and a seed
+always gives the same report.
+
+The independent count reads the SQLite file the demo leaves behind with the standard library's sqlite3 (the
+instances table and the raw audit events), not through efficacy_flow.metrics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from efficacy_flow.cli import main
+
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+TICKETS = "30"
+
+
+def _demo(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    code = main(["demo", "--processes", str(PROCESSES), "--tickets", TICKETS, *args])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured.out
+
+
+@pytest.fixture(scope="module")
+def run_with_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, str]:
+    """One demo run kept in a file: its JSON report, the database, and the progress on stderr."""
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    # capsys is function-scoped; a module-scoped run captures its own output.
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(
+            [
+                "demo",
+                "--processes",
+                str(PROCESSES),
+                "--tickets",
+                TICKETS,
+                "--seed",
+                "11",
+                "--db",
+                str(db),
+                "--json",
+            ]
+        )
+    assert code == 0, err.getvalue()
+    return json.loads(out.getvalue()), db, err.getvalue()
+
+
+def _rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute(sql, params))
+
+
+def _independent_ticket_counts(db: Path) -> dict[str, Counter[str]]:
+    """受理/办结/按时办结/参评/满意 per unit, straight from the instances and audit rows."""
+    status = dict(_rows(db, "select id, status from ef_instances where process_id = 'complaint_closure'"))
+    events: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for instance_id, kind, after in _rows(
+        db, "select instance_id, kind, after from ef_audit_events order by instance_id, seq"
+    ):
+        if instance_id in status:
+            events[instance_id].append((kind, json.loads(after) if after else {}))
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for instance_id, state in status.items():
+        unit, late, last_rating = None, False, None
+        for kind, after in events[instance_id]:
+            if kind == "task_completed" and after["element_id"] in ("Task_Dispatch", "Task_ReworkDispatch"):
+                unit = after["data"].get("unit", unit)
+            elif kind == "timer_fired" and after["element_id"] == "Timer_HandlingLimit":
+                late = True
+            elif kind == "message" and after["message"] == "rating":
+                last_rating = after["payload"][
+                    "rating"
+                ]  # a real rating; defaulted ones are timers, not messages
+        row = counts[unit or "（未派单）"]
+        row["received"] += 1
+        row["closed"] += state == "completed"
+        row["closed_on_time"] += state == "completed" and not late
+        row["rated"] += last_rating is not None
+        row["satisfied"] += last_rating in ("满意", "基本满意")
+    return counts
+
+
+def test_ticket_table_agrees_with_an_independent_count(run_with_db: tuple[dict[str, Any], Path, str]) -> None:
+    """Every unit's 受理, 办结, 按时办结, 参评 and 满意 equal a count made from the raw database rows."""
+    report, db, _ = run_with_db
+    expected = _independent_ticket_counts(db)
+    shown = {row["unit"]: row for row in report["complaint_closure"]["units"]}
+    assert set(shown) == set(expected)
+    for unit, row in shown.items():
+        for key in ("received", "closed", "closed_on_time", "rated", "satisfied"):
+            assert row[key] == expected[unit][key], (unit, key)
+    assert report["complaint_closure"]["total"]["received"] == int(TICKETS)
+
+
+def test_the_month_has_late_reworked_and_accountability_cases(
+    run_with_db: tuple[dict[str, Any], Path, str],
+) -> None:
+    """The simulation exercises the paths the README promises: overdue 督办, rework after 不满意, and the
+    accountability cases in the report match the accountability instances and decisions in the database."""
+    report, db, _ = run_with_db
+    assert report["simulation"]["办理逾期督办"] > 0
+    assert report["simulation"]["不满意重办"] > 0
+    cases = _rows(db, "select count(*) from ef_instances where process_id = 'accountability'")[0][0]
+    assert report["accountability"]["cases"] == cases > 0
+    decisions = Counter(
+        json.loads(after)["data"]["decision"]
+        for (after,) in _rows(
+            db,
+            "select e.after from ef_audit_events e join ef_instances i on i.id = e.instance_id"
+            " where i.process_id = 'accountability' and e.kind = 'task_completed'"
+            " and e.after like '%\"Task_Decide\"%'",
+        )
+    )
+    assert {k: v for k, v in report["accountability"]["decisions"].items() if v} == dict(decisions)
+    admonished = sum(p["admonitions"] for p in report["accountability"]["persons"])
+    unit_admonitions = sum(u["unit_admonitions"] for u in report["accountability"]["units"])
+    assert admonished + unit_admonitions == decisions["效能告诫"]
+
+
+def test_progress_goes_to_stderr(run_with_db: tuple[dict[str, Any], Path, str]) -> None:
+    """The progress bar reaches the last of the 40 days, on stderr (stdout stays the report)."""
+    _, _, err = run_with_db
+    assert "40/40 天  2025-10-24" in err
+
+
+def test_same_seed_same_report(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two runs with one seed print the identical report; another seed prints another one."""
+    first = _demo(capsys, "--seed", "5")
+    second = _demo(capsys, "--seed", "5")
+    other = _demo(capsys, "--seed", "6")
+    assert first == second
+    assert first != other
+
+
+def test_text_report_headings_totals_and_holiday(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text report names the holiday and make-up days, has the Chinese headings, and its 合计 row equals
+    the JSON total of the same seed."""
+    text = _demo(capsys, "--seed", "5")
+    report = json.loads(_demo(capsys, "--seed", "5", "--json"))
+    assert "期间节假日：2025-10-01 至 2025-10-08 放假 8 天" in text
+    assert "9月28日（星期日）、10月11日（星期六）" in text
+    lines = text.splitlines()
+    heading = lines.index(next(line for line in lines if line.startswith("承办单位")))
+    assert lines[heading].split() == [
+        "承办单位",
+        "受理",
+        "办结",
+        "按时办结",
+        "满意",
+        "办结率",
+        "按时办结率",
+        "满意率",
+    ]
+    total_line = next(line for line in lines[heading:] if line.startswith("合计")).split()
+    total = report["complaint_closure"]["total"]
+    assert total_line[1:5] == [str(total[k]) for k in ("received", "closed", "closed_on_time", "satisfied")]
+    assert "三、效能问责结果" in text
+
+
+def test_existing_db_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--db never reuses an earlier run's file: it exits 2 and leaves the file as it was."""
+    db = tmp_path / "old.db"
+    db.write_bytes(b"earlier state")
+    assert main(["demo", "--processes", str(PROCESSES), "--db", str(db)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert db.read_bytes() == b"earlier state"
+
+
+def test_missing_processes_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A wrong --processes folder is a clear error, not a traceback."""
+    assert main(["demo", "--processes", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err
