@@ -15,6 +15,7 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta
 from functools import partial
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "deleted afterwards",
     )
     parser.add_argument(
-        "--processes", default="processes", help="folder with the BPMN/DMN/YAML files (default ./processes)"
+        "--processes",
+        help="folder with the BPMN/DMN/YAML files (default ./processes if present, else the copy shipped "
+        "in the package)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=run)
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     """Simulate, compute the indicators and print the report; return the exit code."""
     if args.tickets < 1:
         raise InvalidInput(f"--tickets must be at least 1, got {args.tickets}", field="tickets")
-    processes = Path(args.processes)
+    processes = Path(args.processes) if args.processes is not None else _default_processes()
     if not processes.is_dir():
         raise InvalidInput(
             f"--processes {processes}: no such folder (run from the repository root)", path=str(processes)
@@ -79,6 +82,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 _SECTIONS = ("complaint_closure", "window_escalation")
+
+
+def _default_processes() -> Path:
+    """./processes when run from a checkout (what a designer edits), else the copy the wheel ships."""
+    here = Path("processes")
+    if here.is_dir():
+        return here
+    return Path(str(resources.files("efficacy_flow") / "_processes"))
 
 
 def _run(args: argparse.Namespace, processes: Path, db: Path) -> int:
