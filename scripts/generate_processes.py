@@ -738,8 +738,8 @@ def supervision_ladder() -> Process:
         "登记督查发现问题",
         L0,
         0,
-        doc="每个问题对应一个责任单位（unit）；findings_in_period 由宿主按单位和考评期持久计数后提供。来源："
-        + S_000_LADDER,
+        doc="每个问题对应一个责任单位（unit）；findings_in_period 由引擎按 counters.yaml 的 "
+        "supervision_findings 按单位和考评期持久计数（含本次）并审计后写入。来源：" + S_000_LADDER,
     )
     p.rule(
         "Rule_Ladder",

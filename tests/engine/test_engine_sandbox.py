@@ -150,31 +150,3 @@ def test_runtime_attribute_guard() -> None:
         _guarded_getattr("x", "__class__")
     with pytest.raises(AttributeError):
         _guarded_getattr("x", "format")
-
-
-def test_public_surface_is_pinned() -> None:
-    """The engine and store packages export exactly these names (a change to the surface is deliberate)."""
-    import efficacy_flow.engine as engine_package
-    import efficacy_flow.store as store_package
-
-    assert engine_package.__all__ == [
-        "SAFE_BUILTIN_NAMES",
-        "STATE_FORMAT_VERSION",
-        "UPGRADES",
-        "Actor",
-        "AuditEvent",
-        "Engine",
-        "HistoryCheck",
-        "InstanceView",
-        "TaskView",
-        "TimerFired",
-    ]
-    assert store_package.__all__ == [
-        "AuditRecord",
-        "DeadlineRecord",
-        "Durability",
-        "InstanceRecord",
-        "Store",
-        "TaskRecord",
-        "Transaction",
-    ]

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from tests.processes._model import PROCESSES
 
 from efficacy_flow.clock import CHINA_TZ
@@ -18,6 +19,12 @@ from efficacy_flow.testing import FakeClock
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """An instant in Asia/Shanghai."""
     return datetime(year, month, day, hour, minute, second, tzinfo=CHINA_TZ)
+
+
+def _counts(process_id: str) -> bool:
+    """Whether counters.yaml counts this process (alone, a table naming another process is refused)."""
+    counters = yaml.safe_load((PROCESSES / "counters.yaml").read_text(encoding="utf-8"))["counters"]
+    return any(entry["process"] == process_id for entry in counters.values())
 
 
 class Desk:
@@ -32,7 +39,8 @@ class Desk:
         shutil.copy(PROCESSES / f"{process_id}.bpmn", folder)
         for pattern in ("*.yaml", "*.dmn"):
             for path in PROCESSES.glob(pattern):
-                shutil.copy(path, folder)
+                if path.name != "counters.yaml" or _counts(process_id):
+                    shutil.copy(path, folder)
         self.clock = FakeClock(start)
         self.engine = Engine(f"sqlite:///{tmp_path / 'efficacy.db'}", folder, clock=self.clock)
         self.process_id = process_id

@@ -127,9 +127,8 @@ def read_folder(path: str | Path) -> tuple[list[DefinitionSource], bool]:
     Returns the sources and whether the folder has ``*.dmn`` files.
 
     Raises:
-        ProcessDefinitionError: a file that cannot be read, two executable processes in one file, or one
-        process
-            id in two files.
+        ProcessDefinitionError: a file that cannot be read, a file without exactly one main executable
+            process (one that no call activity in the file calls), or one process id in two files.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -151,12 +150,19 @@ def read_folder(path: str | Path) -> tuple[list[DefinitionSource], bool]:
     for file in sorted(folder.glob("*.bpmn")):
         text = _normalize(file.read_text(encoding="utf-8"))
         root = _xml(text, str(file))
+        # The file's main process is its executable process that no call activity in the file calls; the
+        # processes it calls may be marked executable too (Camunda Modeler's default) or not.
+        called = {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
         executable = [
-            p.get("id") for p in root.iterfind("bpmn:process", _NS) if p.get("isExecutable") == "true"
+            p.get("id")
+            for p in root.iterfind("bpmn:process", _NS)
+            if p.get("isExecutable") == "true" and p.get("id") not in called
         ]
         if len(executable) != 1:
             raise ProcessDefinitionError(
-                f"{file}: expected exactly one executable process, found {len(executable)}", path=str(file)
+                f"{file}: expected exactly one executable process that no call activity calls, "
+                f"found {len(executable)}",
+                path=str(file),
             )
         process_id = str(executable[0])
         if process_id in sources:
@@ -192,7 +198,10 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
                 path=where,
                 element_id=node.get("id"),
             )
-    messages = _check_elements(root, process, source, services, table)
+    # Every process in the file runs (the main one and those its call activities call): check them all.
+    messages: set[str] = set()
+    for each in root.iterfind("bpmn:process", _NS):
+        messages |= _check_elements(root, each, source, services, table)
 
     parser = EngineParser()
     try:

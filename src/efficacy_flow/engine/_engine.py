@@ -6,13 +6,10 @@ events it produces commit together or not at all.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +17,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.clock import Clock, SystemClock
-from efficacy_flow.engine._clockwork import extend_due, remaining_at, resume_due
+from efficacy_flow.engine._consistency import ConsistencyReport, check_store
+from efficacy_flow.engine._counters import CounterSpec, count_start, current_count, load_counters
 from efficacy_flow.engine._definitions import (
     DefinitionSource,
     Deployment,
@@ -29,43 +27,41 @@ from efficacy_flow.engine._definitions import (
     read_folder,
 )
 from efficacy_flow.engine._history import GENESIS, verify_chain
+from efficacy_flow.engine._listing import InstanceSummary, summary
+from efficacy_flow.engine._pause import extend_timers, fire_due, resume_timers, suspend_timers, timer_fired
+from efficacy_flow.engine._persist import Previous, WorkflowCache, save
 from efficacy_flow.engine._rows import (
     Event,
     attached_id,
     audit_record,
     audit_view,
     authorize,
-    collect_rows,
     correlate,
     instance_row,
     instance_view,
     iso,
+    previous_rows,
     spiff_errors,
     task_view,
 )
 from efficacy_flow.engine._sandbox import Sandbox
-from efficacy_flow.engine._schemas import mask_value
 from efficacy_flow.engine._spiff import (
-    KIND,
-    REMAINING,
     STATE_FORMAT_VERSION,
     EngineMessageEventDefinition,
-    dump_state,
-    load_state,
     message_event,
     waiting_timers,
 )
 from efficacy_flow.engine._views import Actor, AuditEvent, HistoryCheck, InstanceView, TaskView, TimerFired
+from efficacy_flow.engine._workers import DEFAULT_LEASE, checked_lease, checked_worker_id, run_tick
 from efficacy_flow.errors import (
     ConcurrentUpdate,
-    EfficacyFlowError,
     InvalidInput,
     InvalidState,
     ProcessDefinitionError,
     UnknownProcess,
     UnknownTask,
 )
-from efficacy_flow.store import DeadlineRecord, InstanceRecord, Store, TaskRecord, Transaction
+from efficacy_flow.store import InstanceRecord, Store, TaskRecord, Transaction
 from efficacy_flow.store._store import Durability
 
 __all__ = ["Engine"]
@@ -87,7 +83,9 @@ class Engine:
         decisions: an ``efficacy_flow.policy.Decisions`` for business-rule tasks (default: the folder's
         ``*.dmn``).
         durability: SQLite ``"default"`` (WAL, synchronous=NORMAL) or ``"power-loss"`` (synchronous=FULL).
-        tick_batch: how many due instances :meth:`tick` reads per query.
+        tick_batch: how many due deadline rows :meth:`tick` claims per query.
+        worker_id: this engine's name in deadline claims (default ``hostname:pid:random``).
+        lease: how long a claim holds before another worker may take the rows (docs/operations.md).
         cache_size: how many recently used workflows stay deserialized in memory (0: none). A cached workflow
             is used only if the store still holds exactly its version.
     """
@@ -104,6 +102,8 @@ class Engine:
         durability: Durability = "default",
         tick_batch: int = 100,
         cache_size: int = 256,
+        worker_id: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         if calendar is None:
             from efficacy_flow.calendar import china
@@ -116,11 +116,12 @@ class Engine:
         self._schemas = dict(schemas or {})
         self._decisions = decisions
         self._tick_batch = tick_batch
-        self._cache_size = cache_size
-        self._cache: OrderedDict[str, tuple[int, str, Any]] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._worker_id = checked_worker_id(worker_id)
+        self._lease = checked_lease(lease)
+        self._cache = WorkflowCache(cache_size)
         self._current: dict[str, Deployment] = {}
         self._by_hash: dict[str, Deployment] = {}
+        self._counters: dict[str, CounterSpec] = {}
         if processes is not None:
             self.deploy(processes)
 
@@ -135,6 +136,11 @@ class Engine:
     def clock(self) -> Clock:
         """The clock this engine reads."""
         return self._clock
+
+    @property
+    def worker_id(self) -> str:
+        """The name this engine's :meth:`tick` claims deadline rows under."""
+        return self._worker_id
 
     @property
     def process_ids(self) -> frozenset[str]:
@@ -157,6 +163,7 @@ class Engine:
 
             self._decisions = load_decisions(processes)
         deployments = [build_deployment(source, self._services()) for source in sources]
+        counters = load_counters(processes, {**self._current, **{d.process_id: d for d in deployments}})
         now = self._clock.now()
         with self._store.transaction() as tx:
             for dep in deployments:
@@ -164,6 +171,10 @@ class Engine:
         for dep in deployments:
             self._current[dep.process_id] = dep
             self._by_hash[dep.hash] = dep
+        # The folder's counters.yaml replaces the counters of the processes it deploys (absent: none).
+        redeployed = {dep.process_id for dep in deployments}
+        kept = {n: c for n, c in self._counters.items() if c.process not in redeployed and n not in counters}
+        self._counters = {**kept, **counters}
         return {dep.process_id: dep.hash for dep in deployments}
 
     def _services(self) -> Services:
@@ -204,12 +215,19 @@ class Engine:
         values = dep.schema.validate_start(data)
         now = self._clock.now()
         instance_id = str(uuid.uuid4())
-        workflow = dep.new_workflow()
-        workflow.ef_suspended = False
-        with spiff_errors(process_id):
-            first = workflow.get_next_task(state=TaskState.READY)
-            first.data.update(values)
-            workflow.do_engine_steps()
+        counters = [c for c in self._counters.values() if c.process == process_id]
+
+        def first_steps() -> Any:
+            workflow = dep.new_workflow()
+            workflow.ef_suspended = False
+            with spiff_errors(process_id):
+                first = workflow.get_next_task(state=TaskState.READY)
+                first.data.update(values)
+                workflow.do_engine_steps()
+            return workflow
+
+        # A counted process runs its first steps after the count, in the transaction (engine/_counters.py).
+        workflow = None if counters else first_steps()
         record = InstanceRecord(
             id=instance_id,
             process_id=process_id,
@@ -227,13 +245,14 @@ class Engine:
             audit_head=GENESIS,
         )
         with self._store.transaction() as tx:
+            counted = count_start(tx, counters, instance_id, data, values, now) if counters else []
+            workflow = workflow if workflow is not None else first_steps()
             tx.insert_instance(record)
             after = {"data": values, "business_key": business_key, "first_responder": actor.id}
             saved, ready = self._save(
-                tx, record, workflow, [("started", actor.id, None, after)], now, previous=([], [])
+                tx, record, workflow, [("started", actor.id, None, after), *counted], now, previous=([], [])
             )
-        self._remember(saved, workflow)
-        return self._view(saved, workflow, ready)
+        return self._done(saved, workflow, ready)
 
     def tasks(
         self, instance_id: str | None = None, role: str | None = None, unit: str | None = None
@@ -279,8 +298,7 @@ class Engine:
             authorize(actor, row)
             dep = self._deployment(tx, inst.definition_hash)
             values = dep.schema.validate_task(row.element_id, data)
-            workflow = self._load(dep, inst)
-            previous = self._collect(inst.id, workflow, now)
+            workflow, previous = self._open(tx, inst, now, dep)
             task = workflow.get_task_from_id(uuid.UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise ConcurrentUpdate(
@@ -302,8 +320,7 @@ class Engine:
                 completed_id=task_id,
                 previous=previous,
             )
-        self._remember(saved, workflow)
-        return self._view(saved, workflow, ready)
+        return self._done(saved, workflow, ready)
 
     def message(self, name: str, payload: Mapping[str, Any], correlation: Mapping[str, Any]) -> InstanceView:
         """Deliver a message from outside (a rating, a withdrawal) to the instance ``correlation`` names.
@@ -324,8 +341,7 @@ class Engine:
             if name not in dep.messages:
                 raise InvalidState(f"process {inst.process_id} has no message {name!r}", message_name=name)
             values = dep.schema.validate_message(name, payload)
-            workflow = self._load(dep, inst)
-            previous = self._collect(inst.id, workflow, now)
+            workflow, previous = self._open(tx, inst, now, dep)
             waiting = [
                 t
                 for t in workflow.get_tasks(state=TaskState.WAITING)
@@ -343,29 +359,19 @@ class Engine:
             saved, ready = self._save(
                 tx, inst, workflow, [("message", f"message:{name}", None, after)], now, previous=previous
             )
-        self._remember(saved, workflow)
-        return self._view(saved, workflow, ready)
+        return self._done(saved, workflow, ready)
 
     def tick(self) -> list[TimerFired]:
         """Fire every timer due at the clock's now (``due_at <= now``); touch nothing that is not due.
 
-        Due instances are found through the due-time index; each is loaded, fired and committed in its own
-        transaction. An instance whose process fails is logged and skipped (the others still fire).
+        Due deadline rows are claimed through the due-time index, ``tick_batch`` at a time, for this engine's
+        ``worker_id`` until now + ``lease``; rows another live worker holds are skipped (several workers
+        share one database, docs/operations.md). Each claimed instance is locked, re-read, fired and committed
+        in its own transaction, so every timer fires exactly once. An instance whose process fails is logged
+        and skipped (the others still fire); its claims are released at the end, for the next tick to retry.
         """
         now = self._clock.now()
-        fired: list[TimerFired] = []
-        seen: set[str] = set()
-        while True:
-            with self._store.transaction() as tx:
-                due = [i for i in tx.due_instance_ids(now, self._tick_batch + len(seen)) if i not in seen]
-            if not due:
-                return fired
-            for instance_id in due[: self._tick_batch]:
-                seen.add(instance_id)
-                try:
-                    fired.extend(self._fire(instance_id, now))
-                except EfficacyFlowError as exc:
-                    log.error("tick: instance %s failed: %s", instance_id, mask_value(str(exc)))
+        return run_tick(self._store, self._fire, now, self._worker_id, now + self._lease, self._tick_batch)
 
     def _fire(self, instance_id: str, now: datetime) -> list[TimerFired]:
         with self._store.transaction() as tx:
@@ -375,25 +381,12 @@ class Engine:
             due_rows = [d for d in tx.deadlines_of(instance_id) if d.due_at is not None and d.due_at <= now]
             if not due_rows:
                 return []
-            dep = self._deployment(tx, inst.definition_hash)
-            workflow = self._load(dep, inst)
-            previous = self._collect(inst.id, workflow, now)
-            with spiff_errors(inst.process_id):
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
-            still_waiting = {str(t.id) for t in waiting_timers(workflow)}
+            workflow, previous = self._open(tx, inst, now)
+            still_waiting = fire_due(workflow, inst.process_id)
             fired = [d for d in due_rows if d.id not in still_waiting]
-            events: list[Event] = [
-                (
-                    "timer_fired",
-                    None,
-                    None,
-                    {"element_id": d.element_id, "task_id": d.task_id, "due_at": iso(d.due_at)},
-                )
-                for d in fired
-            ]
+            events = [timer_fired(d.element_id, d.task_id, iso(d.due_at)) for d in fired]
             saved, _ = self._save(tx, inst, workflow, events, now, previous=previous)
-        self._remember(saved, workflow)
+        self._cache.remember(saved, workflow)
         return [TimerFired(instance_id, d.element_id, d.due_at) for d in fired if d.due_at is not None]
 
     def suspend(self, instance_id: str, reason: str, actor: Actor) -> InstanceView:
@@ -403,39 +396,7 @@ class Engine:
             UnknownInstance: no such instance.
             InvalidState: the instance is not active.
         """
-        now = self._clock.now()
-        with self._store.transaction() as tx:
-            inst = self._instance_row(tx, instance_id)
-            if inst.status != "active":
-                raise InvalidState(f"instance {instance_id} is {inst.status}", instance_id=instance_id)
-            dep = self._deployment(tx, inst.definition_hash)
-            workflow = self._load(dep, inst)
-            previous = self._collect(inst.id, workflow, now)
-            before = {}
-            for timer in waiting_timers(workflow):
-                due_at = datetime.fromisoformat(timer.internal_data["event_value"])
-                kind = timer.internal_data.get(KIND, "elapsed")
-                timer.internal_data[REMAINING] = remaining_at(kind, due_at, now, self._calendar)
-                before[timer.task_spec.bpmn_id] = due_at.isoformat()
-            workflow.ef_suspended = True
-            after = {
-                "reason": reason,
-                "remaining": {
-                    t.task_spec.bpmn_id: t.internal_data[REMAINING] for t in waiting_timers(workflow)
-                },
-            }
-            saved, ready = self._save(
-                tx,
-                inst,
-                workflow,
-                [("suspended", actor.id, before, after)],
-                now,
-                previous=previous,
-                status="suspended",
-                suspended_at=now,
-            )
-        self._remember(saved, workflow)
-        return self._view(saved, workflow, ready)
+        return self._pause(instance_id, actor, suspend=True, reason=reason)
 
     def resume(self, instance_id: str, actor: Actor) -> InstanceView:
         """Resume a suspended instance: every pending deadline continues with the working time that remained.
@@ -444,41 +405,27 @@ class Engine:
             UnknownInstance: no such instance.
             InvalidState: the instance is not suspended.
         """
+        return self._pause(instance_id, actor, suspend=False)
+
+    def _pause(self, instance_id: str, actor: Actor, *, suspend: bool, reason: str = "") -> InstanceView:
+        """Suspend or resume the instance in one transaction: timers changed, audited, saved."""
         now = self._clock.now()
         with self._store.transaction() as tx:
             inst = self._instance_row(tx, instance_id)
-            if inst.status != "suspended":
-                raise InvalidState(
-                    f"instance {instance_id} is {inst.status}, not suspended", instance_id=instance_id
-                )
-            dep = self._deployment(tx, inst.definition_hash)
-            workflow = self._load(dep, inst)
-            previous = self._collect(inst.id, workflow, now)
-            before, after = {}, {}
-            for timer in waiting_timers(workflow):
-                remaining = timer.internal_data.pop(REMAINING, None)
-                if remaining is None:
-                    continue
-                new_due = resume_due(remaining, now, self._calendar)
-                before[timer.task_spec.bpmn_id] = timer.internal_data["event_value"]
-                timer.internal_data["event_value"] = new_due.isoformat()
-                after[timer.task_spec.bpmn_id] = new_due.isoformat()
-            workflow.ef_suspended = False
-            with spiff_errors(inst.process_id):
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
-            saved, ready = self._save(
-                tx,
-                inst,
-                workflow,
-                [("resumed", actor.id, before, after)],
-                now,
-                previous=previous,
-                status="active",
-                suspended_at=None,
-            )
-        self._remember(saved, workflow)
-        return self._view(saved, workflow, ready)
+            if inst.status != ("active" if suspend else "suspended"):
+                hint = "" if suspend else ", not suspended"
+                raise InvalidState(f"instance {instance_id} is {inst.status}{hint}", instance_id=instance_id)
+            workflow, previous = self._open(tx, inst, now)
+            if suspend:
+                before, after = suspend_timers(workflow, reason, now, self._calendar)
+                events: list[Event] = [("suspended", actor.id, before, after)]
+                values: dict[str, Any] = {"status": "suspended", "suspended_at": now}
+            else:
+                # A limit that had run out when the instance was suspended fires now: audited as tick() would.
+                events = resume_timers(workflow, actor.id, now, self._calendar, inst.process_id)
+                values = {"status": "active", "suspended_at": None}
+            saved, ready = self._save(tx, inst, workflow, events, now, previous=previous, **values)
+        return self._done(saved, workflow, ready)
 
     def extend(self, task_id: str, limit: TimeLimit | str, reason: str, approved_by: Actor) -> TaskView:
         """Move a ready task's deadline(s) by an approved extension (延期), counted on from the old due date.
@@ -502,19 +449,11 @@ class Engine:
             inst = self._instance_row(tx, row.instance_id)
             if inst.status != "active":
                 raise InvalidState(f"instance {inst.id} is {inst.status}", instance_id=inst.id)
-            dep = self._deployment(tx, inst.definition_hash)
-            workflow = self._load(dep, inst)
-            previous = self._collect(inst.id, workflow, now)
+            workflow, previous = self._open(tx, inst, now)
             timers = [t for t in waiting_timers(workflow) if attached_id(t) == task_id]
             if not timers:
                 raise InvalidState(f"task {task_id} has no deadline to extend", task_id=task_id)
-            before, after = {}, {}
-            for timer in timers:
-                old = datetime.fromisoformat(timer.internal_data["event_value"])
-                new = extend_due(old, parsed, self._calendar)
-                timer.internal_data["event_value"] = new.isoformat()
-                before[timer.task_spec.bpmn_id] = old.isoformat()
-                after[timer.task_spec.bpmn_id] = new.isoformat()
+            before, after = extend_timers(timers, parsed, self._calendar)
             details = {
                 "task_id": task_id,
                 "limit": f"{parsed.n} {parsed.unit}",
@@ -530,7 +469,7 @@ class Engine:
                 previous=previous,
             )
             updated = tx.get_task(task_id)
-        self._remember(saved, workflow)
+        self._cache.remember(saved, workflow)
         assert updated is not None
         return task_view(updated)
 
@@ -540,10 +479,29 @@ class Engine:
         """The instance as last committed (``data`` is the process data after the last step)."""
         with self._store.transaction() as tx:
             inst = self._instance_row(tx, instance_id)
-            workflow = self._load(self._deployment(tx, inst.definition_hash), inst)
-            ready, _ = self._collect(inst.id, workflow, self._clock.now())
-        self._remember(inst, workflow)
-        return self._view(inst, workflow, ready)
+            workflow, (ready, _) = self._open(tx, inst, self._clock.now())
+        return self._done(inst, workflow, ready)
+
+    def instances(
+        self, process_id: str | None = None, status: str | None = None, business_key: str | None = None
+    ) -> list[InstanceSummary]:
+        """The instances matching every filter given, oldest first, from their rows alone (no workflow is
+        loaded: one query, whatever the number of instances)."""
+        with self._store.transaction() as tx:
+            rows = tx.list_instances(process_id=process_id, status=status, business_key=business_key)
+        return [summary(row) for row in rows]
+
+    def counter(self, name: str, key: str) -> int:
+        """The count of counter ``name`` (counters.yaml) for ``key`` in the period that ends now.
+
+        Raises:
+            InvalidInput: no deployed counter has this name.
+        """
+        spec = self._counters.get(name)
+        if spec is None:
+            raise InvalidInput(f"no counter {name!r} (counters.yaml)", counter=name)
+        with self._store.transaction() as tx:
+            return current_count(tx, spec, str(key), self._clock.now())
 
     def history(
         self, instance_id: str, *, unmasked: bool = False, actor: Actor | None = None
@@ -585,84 +543,48 @@ class Engine:
         problems = verify_chain(records, inst.audit_seq, inst.audit_head)
         return HistoryCheck(instance_id=instance_id, events=len(records), problems=tuple(problems))
 
+    def check_consistency(
+        self,
+        *,
+        instance_ids: list[str] | None = None,
+        previous: ConsistencyReport | None = None,
+        batch_size: int = 500,
+    ) -> ConsistencyReport:
+        """Check every instance (or ``instance_ids``) against the store's promises; writes nothing.
+
+        The checks are listed in :data:`~efficacy_flow.engine.CHECKS` (docs/operations.md: what to do about
+        each finding); ``previous``, an earlier report, adds "no version went backwards". Instances are read
+        ``batch_size`` at a time, each batch in one read snapshot.
+        """
+        return check_store(
+            self._store,
+            self._deployment,
+            self._clock.now(),
+            instance_ids=instance_ids,
+            previous=previous,
+            batch_size=batch_size,
+        )
+
     # -- internals -------------------------------------------------------------------------------------------
 
     _instance_row = staticmethod(instance_row)
     _correlate = staticmethod(correlate)
     _audit_record = staticmethod(audit_record)
-    _collect = staticmethod(collect_rows)
+    _collect = staticmethod(previous_rows)
     _view = staticmethod(instance_view)
 
-    def _load(self, dep: Deployment, inst: InstanceRecord) -> Any:
-        # A cached workflow is used only when it is exactly the stored version (another engine, or a failed
-        # call, leaves the cache stale: then we deserialize). Popping takes ownership: a call that fails
-        # never puts a half-changed workflow back.
-        with self._cache_lock:
-            cached = self._cache.pop(inst.id, None)
-        if cached is not None and cached[0] == inst.version and cached[1] == inst.definition_hash:
-            workflow = cached[2]
-        else:
-            workflow = load_state(inst.state, dep.spec, dep.subprocess_specs, dep.script_engine)
-        workflow.ef_suspended = inst.status == "suspended"
-        return workflow
+    _save = staticmethod(save)
 
-    def _remember(self, inst: InstanceRecord, workflow: Any) -> None:
-        """Keep a committed workflow for the next call on the same instance (after the commit only)."""
-        if self._cache_size <= 0:
-            return
-        with self._cache_lock:
-            self._cache[inst.id] = (inst.version, inst.definition_hash, workflow)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+    def _open(
+        self, tx: Transaction, inst: InstanceRecord, now: datetime, dep: Deployment | None = None
+    ) -> tuple[Any, Previous]:
+        """The instance's workflow at the row's version, and the rows it implied when it was last saved."""
+        workflow = self._cache.load(
+            dep if dep is not None else self._deployment(tx, inst.definition_hash), inst
+        )
+        return workflow, self._collect(inst.id, workflow, now)
 
-    def _save(
-        self,
-        tx: Transaction,
-        inst: InstanceRecord,
-        workflow: Any,
-        events: list[Event],
-        now: datetime,
-        *,
-        by: str | None = None,
-        completed_id: str | None = None,
-        previous: tuple[list[TaskRecord], list[DeadlineRecord]] | None = None,
-        **values: Any,
-    ) -> tuple[InstanceRecord, list[TaskRecord]]:
-        """Write the workflow and everything derived from it (``previous``: the rows as they were)."""
-        tasks, deadlines = self._collect(inst.id, workflow, now)
-        if workflow.completed:
-            values["status"] = "completed"
-            if inst.status != "completed":
-                events = [*events, ("instance_completed", None, None, None)]
-        seq, head = inst.audit_seq, inst.audit_head
-        records = []
-        for event in events:
-            record = self._audit_record(inst.id, seq, head, event, now)
-            records.append(record)
-            seq, head = record.seq, record.hash
-        state = dump_state(workflow)
-        version = tx.update_instance(
-            inst.id,
-            inst.version,
-            state=state,
-            updated_at=now,
-            audit_seq=seq,
-            audit_head=head,
-            **values,
-        )
-        for record in records:
-            tx.append_audit(record)
-        tx.sync_tasks(
-            inst.id,
-            tasks,
-            closed_status="cancelled",
-            at=now,
-            by=by,
-            previous=previous[0] if previous is not None else None,
-            completed_id=completed_id,
-        )
-        tx.replace_deadlines(inst.id, deadlines, previous=previous[1] if previous is not None else None)
-        saved = dataclasses.replace(
-            inst, version=version, state=state, updated_at=now, audit_seq=seq, audit_head=head, **values
-        )
-        return saved, tasks
+    def _done(self, inst: InstanceRecord, workflow: Any, ready: list[TaskRecord]) -> InstanceView:
+        """After the commit: keep the workflow for the next call and return the instance's view."""
+        self._cache.remember(inst, workflow)
+        return self._view(inst, workflow, ready)

@@ -18,6 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.engine._history import canonical, chain_hash
+from efficacy_flow.engine._listing import row_fields
 from efficacy_flow.engine._schemas import mask_value
 from efficacy_flow.engine._spiff import KIND, READY_AT, REMAINING, UNIT, all_tasks, waiting_timers
 from efficacy_flow.engine._views import Actor, AuditEvent, InstanceView, TaskView
@@ -43,6 +44,7 @@ __all__ = [
     "instance_view",
     "iso",
     "mask_history",
+    "previous_rows",
     "spiff_errors",
     "task_view",
 ]
@@ -134,6 +136,19 @@ def collect_rows(
     return tasks, deadlines
 
 
+def previous_rows(
+    instance_id: str, workflow: Any, now: datetime
+) -> tuple[list[TaskRecord], list[DeadlineRecord]]:
+    """The rows a workflow implied when it was last saved, before a call changes it.
+
+    The engine's save keeps them on the workflow (``ef_rows``); a workflow is cached only after its save
+    committed, and dropped by a call that fails, so on a cache hit they are exactly what collecting now would
+    give (every ready task already carries its ``ready_at``). A freshly loaded workflow has none: collected.
+    """
+    rows: tuple[list[TaskRecord], list[DeadlineRecord]] | None = getattr(workflow, "ef_rows", None)
+    return rows if rows is not None else collect_rows(instance_id, workflow, now)
+
+
 def instance_view(inst: InstanceRecord, workflow: Any, ready: list[TaskRecord]) -> InstanceView:
     """The public view of an instance: its row, its process data and its ready tasks."""
     data: dict[str, Any] = {}
@@ -144,20 +159,7 @@ def instance_view(inst: InstanceRecord, workflow: Any, ready: list[TaskRecord]) 
             data.update(task.data)
     elif workflow.last_task is not None:
         data.update(workflow.last_task.data)
-    return InstanceView(
-        id=inst.id,
-        process_id=inst.process_id,
-        status=inst.status,
-        version=inst.version,
-        business_key=inst.business_key,
-        first_responder=inst.first_responder,
-        definition_hash=inst.definition_hash,
-        created_at=inst.created_at,
-        updated_at=inst.updated_at,
-        suspended_at=inst.suspended_at,
-        data=data,
-        tasks=tuple(task_view(t) for t in ready),
-    )
+    return InstanceView(**row_fields(inst), data=data, tasks=tuple(task_view(t) for t in ready))
 
 
 @contextmanager

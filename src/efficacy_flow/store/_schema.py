@@ -32,6 +32,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "UtcDateTime",
     "audit_events",
+    "counter_events",
+    "counters",
     "deadlines",
     "definitions",
     "instances",
@@ -121,8 +123,8 @@ tasks = Table(
     Index("ix_ef_tasks_status_role", "status", "role"),
 )
 
-#: Pending timers. ``due_at`` is indexed: tick() reads only rows that are due. ``claimed_by``/``lease_until``
-#: are reserved for several workers claiming rows (issue 7); one worker leaves them empty.
+#: Pending timers. ``due_at`` is indexed: tick() reads only rows that are due. ``claimed_by``/``lease_until``:
+#: the worker that claimed a due row to fire it, and until when (store/_claims.py; docs/operations.md).
 deadlines = Table(
     "ef_deadlines",
     METADATA,
@@ -151,4 +153,26 @@ audit_events = Table(
     Column("after", Text, nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+#: One row per (counter, key) ever counted: the row a start locks (PostgreSQL ``FOR UPDATE``) so that two
+#: concurrent starts for the same unit count one after the other (engine/_counters.py).
+counters = Table(
+    "ef_counters",
+    METADATA,
+    Column("counter", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+#: One row per counted start (durable counters, docs/engine.md): the count of a period is the number of rows
+#: whose ``at`` falls in it. An instance is counted at most once per counter.
+counter_events = Table(
+    "ef_counter_events",
+    METADATA,
+    Column("counter", String(100), primary_key=True),
+    Column("instance_id", String(36), primary_key=True),
+    Column("key", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_ef_counter_events_key_at", "counter", "key", "at"),
 )

@@ -1,0 +1,159 @@
+"""The fast state writer (engine/_spiff.py) writes exactly what SpiffWorkflow's stock converters and the
+stdlib JSON encoder wrote before it: same keys, same order, same values, same bytes — at every step of every
+fixture process, and for data orjson cannot write identically (NaN, huge integers, datetimes, int keys)."""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
+from SpiffWorkflow.util.task import TaskState
+
+from efficacy_flow.calendar import china
+from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.engine import _spiff
+from efficacy_flow.engine._definitions import Deployment, Services, build_deployment, read_folder
+from efficacy_flow.engine._sandbox import Sandbox
+from efficacy_flow.testing import FakeClock
+
+
+class _StockWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """The converter as it was before the fast writer: the stock code paths, specs left out."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
+def _stock_registry() -> Any:
+    registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
+    TimerConditionalEventDefinitionConverter(
+        _spiff.ClockTimeDateEventDefinition, registry, typename="TimeDateEventDefinition"
+    )
+    MessageEventDefinitionConverter(
+        _spiff.EngineMessageEventDefinition, registry, typename="MessageEventDefinition"
+    )
+    _StockWorkflowConverter(BpmnWorkflow, registry)
+    return registry
+
+
+STOCK = _stock_registry()
+BASIC = Path(__file__).parent / "fixtures" / "basic"
+
+
+def _stock_text(workflow: Any) -> str:
+    body = {"format_version": _spiff.STATE_FORMAT_VERSION, "workflow": STOCK.convert(workflow)}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_spiff._json_default)
+
+
+def _written(workflow: Any) -> str:
+    return zlib.decompress(_spiff.dump_state(workflow)).decode("utf-8")
+
+
+def _deployments(clock: FakeClock) -> dict[str, Deployment]:
+    sources, _ = read_folder(BASIC)
+    services = Services(sandbox=Sandbox(), clock=clock, calendar=china())
+    return {source.process_id: build_deployment(source, services) for source in sources}
+
+
+#: Completion data for every user task: nested values, Chinese text, floats, a list to merge.
+STEP_DATA: dict[str, Any] = {
+    "reply": "已答复，路灯已修复",
+    "resolved": True,
+    "rating": "满意",
+    "note": {"by": "张三", "scores": [1, 2.5, -3], "nested": {"ok": None}},
+    "handled_count": 2,
+}
+
+
+def _drive(
+    deployment: Deployment, clock: FakeClock, start: dict[str, Any], offset: int
+) -> list[tuple[str, str]]:
+    """Run a workflow step by step; return (written, stock) texts after every step.
+
+    Two of three steps complete a ready user task, the third lets time limits run out or sends a message;
+    ``offset`` shifts that rhythm (2: time runs out first).
+    """
+    workflow = deployment.new_workflow()
+    workflow.get_next_task(state=TaskState.READY).data.update(start)
+    workflow.do_engine_steps()
+    texts = [(_written(workflow), _stock_text(workflow))]
+    for step in range(24):
+        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+        if workflow.completed:
+            break
+        if ready and (step + offset) % 3 != 2:
+            ready[0].data.update(STEP_DATA)
+            ready[0].run()
+        elif step % 2 == 0:
+            clock.advance(timedelta(days=20))  # let every time limit run out
+            workflow.refresh_timers()
+        else:
+            workflow.catch(_spiff.message_event("rating", {"rating": "不满意", "comment": "未修复"}))
+        workflow.do_engine_steps()
+        texts.append((_written(workflow), _stock_text(workflow)))
+    return texts
+
+
+@pytest.mark.parametrize("offset", [0, 2], ids=["work-first", "time-first"])
+@pytest.mark.parametrize("process_id", ["fx_ten", "fx_handle", "fx_rating", "fx_nested"])
+def test_every_step_is_written_as_the_stock_converters_write_it(process_id: str, offset: int) -> None:
+    """At every step (user tasks, scripts, gateways, timers, a subprocess) the saved text is identical."""
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    deployment = _deployments(clock)[process_id]
+    texts = _drive(deployment, clock, {"title": "路灯不亮", "unit": "市住建局"}, offset)
+    assert len(texts) > 1
+    for written, stock in texts:
+        assert written == stock
+
+
+@pytest.mark.parametrize(
+    ("value", "same"),
+    [
+        pytest.param(float("nan"), math.isnan, id="nan"),
+        pytest.param(float("inf"), lambda v: v == float("inf"), id="infinity"),
+        pytest.param(2**70, lambda v: v == 2**70, id="huge-int"),
+        pytest.param({"nested": [float("-inf")]}, lambda v: v["nested"][0] == float("-inf"), id="nested-inf"),
+        pytest.param(
+            datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ),
+            lambda v: v == "2025-09-26 10:00:00+08:00",
+            id="datetime-as-text",
+        ),
+    ],
+)
+def test_values_orjson_would_change_take_the_stdlib_path(value: Any, same: Any) -> None:
+    """NaN, infinities, huge integers and datetimes are written by the stdlib, as before, and read back."""
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    deployment = _deployments(clock)["fx_ten"]
+    workflow = deployment.new_workflow()
+    workflow.get_next_task(state=TaskState.READY).data.update({"odd": value})
+    workflow.do_engine_steps()
+    assert _written(workflow) == _stock_text(workflow)
+    loaded = _spiff.load_state(
+        _spiff.dump_state(workflow), deployment.spec, deployment.subprocess_specs, deployment.script_engine
+    )
+    [ready] = [t for t in loaded.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+    assert same(ready.data["odd"])
+
+
+def test_non_string_keys_take_the_stdlib_path() -> None:
+    """A dict with integer keys is written as the stdlib writes it (keys as text)."""
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    workflow = _deployments(clock)["fx_ten"].new_workflow()
+    workflow.get_next_task(state=TaskState.READY).data.update({"by_year": {2025: "a", 2026: "b"}})
+    workflow.do_engine_steps()
+    assert _written(workflow) == _stock_text(workflow)
+    assert '"by_year":{"2025":"a","2026":"b"}' in _written(workflow)
