@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._postgres import PG_DSN, fresh_schema, require_postgres
 
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
@@ -19,38 +18,15 @@ from efficacy_flow.testing import FakeClock
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASIC = FIXTURES / "basic"
-PG_DSN = os.environ.get("EFFICACY_FLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-SESSION = uuid.uuid4().hex[:8]
-
-
-def _pg_reason() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, connect_timeout=3):
-            return None
-    except Exception as exc:
-        return f"PostgreSQL at {PG_DSN} is unreachable ({type(exc).__name__}: {exc})"
-
-
-_PG_UNAVAILABLE = _pg_reason()
-
-
-def _skip_or_fail_pg() -> None:
-    if _PG_UNAVAILABLE is None:
-        return
-    if os.environ.get("EFFICACY_FLOW_REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"EFFICACY_FLOW_REQUIRE_POSTGRES=1 but {_PG_UNAVAILABLE}")
-    pytest.skip(_PG_UNAVAILABLE)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
     """Opens stores on one database per test: a temp SQLite file, or a fresh PostgreSQL schema."""
     opened: list[Store] = []
-    schema = f"ef_{SESSION}_{uuid.uuid4().hex[:8]}"
+    schema = fresh_schema()
     if request.param == "postgresql":
-        _skip_or_fail_pg()
+        require_postgres()
 
     def make() -> Store:
         if request.param == "sqlite":

@@ -14,7 +14,6 @@ not a timing assumption: every assertion holds whichever way the database schedu
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._postgres import PG_DSN
 
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
@@ -33,8 +33,6 @@ from efficacy_flow.store import Store, Transaction
 from efficacy_flow.testing import FakeClock
 
 DURABLE = Path(__file__).parent / "fixtures" / "durable"
-PG_DSN_ENV = "EFFICACY_FLOW_TEST_PG"  # as in conftest.py
-PG_DSN_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 HANDLER = Actor("cb-01", {"承办单位"})
 OTHER_HANDLER = Actor("cb-02", {"承办单位"})
 REVIEWER = Actor("sh-01", {"审核员"})
@@ -155,7 +153,7 @@ class Probe:
         else:
             import psycopg
 
-            self.pg = psycopg.connect(os.environ.get(PG_DSN_ENV, PG_DSN_DEFAULT), autocommit=True)
+            self.pg = psycopg.connect(PG_DSN, autocommit=True)
 
     def _trace(self, sql: str) -> None:
         if sql.startswith("BEGIN"):
