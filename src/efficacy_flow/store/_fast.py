@@ -21,8 +21,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 from efficacy_flow.errors import EfficacyFlowError, StoreError
-from efficacy_flow.store._records import InstanceRecord, TaskRecord
-from efficacy_flow.store._schema import audit_events, instances, tasks
+from efficacy_flow.store._records import DeadlineRecord, InstanceRecord, TaskRecord
+from efficacy_flow.store._schema import UtcDateTime, audit_events, deadlines, instances, tasks
 
 __all__ = ["Prepared", "Statements", "statements"]
 
@@ -42,12 +42,12 @@ class Prepared:
         self._positional = bool(compiled.positional)
         names = list(compiled.positiontup or ()) if self._positional else list(compiled.binds)
         self._binds: tuple[tuple[str, _Processor], ...] = tuple(
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+            (name, _processor(compiled.binds[name].type, dialect, bind=True)) for name in names
         )
         # Literals in the statement (``status = 'ready'``) are bind parameters with a fixed value.
         self._constants = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
         self._results: tuple[_Processor, ...] = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in result_columns
+            _processor(column.type, dialect, bind=False) for column in result_columns
         )
 
     def params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
@@ -89,6 +89,43 @@ class Prepared:
         return [self.row(raw) for raw in cursor.fetchall()]
 
 
+def _processor(type_: Any, dialect: Dialect, *, bind: bool) -> _Processor:
+    """The column type's own bind or result processor (an instant's remembered: :func:`_remembered`)."""
+    impl = type_.dialect_impl(dialect)
+    processor: _Processor = impl.bind_processor(dialect) if bind else impl.result_processor(dialect, None)
+    if processor is not None and isinstance(type_, UtcDateTime):
+        return _remembered(processor)
+    return processor
+
+
+def _remembered(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``processor`` with its recent results remembered by value.
+
+    A call binds its one ``now`` three to five times (instance, audit event, task rows) and reads the same few
+    stored instants back; converting one costs 1-2 µs (timezone arithmetic, formatting, parsing). Both
+    conversions of :class:`UtcDateTime` are pure functions of the value's identity under ``==``: equal aware
+    datetimes are the same instant and store the same naive UTC text, and one stored text reads back as one
+    instant. A naive datetime never equals an aware one, so it still reaches the processor (which rejects
+    it); errors are never remembered.
+    """
+    memo: dict[Any, Any] = {}
+
+    def process(value: Any) -> Any:
+        if value is None:
+            return processor(value)
+        try:
+            return memo[value]
+        except KeyError:
+            pass
+        result = processor(value)
+        if len(memo) >= 256:
+            memo.clear()  # bounded: instants of finished calls are rarely seen again
+        memo[value] = result
+        return result
+
+    return process
+
+
 def _run(method: Callable[[str, Any], Any], sql: str, params: Any) -> None:
     try:
         method(sql, params)
@@ -123,6 +160,14 @@ class Statements:
         self.get_instance_locked = _select_by_id(instances, dialect, for_update=dialect.name == "postgresql")
         self.insert_instance = _insert_all(instances, dialect)
         self.get_task = _select_by_id(tasks, dialect)
+        # SQLite: a task with its instance row in one statement (see Transaction.get_task).
+        self.get_task_and_instance = Prepared(
+            select(tasks, instances)
+            .select_from(tasks.outerjoin(instances, instances.c.id == tasks.c.instance_id))
+            .where(tasks.c.id == bindparam("b_id")),
+            dialect,
+            [*tasks.c, *instances.c],
+        )
         self.insert_task = _insert_all(tasks, dialect)
         self.insert_audit = _insert_all(audit_events, dialect)
         self.close_task = Prepared(
@@ -142,6 +187,21 @@ class Statements:
                 due_at=bindparam("b_due", type_=tasks.c.due_at.type),
                 unit=bindparam("b_unit", type_=tasks.c.unit.type),
             ),
+            dialect,
+        )
+        # Deadline rows: only the record's columns (the claim columns belong to store/_claims.py).
+        names = [f.name for f in fields(DeadlineRecord)]
+        self.insert_deadline = Prepared(
+            insert(deadlines).values({name: bindparam(name, type_=deadlines.c[name].type) for name in names}),
+            dialect,
+        )
+        self.delete_deadline = Prepared(
+            deadlines.delete().where(deadlines.c.id == bindparam("b_id")), dialect
+        )
+        self.update_deadline = Prepared(
+            update(deadlines)
+            .where(deadlines.c.id == bindparam("b_id"))
+            .values({name: bindparam(name, type_=deadlines.c[name].type) for name in names if name != "id"}),
             dialect,
         )
         self._updates: dict[frozenset[str], Prepared] = {}

@@ -198,6 +198,8 @@ class Store:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             self._pinned[:] = [conn, cursor]
         driver = conn.connection.driver_connection
+        if driver.in_transaction:  # left open by a COMMIT that failed: start clean
+            driver.rollback()
         _begin_immediate(driver)
         try:
             tx = Transaction(conn, self.dialect, cursor)
@@ -246,6 +248,8 @@ class Transaction(ClaimQueries, CounterQueries):
         self.dialect = dialect
         self._sql = statements(conn.dialect)
         self._cur: Any = cursor
+        # SQLite: the instance row read along with a task (get_task), with the connection's change count.
+        self._prefetched: tuple[InstanceRecord, int] | None = None
 
     @property
     def _cursor(self) -> Any:
@@ -279,6 +283,13 @@ class Transaction(ClaimQueries, CounterQueries):
 
     def get_instance(self, instance_id: str, *, lock: bool = False) -> InstanceRecord | None:
         """Read an instance (``lock``: PostgreSQL ``FOR UPDATE``; SQLite already holds the write lock)."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None:
+            record, changes = prefetched
+            # Proof it is still the stored row: the transaction holds SQLite's write lock (BEGIN IMMEDIATE),
+            # so only this connection can change it, and it changed no row since the read.
+            if record.id == instance_id and changes == self._cursor.connection.total_changes:
+                return record
         prepared = self._sql.get_instance_locked if lock else self._sql.get_instance
         rows = prepared.fetch(self._cursor, {"b_id": instance_id})
         return InstanceRecord(*rows[0]) if rows else None
@@ -334,9 +345,22 @@ class Transaction(ClaimQueries, CounterQueries):
     # -- tasks -----------------------------------------------------------------------------------------------
 
     def get_task(self, task_id: str) -> TaskRecord | None:
-        """A task row (ready or closed), or None."""
-        rows = self._sql.get_task.fetch(self._cursor, {"b_id": task_id})
-        return TaskRecord(*rows[0]) if rows else None
+        """A task row (ready or closed), or None.
+
+        On SQLite the task's instance row is read in the same statement and kept for the next
+        :meth:`get_instance` of this transaction (every call that takes a task reads its instance next).
+        """
+        if self.dialect != "sqlite":
+            rows = self._sql.get_task.fetch(self._cursor, {"b_id": task_id})
+            return TaskRecord(*rows[0]) if rows else None
+        rows = self._sql.get_task_and_instance.fetch(self._cursor, {"b_id": task_id})
+        if not rows:
+            return None
+        row = rows[0]
+        if row[_TASK_WIDTH] is not None:  # the instance's id: None only if the row is missing
+            instance = InstanceRecord(*row[_TASK_WIDTH:])
+            self._prefetched = (instance, self._cursor.connection.total_changes)
+        return TaskRecord(*row[:_TASK_WIDTH])
 
     def ready_tasks(
         self, *, instance_id: str | None = None, role: str | None = None, unit: str | None = None
@@ -422,17 +446,19 @@ class Transaction(ClaimQueries, CounterQueries):
         known = previous if previous is not None else self.deadlines_of(instance_id)
         current = {d.id: d for d in known}
         wanted = {d.id: d for d in rows}
-        gone = list(current.keys() - wanted.keys())
+        gone = [{"b_id": key} for key in current.keys() - wanted.keys()]
         if gone:
-            self.conn.execute(deadlines.delete().where(deadlines.c.id.in_(gone)))
+            self._sql.delete_deadline.execute_many(self._cursor, gone)
         new = [_row(record) for key, record in wanted.items() if key not in current]
         if new:
-            self.conn.execute(_INSERT_DEADLINE, new)
-        for key, record in wanted.items():
-            if key in current and current[key] != record:
-                values = _row(record)
-                del values["id"]
-                self.conn.execute(update(deadlines).where(deadlines.c.id == key).values(**values))
+            self._sql.insert_deadline.execute_many(self._cursor, new)
+        changed = [
+            {**_row(record), "b_id": key}
+            for key, record in wanted.items()
+            if key in current and current[key] != record
+        ]
+        if changed:
+            self._sql.update_deadline.execute_many(self._cursor, changed)
 
     def due_instance_ids(self, now: datetime, limit: int) -> list[str]:
         """Instances with a timer due at ``now`` (``due_at <= now``), earliest first; reads the due-time
@@ -461,8 +487,7 @@ class Transaction(ClaimQueries, CounterQueries):
         return [AuditRecord(**row) for row in self.conn.execute(query).mappings()]
 
 
-# Prepared once: building statements is a large share of a call's cost.
-_INSERT_DEADLINE = insert(deadlines)
+_TASK_WIDTH = len(tasks.c)
 
 
 def _row(record: Any) -> dict[str, Any]:
