@@ -8,10 +8,17 @@ from __future__ import annotations
 from efficacy_flow.engine._consistency import CHECKS, ConsistencyReport, Finding
 from efficacy_flow.engine._engine import Engine
 from efficacy_flow.engine._formats import UPGRADES
-from efficacy_flow.engine._listing import InstanceSummary
 from efficacy_flow.engine._sandbox import SAFE_BUILTIN_NAMES
 from efficacy_flow.engine._spiff import STATE_FORMAT_VERSION
-from efficacy_flow.engine._views import Actor, AuditEvent, HistoryCheck, InstanceView, TaskView, TimerFired
+from efficacy_flow.engine._views import (
+    Actor,
+    AuditEvent,
+    HistoryCheck,
+    InstanceSummary,
+    InstanceView,
+    TaskView,
+    TimerFired,
+)
 
 __all__ = [
     "CHECKS",

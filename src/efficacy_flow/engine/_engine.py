@@ -27,7 +27,7 @@ from efficacy_flow.engine._definitions import (
     read_folder,
 )
 from efficacy_flow.engine._history import GENESIS, verify_chain
-from efficacy_flow.engine._listing import InstanceSummary, summary
+from efficacy_flow.engine._listing import summary
 from efficacy_flow.engine._pause import extend_timers, fire_due, resume_timers, suspend_timers, timer_fired
 from efficacy_flow.engine._persist import Previous, WorkflowCache, save
 from efficacy_flow.engine._rows import (
@@ -51,7 +51,15 @@ from efficacy_flow.engine._spiff import (
     message_event,
     waiting_timers,
 )
-from efficacy_flow.engine._views import Actor, AuditEvent, HistoryCheck, InstanceView, TaskView, TimerFired
+from efficacy_flow.engine._views import (
+    Actor,
+    AuditEvent,
+    HistoryCheck,
+    InstanceSummary,
+    InstanceView,
+    TaskView,
+    TimerFired,
+)
 from efficacy_flow.engine._workers import DEFAULT_LEASE, checked_lease, checked_worker_id, run_tick
 from efficacy_flow.errors import (
     ConcurrentUpdate,

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import fields
 from typing import Any
 
+from efficacy_flow.engine._views import InstanceSummary
 from efficacy_flow.store import InstanceRecord
 
-__all__ = ["InstanceSummary", "row_fields", "summary"]
-
-
-@dataclass(frozen=True, slots=True)
-class InstanceSummary:
-    """An instance as its row stores it: what :meth:`Engine.instances` lists.
-
-    Lighter than :class:`InstanceView`: no process ``data`` and no ready ``tasks`` (those need the workflow;
-    call :meth:`Engine.instance` or :meth:`Engine.tasks` for one instance).
-    """
-
-    id: str
-    process_id: str
-    status: str
-    version: int
-    business_key: str | None
-    first_responder: str
-    definition_hash: str
-    created_at: datetime
-    updated_at: datetime
-    suspended_at: datetime | None
+__all__ = ["row_fields", "summary"]
 
 
 #: The instance row's columns a summary (and an ``InstanceView``) shows.

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Actor", "AuditEvent", "HistoryCheck", "InstanceView", "TaskView", "TimerFired"]
+__all__ = [
+    "Actor",
+    "AuditEvent",
+    "HistoryCheck",
+    "InstanceSummary",
+    "InstanceView",
+    "TaskView",
+    "TimerFired",
+]
 
 
 @dataclass(frozen=True, init=False)
@@ -42,8 +50,12 @@ class TaskView:
 
 
 @dataclass(frozen=True, slots=True)
-class InstanceView:
-    """A process instance as stored after the last committed call."""
+class InstanceSummary:
+    """An instance as its row stores it: what :meth:`Engine.instances` lists.
+
+    Lighter than :class:`InstanceView`: no process ``data`` and no ready ``tasks`` (those need the workflow;
+    call :meth:`Engine.instance` or :meth:`Engine.tasks` for one instance).
+    """
 
     id: str
     process_id: str
@@ -55,6 +67,12 @@ class InstanceView:
     created_at: datetime
     updated_at: datetime
     suspended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceView(InstanceSummary):
+    """A process instance as stored after the last committed call: its summary, its data and ready tasks."""
+
     data: Mapping[str, Any] = field(default_factory=dict)
     #: The instance's ready user tasks after the call (what ``engine.tasks(instance_id=...)`` would list).
     tasks: tuple[TaskView, ...] = ()
