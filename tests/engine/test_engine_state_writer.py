@@ -25,6 +25,7 @@ from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import _spiff
 from efficacy_flow.engine._definitions import Deployment, Services, build_deployment, read_folder
 from efficacy_flow.engine._sandbox import Sandbox
+from efficacy_flow.engine._workflow import EngineWorkflow
 from efficacy_flow.testing import FakeClock
 
 
@@ -47,6 +48,8 @@ def _stock_registry() -> Any:
         _spiff.EngineMessageEventDefinition, registry, typename="MessageEventDefinition"
     )
     _StockWorkflowConverter(BpmnWorkflow, registry)
+    # The engine's workflow class is a BpmnWorkflow saved under the stock type name.
+    _StockWorkflowConverter(EngineWorkflow, registry, typename="BpmnWorkflow")
     return registry
 
 

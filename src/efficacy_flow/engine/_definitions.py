@@ -20,13 +20,13 @@ import yaml
 from lxml import etree  # the XML library SpiffWorkflow parses with
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.clock import Clock
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._schemas import ProcessSchema, schema_from_mapping
 from efficacy_flow.engine._spiff import EngineParser, EngineScriptEngine
+from efficacy_flow.engine._workflow import EngineWorkflow
 from efficacy_flow.errors import EfficacyFlowError, ProcessDefinitionError
 from efficacy_flow.policy._time_limits import TimeLimitTable, parse_time_limits
 
@@ -106,7 +106,7 @@ class Deployment:
 
     def new_workflow(self) -> Any:
         """A fresh SpiffWorkflow workflow of this definition."""
-        return BpmnWorkflow(self.spec, dict(self.subprocess_specs), script_engine=self.script_engine)
+        return EngineWorkflow(self.spec, dict(self.subprocess_specs), script_engine=self.script_engine)
 
 
 def _normalize(text: str) -> str:

@@ -18,7 +18,7 @@ try:  # optional: the state is the same JSON without it, written more slowly (do
     import orjson
 except ImportError:  # pragma: no cover
     orjson = None  # type: ignore[assignment]
-from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
@@ -55,6 +55,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.clock import Clock
 from efficacy_flow.engine._sandbox import Sandbox
+from efficacy_flow.engine._workflow import EngineWorkflow
 from efficacy_flow.errors import EfficacyFlowError, StoreError
 
 __all__ = [
@@ -418,7 +419,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
     """Serializes a workflow without its specs (they live once, in the definitions table)."""
 
     def __init__(self, target_class: Any, registry: Any, tasks: _FastTaskConverter) -> None:
-        super().__init__(target_class, registry)
+        super().__init__(target_class, registry, typename="BpmnWorkflow")
         self.tasks = tasks
 
     def to_dict(self, workflow: Any) -> dict[str, Any]:
@@ -478,7 +479,8 @@ def _registry() -> tuple[Any, _SpeclessWorkflowConverter]:
     MessageEventDefinitionConverter(EngineMessageEventDefinition, registry, typename="MessageEventDefinition")
     # Replaces the stock TaskConverter (same output, also inside subprocesses).
     tasks = _FastTaskConverter(Task, registry)
-    return registry, _SpeclessWorkflowConverter(BpmnWorkflow, registry, tasks)
+    # The engine's workflow class, saved and restored under the stock type name.
+    return registry, _SpeclessWorkflowConverter(EngineWorkflow, registry, tasks)
 
 
 _REGISTRY, _WORKFLOWS = _registry()
@@ -492,7 +494,7 @@ def dump_state(workflow: Any) -> bytes:
     (:func:`_native`) and the stdlib otherwise (datetimes, NaN, non-string keys, integers beyond 64 bits).
     """
     workflow_dict, native = _WORKFLOWS.body(workflow)
-    workflow_dict["typename"] = _REGISTRY.typenames[BpmnWorkflow]  # as registry.convert(workflow) adds it
+    workflow_dict["typename"] = _REGISTRY.typenames[EngineWorkflow]  # as registry.convert(workflow) adds it
     # Not sort_keys: tasks must stay parent-before-child, SpiffWorkflow restores data deltas in that order.
     body = {"format_version": STATE_FORMAT_VERSION, "workflow": workflow_dict}
     encoded = None
