@@ -34,7 +34,6 @@ import sys
 import tempfile
 import time
 import uuid
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -45,7 +44,7 @@ from sqlalchemy import insert, text
 
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.engine import Actor, Engine
+from efficacy_flow.engine import Actor, Engine, _spiff
 from efficacy_flow.engine._history import GENESIS, chain_hash
 from efficacy_flow.store import Store
 from efficacy_flow.store._schema import audit_events, deadlines, instances, tasks
@@ -73,7 +72,7 @@ class Template:
             self.tasks = [asdict(t) for t in tx.ready_tasks(instance_id=instance_id)]
             self.deadlines = [asdict(d) for d in tx.deadlines_of(instance_id)]
             self.audit = [asdict(a) for a in tx.audit_of(instance_id)]
-        body = zlib.decompress(inst.state).decode("utf-8")
+        body = _spiff.decompress_state(inst.state).decode("utf-8")
         # The state split at its UUIDs: a copy is the pieces joined with fresh ids (no regex per copy).
         self.pieces = _UUID.split(body)
         self.ids = _UUID.findall(body)
@@ -96,7 +95,7 @@ class Template:
             )
             events.append({**event, "instance_id": instance_id, "prev_hash": head, "hash": digest})
             head = digest
-        state = zlib.compress("".join(parts).encode("utf-8"), 1)
+        state = _spiff.compress_state("".join(parts).encode("utf-8"))
         inst = {**self.instance, "id": instance_id, "state": state, "audit_head": head}
         task_rows = [{**t, "id": fresh[t["id"]], "instance_id": instance_id} for t in self.tasks]
         deadline_rows = [

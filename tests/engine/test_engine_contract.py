@@ -188,13 +188,22 @@ def test_concurrent_completions_in_threads(make_engine: Callable[..., Engine]) -
     assert first.verify_history(inst.id).ok
 
 
-def test_unreadable_state_is_a_store_error(engine: Engine) -> None:
-    """A saved state that cannot be read raises StoreError (not a bare zlib or JSON error)."""
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        pytest.param(b"x", id="neither-lz4-nor-zlib"),
+        pytest.param(b"L\x10\x00\x00\x00garbage", id="lz4-garbage"),
+        pytest.param(b"L\xff\xff\xff\x7f\x00", id="lz4-size-of-2-GB"),
+        pytest.param(b"L\x01", id="lz4-truncated"),
+        pytest.param(b"\x78\x01garbage", id="zlib-garbage"),
+    ],
+)
+def test_unreadable_state_is_a_store_error(engine: Engine, damaged: bytes) -> None:
+    """A saved state that cannot be read raises StoreError (not a bare LZ4, zlib or JSON error)."""
     inst = engine.start("fx_handle", START, OPERATOR)
     with engine.store.transaction() as tx:
-        tx.conn.execute(
-            text("UPDATE ef_instances SET state = :s, version = 5 WHERE id = :i"), {"s": b"x", "i": inst.id}
-        )
+        statement = text("UPDATE ef_instances SET state = :s, version = 5 WHERE id = :i")
+        tx.conn.execute(statement, {"s": damaged, "i": inst.id})
     with pytest.raises(StoreError):
         engine.instance(inst.id)
 

@@ -51,7 +51,7 @@ def _write(make_engine: Callable[..., Engine], target: Path) -> None:
             "format_version": record.format_version,
             "definition": json.loads(content),
             # Stored decompressed so that a review sees the saved state itself.
-            "state": json.loads(zlib.decompress(record.state)),
+            "state": json.loads(_spiff.decompress_state(record.state)),
         }
         (target / f"{name}.json").write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
 

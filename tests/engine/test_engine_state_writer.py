@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,7 +62,7 @@ def _stock_text(workflow: Any) -> str:
 
 
 def _written(workflow: Any) -> str:
-    return zlib.decompress(_spiff.dump_state(workflow)).decode("utf-8")
+    return _spiff.decompress_state(_spiff.dump_state(workflow)).decode("utf-8")
 
 
 def _deployments(clock: FakeClock) -> dict[str, Deployment]:

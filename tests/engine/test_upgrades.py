@@ -129,7 +129,7 @@ def _dump(engine: Engine, instance_id: str) -> dict[str, Any]:
         deadline_rows = tx.deadlines_of(instance_id)
     assert definition is not None
     instance = _jsonable(record)
-    instance["state"] = json.loads(zlib.decompress(record.state))
+    instance["state"] = json.loads(_spiff.decompress_state(record.state))
     return {
         "format_version": record.format_version,
         "definition": {"hash": record.definition_hash, "content": json.loads(definition)},

@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import uuid
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,7 +26,7 @@ from sqlalchemy import text
 import efficacy_flow
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.engine import Actor, Engine
+from efficacy_flow.engine import Actor, Engine, _spiff
 from efficacy_flow.engine._rows import audit_record
 from efficacy_flow.errors import InvalidInput
 from efficacy_flow.store import Store
@@ -55,7 +54,7 @@ def clone_instances(store: Store, template_id: str, n: int) -> list[str]:
         ready = tx.ready_tasks(instance_id=template_id)
         pending = tx.deadlines_of(template_id)
         audit = tx.audit_of(template_id)
-    body = zlib.decompress(inst.state).decode("utf-8")
+    body = _spiff.decompress_state(inst.state).decode("utf-8")
     ids = sorted(set(_UUID.findall(body)))
     created = []
     with store.transaction() as tx:
@@ -72,7 +71,7 @@ def clone_instances(store: Store, template_id: str, n: int) -> list[str]:
                 records.append(record)
                 seq, head = record.seq, record.hash
             renamed = _UUID.sub(lambda m, fresh=fresh: fresh[m.group(0)], body)  # type: ignore[misc]
-            state = zlib.compress(renamed.encode("utf-8"), 1)
+            state = _spiff.compress_state(renamed.encode("utf-8"))
             tx.insert_instance(replace(inst, id=instance_id, state=state, audit_seq=seq, audit_head=head))
             for record in records:
                 tx.append_audit(record)

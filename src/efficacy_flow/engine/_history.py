@@ -14,6 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+try:  # optional: the same bytes, written faster (see canonical)
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None  # type: ignore[assignment]
+
 from efficacy_flow.store import AuditRecord
 
 __all__ = ["GENESIS", "canonical", "chain_hash", "verify_chain"]
@@ -22,8 +27,31 @@ GENESIS = "0" * 64
 
 
 def canonical(value: Any) -> str:
-    """Canonical JSON: sorted keys, no spaces, UTF-8 kept as is."""
+    """Canonical JSON: sorted keys, no spaces, UTF-8 kept as is.
+
+    The text is what ``json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    default=str)`` writes. orjson writes the same bytes for str-keyed dicts, lists, strings, 64-bit integers,
+    booleans and None (its key order is UTF-8 byte order, which is code point order), so it writes those;
+    floats, other types and strings it refuses (lone surrogates) go to the stdlib.
+    """
+    if orjson is not None and _exact(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
+            pass
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _exact(value: Any) -> bool:
+    """Whether orjson writes ``value`` byte for byte as the stdlib does (no floats: their text can differ)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is dict:
+        return all(type(key) is str and _exact(item) for key, item in value.items())
+    if kind is list or kind is tuple:
+        return all(_exact(item) for item in value)
+    return False
 
 
 def chain_hash(

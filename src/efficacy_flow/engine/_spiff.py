@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
+import lz4.block
+
 try:  # optional: the state is the same JSON without it, written more slowly (docs/engine.md)
     import orjson
 except ImportError:  # pragma: no cover
@@ -65,6 +67,8 @@ __all__ = [
     "EngineParser",
     "EngineScriptEngine",
     "PolicyRuleTask",
+    "compress_state",
+    "decompress_state",
     "dump_state",
     "load_state",
     "message_event",
@@ -487,7 +491,7 @@ _REGISTRY, _WORKFLOWS = _registry()
 
 
 def dump_state(workflow: Any) -> bytes:
-    """The saved state of a workflow: zlib-compressed compact JSON, without the process definition.
+    """The saved state of a workflow: compact JSON without the process definition, LZ4-compressed.
 
     The JSON is what ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` writes; orjson writes the
     same bytes about ten times faster, so it is used whenever every value is one it writes identically
@@ -506,7 +510,39 @@ def dump_state(workflow: Any) -> bytes:
     if encoded is None:
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_json_default)
         encoded = text.encode("utf-8")
-    return zlib.compress(encoded, 1)
+    return compress_state(encoded)
+
+
+def compress_state(encoded: bytes) -> bytes:
+    """A state's JSON bytes as stored: an LZ4 block behind a marker byte (see :func:`decompress_state`).
+
+    LZ4 rather than zlib: 3 µs instead of 16 µs for a 6 KB state, at about 1.6 KB instead of 1.1 KB.
+    """
+    compressed: bytes = lz4.block.compress(encoded)
+    return _LZ4 + compressed
+
+
+#: The first byte of an LZ4-compressed state (an LZ4 block with its 4-byte size follows). States written
+#: before LZ4 was used are zlib streams, whose first byte is 0x78; both are read.
+_LZ4 = b"L"
+#: The largest decompressed state accepted: a damaged size field must not allocate gigabytes.
+_MAX_STATE = 256 * 1024 * 1024
+
+
+def decompress_state(state: bytes) -> bytes:
+    """The JSON text of a saved state (LZ4, or zlib as written before).
+
+    Raises:
+        ValueError: the bytes are neither, or claim an implausible size. zlib.error: a damaged zlib stream.
+    """
+    if state[:1] == _LZ4:
+        if len(state) < 5 or int.from_bytes(state[1:5], "little") > _MAX_STATE:
+            raise ValueError("damaged LZ4 state")
+        try:
+            return bytes(lz4.block.decompress(state[1:]))
+        except lz4.block.LZ4BlockError as exc:
+            raise ValueError(f"damaged LZ4 state: {exc}") from exc
+    return zlib.decompress(state)
 
 
 def load_state(state: bytes, spec: Any, subprocess_specs: Mapping[str, Any], script_engine: Any) -> Any:
@@ -514,7 +550,7 @@ def load_state(state: bytes, spec: Any, subprocess_specs: Mapping[str, Any], scr
     from efficacy_flow.engine._formats import upgrade
 
     try:
-        body = upgrade(_parse(zlib.decompress(state)))
+        body = upgrade(_parse(decompress_state(state)))
         workflow = _REGISTRY.restore(body["workflow"], spec=spec, subprocess_specs=dict(subprocess_specs))
     except (zlib.error, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StoreError(f"a saved instance state cannot be read: {exc!r}") from exc
