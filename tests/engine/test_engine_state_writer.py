@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +159,62 @@ def test_non_string_keys_take_the_stdlib_path() -> None:
     workflow.do_engine_steps()
     assert _written(workflow) == _stock_text(workflow)
     assert '"by_year":{"2025":"a","2026":"b"}' in _written(workflow)
+
+
+def test_settled_tasks_are_written_once_and_rewritten_when_they_change() -> None:
+    """Predicted and finished tasks keep their JSON piece between saves; a change to one is written."""
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    workflow = _deployments(clock)["fx_ten"].new_workflow()
+    workflow.do_engine_steps()
+    for _ in range(3):
+        task = workflow.get_next_task(state=TaskState.READY, manual=True)
+        task.data.update({"note": "ok"})
+        task.run()
+        workflow.do_engine_steps()
+    assert _written(workflow) == _stock_text(workflow)
+    first = dict(workflow.ef_pieces)
+    settled = TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.FINISHED_MASK
+    expected = {
+        id(t)
+        for t in workflow.tasks.values()
+        if t.state & settled and (t.parent is None or t.parent.state & settled)
+    }
+    assert set(first) == expected
+    assert len(expected) >= len(workflow.tasks) - 2  # all but the ready task and its predicted child
+    assert _written(workflow) == _stock_text(workflow)
+    assert all(workflow.ef_pieces[key] is entry for key, entry in first.items())  # reused, not rebuilt
+
+    # A finished task's data replaced (not changed in place): its piece is rebuilt, the text is right.
+    done = next(t for t in workflow.tasks.values() if t.task_spec.name == "Task_02")
+    done.data = {**done.data, "note": "改过"}
+    assert _written(workflow) == _stock_text(workflow)
+    assert workflow.ef_pieces[id(done)] is not first[id(done)]
+    assert '"note":"改过"' in _written(workflow)
+
+
+def test_a_simulated_month_saves_exactly_what_the_stock_converters_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every state the engine saves while a month of the shipped processes runs equals the stock text."""
+    from efficacy_flow.engine import _persist
+    from efficacy_flow.testing import ScenarioPlan, Simulation, make_test_engine
+
+    saves = []
+
+    def checked_dump(workflow: Any) -> bytes:
+        state = _spiff.dump_state(workflow)
+        assert _spiff.decompress_state(state).decode("utf-8") == _stock_text(workflow)
+        saves.append(len(state))
+        return state
+
+    monkeypatch.setattr(_persist, "dump_state", checked_dump)
+    calendar = china()
+    plan = ScenarioPlan(seed=11, tickets=12, window_cases=4, start=date(2025, 9, 22), end=date(2025, 10, 14))
+    clock = FakeClock(datetime(2025, 9, 22, tzinfo=CHINA_TZ))
+    processes = Path(__file__).resolve().parents[2] / "processes"
+    engine = make_test_engine(tmp_path, processes, clock=clock, calendar=calendar)
+    try:
+        Simulation(engine, clock, calendar, plan).run()
+    finally:
+        engine.store.close()
+    assert len(saves) > 100

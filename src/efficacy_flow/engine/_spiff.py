@@ -398,6 +398,11 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
         return dct, native and type(changed) is float and changed - changed == 0.0
 
 
+#: Task states whose tasks are not written to in place (see :meth:`_SpeclessWorkflowConverter.encoded`).
+_SETTLED = TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.FINISHED_MASK
+#: A task's cached JSON piece: the task, its stamp, its children then, the piece, its parent task.
+_Piece = tuple[Any, tuple[Any, ...], list[Any], bytes, Any]
+
 #: Id texts by ``id()`` of the UUID object, which is kept alongside so that a recycled ``id()`` never
 #: matches (hashing a UUID runs Python code; hashing an int does not).
 _Ids = dict[int, tuple[UUID, str]]
@@ -464,6 +469,101 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         native = native and _native(dct["subprocesses"]) and _native(dct["bpmn_events"])
         return dct, native and type(dct["success"]) is bool and type(dct["completed"]) is bool
 
+    def encoded(self, workflow: Any) -> bytes | None:
+        """``orjson.dumps({"format_version": ..., "workflow": to_dict(workflow)})`` from per-task pieces.
+
+        The same bytes as :func:`dump_state`'s whole-dict path (tests/engine/test_engine_state_writer.py
+        compares them with the stock converters at every step), but a task that is *settled* — predicted
+        (MAYBE, LIKELY, FUTURE) or finished (COMPLETED, ERROR, CANCELLED), with a settled parent — is written
+        once and its JSON piece reused while nothing it is made of has changed: its state, state-change time,
+        ``triggered`` flag and children, and the identity and size of its data, its internal data and its
+        parent's data. That relies on one property of SpiffWorkflow and this engine, checked by the tests
+        above and by a simulated month of the shipped processes: the data of a settled task is never changed
+        in place (SpiffWorkflow copies data into a task when it becomes ready, and only READY, STARTED and
+        WAITING tasks — never cached — are written to). None when a value needs the stdlib (then the caller
+        takes the whole-dict path).
+        """
+        if orjson is None or any(type(t) is not Task for t in workflow.tasks.values()):
+            return None
+        registry = self.registry
+        ids = _ids(workflow)
+        typename = registry.typenames[Task]
+        all_tasks = workflow.tasks
+        task_dict = self.tasks.task_dict
+        cached: dict[int, _Piece] = getattr(workflow, "ef_pieces", None) or {}
+        kept: dict[int, _Piece] = {}
+        pieces = []
+        for key, task in all_tasks.items():
+            state = task._state
+            entry = cached.get(id(task))
+            if entry is not None and entry[0] is task:
+                parent = entry[4]  # a task's parent never changes (hashing its UUID costs more than this)
+            else:
+                entry = None
+                parent = all_tasks.get(task._parent)
+            if state & _SETTLED and (parent is None or parent._state & _SETTLED):
+                data, internal = task.data, task.internal_data
+                parent_data = parent.data if parent is not None else None
+                stamp = (
+                    state,
+                    task.last_state_change,
+                    task.triggered,
+                    data,
+                    len(data),
+                    internal,
+                    len(internal),
+                    parent_data,
+                    -1 if parent_data is None else len(parent_data),
+                )
+                if entry is not None and entry[1] == stamp and entry[2] == task._children:
+                    kept[id(task)] = entry
+                    pieces.append(entry[3])
+                    continue
+            else:
+                stamp = None
+            item, plain = task_dict(task, ids, all_tasks)
+            if not plain:
+                return None
+            item["typename"] = typename
+            try:
+                piece = b'"' + _text(ids, key).encode("ascii") + b'":' + orjson.dumps(item)
+            except orjson.JSONEncodeError:
+                return None
+            if stamp is not None:
+                kept[id(task)] = (task, stamp, list(task._children), piece, parent)
+            pieces.append(piece)
+        workflow.ef_pieces = kept
+        last = workflow.last_task
+        head = {
+            "data": registry.convert(registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": _text(ids, last.id) if last is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+        }
+        tail = {
+            "root": _text(ids, workflow.task_tree.id),
+            "subprocesses": self.mapping_to_dict(workflow.subprocesses),
+            "bpmn_events": registry.convert(workflow.bpmn_events),
+            "typename": registry.typenames[type(workflow)],
+        }
+        if not (
+            _native(head["data"])
+            and _native(head["correlations"])
+            and _native(tail["subprocesses"])
+            and _native(tail["bpmn_events"])
+            and type(head["success"]) is bool
+            and type(head["completed"]) is bool
+        ):
+            return None
+        try:
+            # {"format_version":N,"workflow":{<head>,"tasks":{<pieces>},<tail>}}
+            start = orjson.dumps({"format_version": STATE_FORMAT_VERSION, "workflow": head})[:-2]
+            end = orjson.dumps(tail)[1:]
+        except orjson.JSONEncodeError:
+            return None
+        return b"".join((start, b',"tasks":{', b",".join(pieces), b"},", end, b"}"))
+
     def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
@@ -497,11 +597,13 @@ def dump_state(workflow: Any) -> bytes:
     same bytes about ten times faster, so it is used whenever every value is one it writes identically
     (:func:`_native`) and the stdlib otherwise (datetimes, NaN, non-string keys, integers beyond 64 bits).
     """
+    encoded = _WORKFLOWS.encoded(workflow)
+    if encoded is not None:
+        return compress_state(encoded)
     workflow_dict, native = _WORKFLOWS.body(workflow)
     workflow_dict["typename"] = _REGISTRY.typenames[EngineWorkflow]  # as registry.convert(workflow) adds it
     # Not sort_keys: tasks must stay parent-before-child, SpiffWorkflow restores data deltas in that order.
     body = {"format_version": STATE_FORMAT_VERSION, "workflow": workflow_dict}
-    encoded = None
     if native and orjson is not None:
         try:
             encoded = orjson.dumps(body)
