@@ -7,7 +7,6 @@ kept in a :class:`WorkflowCache` for the next call on the same instance.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import OrderedDict
 from datetime import datetime
@@ -19,6 +18,9 @@ from efficacy_flow.engine._spiff import dump_state, load_state
 from efficacy_flow.store import DeadlineRecord, InstanceRecord, TaskRecord, Transaction
 
 __all__ = ["Previous", "WorkflowCache", "save"]
+
+#: The instance columns a call may set besides those every save writes.
+_SETTABLE = frozenset({"status", "suspended_at"})
 
 #: The task and deadline rows a workflow implied when it was last saved.
 Previous = tuple[list[TaskRecord], list[DeadlineRecord]]
@@ -45,6 +47,8 @@ def save(
     Raises:
         ConcurrentUpdate: the instance is no longer at ``inst.version`` (from the store).
     """
+    if not values.keys() <= _SETTABLE:
+        raise TypeError(f"save() cannot set {sorted(values.keys() - _SETTABLE)}")
     tasks, deadlines = workflow.ef_rows = collect_rows(inst.id, workflow, now)
     if workflow.completed:
         values["status"] = "completed"
@@ -78,8 +82,21 @@ def save(
         completed_id=completed_id,
     )
     tx.replace_deadlines(inst.id, deadlines, previous=previous[1] if previous is not None else None)
-    saved = dataclasses.replace(
-        inst, version=version, state=state, updated_at=now, audit_seq=seq, audit_head=head, **values
+    saved = InstanceRecord(
+        id=inst.id,
+        process_id=inst.process_id,
+        definition_hash=inst.definition_hash,
+        business_key=inst.business_key,
+        status=values.get("status", inst.status),
+        version=version,
+        state=state,
+        format_version=inst.format_version,
+        first_responder=inst.first_responder,
+        suspended_at=values.get("suspended_at", inst.suspended_at),
+        created_at=inst.created_at,
+        updated_at=now,
+        audit_seq=seq,
+        audit_head=head,
     )
     return saved, tasks
 

@@ -20,7 +20,14 @@ from SpiffWorkflow.util.task import TaskState
 from efficacy_flow.engine._history import canonical, chain_hash
 from efficacy_flow.engine._listing import row_fields
 from efficacy_flow.engine._schemas import mask_value
-from efficacy_flow.engine._spiff import KIND, READY_AT, REMAINING, UNIT, all_tasks, waiting_timers
+from efficacy_flow.engine._spiff import (
+    KIND,
+    READY_AT,
+    REMAINING,
+    UNIT,
+    ClockTimeDateEventDefinition,
+    all_tasks,
+)
 from efficacy_flow.engine._views import Actor, AuditEvent, InstanceView, TaskView
 from efficacy_flow.errors import (
     EfficacyFlowError,
@@ -95,8 +102,19 @@ def collect_rows(
 ) -> tuple[list[TaskRecord], list[DeadlineRecord]]:
     """The ready-task and deadline rows a workflow implies (stamps ``ready_at``/``unit`` on new tasks)."""
     suspended = bool(getattr(workflow, "ef_suspended", False))
+    # One pass: the waiting timers and the ready user tasks.
+    timers, ready = [], []
+    for task in all_tasks(workflow):
+        state = task._state
+        if state == TaskState.READY:
+            if task.task_spec.manual:
+                ready.append(task)
+        elif state == TaskState.WAITING and isinstance(
+            getattr(task.task_spec, "event_definition", None), ClockTimeDateEventDefinition
+        ):
+            timers.append(task)
     deadlines = []
-    for timer in waiting_timers(workflow):
+    for timer in timers:
         value = timer.internal_data.get("event_value")
         remaining = timer.internal_data.get(REMAINING)
         deadlines.append(
@@ -112,9 +130,7 @@ def collect_rows(
             )
         )
     tasks = []
-    for task in all_tasks(workflow):
-        if task.state != TaskState.READY or not task.task_spec.manual:
-            continue
+    for task in ready:
         if READY_AT not in task.internal_data:
             task.internal_data[READY_AT] = now.isoformat()
             unit = task.data.get("unit")
