@@ -255,11 +255,9 @@ class Engine:
         with self._store.transaction() as tx:
             counted = count_start(tx, counters, instance_id, data, values, now) if counters else []
             workflow = workflow if workflow is not None else first_steps()
-            tx.insert_instance(record)
             after = {"data": values, "business_key": business_key, "first_responder": actor.id}
-            saved, ready = self._save(
-                tx, record, workflow, [("started", actor.id, None, after), *counted], now, previous=([], [])
-            )
+            events: list[Event] = [("started", actor.id, None, after), *counted]
+            saved, ready = self._save(tx, record, workflow, events, now, previous=([], []), new=True)
         return self._done(saved, workflow, ready)
 
     def tasks(

@@ -36,9 +36,11 @@ def save(
     by: str | None = None,
     completed_id: str | None = None,
     previous: Previous | None = None,
+    new: bool = False,
     **values: Any,
 ) -> tuple[InstanceRecord, list[TaskRecord]]:
-    """Write the workflow and everything derived from it (``previous``: the rows as they were).
+    """Write the workflow and everything derived from it (``previous``: the rows as they were; ``new``: the
+    instance row is inserted, at ``inst.version + 1``, instead of updated).
 
     ``values`` are further instance columns to set (``status``, ``suspended_at``); a completed workflow sets
     ``status`` to ``"completed"`` and appends an ``instance_completed`` event once. Returns the saved row (at
@@ -61,27 +63,7 @@ def save(
         records.append(record)
         seq, head = record.seq, record.hash
     state = dump_state(workflow)
-    version = tx.update_instance(
-        inst.id,
-        inst.version,
-        state=state,
-        updated_at=now,
-        audit_seq=seq,
-        audit_head=head,
-        **values,
-    )
-    for record in records:
-        tx.append_audit(record)
-    tx.sync_tasks(
-        inst.id,
-        tasks,
-        closed_status="cancelled",
-        at=now,
-        by=by,
-        previous=previous[0] if previous is not None else None,
-        completed_id=completed_id,
-    )
-    tx.replace_deadlines(inst.id, deadlines, previous=previous[1] if previous is not None else None)
+    version = inst.version + 1
     saved = InstanceRecord(
         id=inst.id,
         process_id=inst.process_id,
@@ -98,6 +80,30 @@ def save(
         audit_seq=seq,
         audit_head=head,
     )
+    if new:
+        tx.insert_instance(saved)
+    else:
+        tx.update_instance(
+            inst.id,
+            inst.version,
+            state=state,
+            updated_at=now,
+            audit_seq=seq,
+            audit_head=head,
+            **values,
+        )
+    for record in records:
+        tx.append_audit(record)
+    tx.sync_tasks(
+        inst.id,
+        tasks,
+        closed_status="cancelled",
+        at=now,
+        by=by,
+        previous=previous[0] if previous is not None else None,
+        completed_id=completed_id,
+    )
+    tx.replace_deadlines(inst.id, deadlines, previous=previous[1] if previous is not None else None)
     return saved, tasks
 
 
