@@ -2,7 +2,10 @@
 
 1. A 10-user-task process run to completion: efficacy_flow with durable SQLite (one transaction per call,
    start + 10 completions) against the same process in memory on bare SpiffWorkflow (stock parser and script
-   engine, no persistence). Target: ratio (bare time / engine time) >= 0.33.
+   engine, no persistence). Target: ratio (bare time / engine time) >= 0.33. For transparency a reference row
+   runs the bare loop on the engine's workflow class (engine/_workflow.py: the same SpiffWorkflow with a
+   cheaper task walk), so the share of the ratio that comes from SpiffWorkflow's own steps running faster
+   inside the engine is visible; the target is measured against the stock, unmodified baseline.
 2. Stored state per instance at a wait state: our zlib-compressed, definition-free state against bare
    SpiffWorkflow's JSON (which embeds the definition). Target: <= 4 KB.
 
@@ -28,6 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
+from efficacy_flow.engine._workflow import EngineWorkflow
 from efficacy_flow.testing import FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "engine" / "fixtures" / "basic"
@@ -40,8 +44,8 @@ def _bare_spec() -> object:
     return parser.get_spec("fx_ten")
 
 
-def _bare_run(spec: object) -> BpmnWorkflow:
-    workflow = BpmnWorkflow(spec)
+def _bare_run(spec: object, workflow_class: type[BpmnWorkflow] = BpmnWorkflow) -> BpmnWorkflow:
+    workflow = workflow_class(spec)
     workflow.do_engine_steps()
     while not workflow.completed:
         task = workflow.get_next_task(state=TaskState.READY, manual=True)
@@ -93,11 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         timings = _best_per_run(
             {
                 "bare": (lambda: _bare_run(spec), repeats),
+                "walk": (lambda: _bare_run(spec, EngineWorkflow), repeats),
                 "durable": (lambda: _engine_run(engine), max(repeats // 4, 5)),
             },
             rounds=7 if args.quick else 15,
         )
-        bare, durable = timings["bare"], timings["durable"]
+        bare, walk, durable = timings["bare"], timings["walk"], timings["durable"]
 
         # Stored bytes at a wait state (after 5 of 10 tasks).
         inst = engine.start("fx_ten", {}, CLERK)
@@ -122,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     speed_ratio = bare / durable
     rows = [
         ("10-task process, bare SpiffWorkflow in memory (baseline)", f"{bare * 1000:.2f} ms", "1.00"),
+        (
+            "10-task process, bare loop on the engine's workflow class (reference)",
+            f"{walk * 1000:.2f} ms",
+            f"{bare / walk:.2f}",
+        ),
         ("10-task process, efficacy_flow durable SQLite", f"{durable * 1000:.2f} ms", f"{speed_ratio:.2f}"),
         ("stored state at a wait state, bare SpiffWorkflow JSON (baseline)", f"{theirs} B", "1.00"),
         ("stored state at a wait state, efficacy_flow", f"{ours} B", f"{ours / theirs:.2f}"),
@@ -131,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value, ratio in rows:
         print(f"{name:<{width}}  {value:>10}  {ratio:>6}")
     print(f"speed: {speed_ratio:.2f} of bare (target >= 0.33); state: {ours} B (target <= 4096 B)")
+    print(f"against the reference row (SpiffWorkflow's steps as the engine runs them): {walk / durable:.2f}")
     return 0
 
 
