@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import zstandard
 from sqlalchemy import text
 
 from efficacy_flow.clock import CHINA_TZ
@@ -191,15 +192,16 @@ def test_concurrent_completions_in_threads(make_engine: Callable[..., Engine]) -
 @pytest.mark.parametrize(
     "damaged",
     [
-        pytest.param(b"x", id="neither-lz4-nor-zlib"),
-        pytest.param(b"L\x10\x00\x00\x00garbage", id="lz4-garbage"),
-        pytest.param(b"L\xff\xff\xff\x7f\x00", id="lz4-size-of-2-GB"),
-        pytest.param(b"L\x01", id="lz4-truncated"),
+        pytest.param(b"x", id="neither-zstd-nor-zlib"),
+        pytest.param(b"\x28\xb5\x2f\xfd\x20\x10garbage-garbage", id="zstd-garbage"),
+        pytest.param(zstandard.compress(b"{}")[:-3], id="zstd-truncated"),
+        pytest.param(b"\x28\xb5\x2f\xfd\x80\x00\x00\x00\x00\x80", id="zstd-size-of-2-GB"),
+        pytest.param(b"\x28\xb5\x2f\xfd", id="zstd-magic-only"),
         pytest.param(b"\x78\x01garbage", id="zlib-garbage"),
     ],
 )
 def test_unreadable_state_is_a_store_error(engine: Engine, damaged: bytes) -> None:
-    """A saved state that cannot be read raises StoreError (not a bare LZ4, zlib or JSON error)."""
+    """A saved state that cannot be read raises StoreError (not a bare zstd, zlib or JSON error)."""
     inst = engine.start("fx_handle", START, OPERATOR)
     with engine.store.transaction() as tx:
         statement = text("UPDATE ef_instances SET state = :s, version = 5 WHERE id = :i")

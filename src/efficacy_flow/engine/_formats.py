@@ -1,6 +1,6 @@
 """The saved-state format and its upgrade chain.
 
-Every saved instance is ``{"format_version": N, "workflow": {...}}`` as compressed JSON (LZ4; zlib as
+Every saved instance is ``{"format_version": N, "workflow": {...}}`` as compressed JSON (zstd; zlib as
 written before, and ``_spiff.decompress_state`` reads both). When the format changes, the new version's number
 goes into ``STATE_FORMAT_VERSION`` and a function ``N -> N+1`` into ``UPGRADES``; loading applies the chain
 from whatever version was saved. Golden saved instances of every format live in tests/engine/golden/.

@@ -8,13 +8,14 @@ engine and runs every expression in the sandbox.
 from __future__ import annotations
 
 import json
+import threading
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
-import lz4.block
+import zstandard
 
 try:  # optional: the state is the same JSON without it, written more slowly (docs/engine.md)
     import orjson
@@ -591,7 +592,7 @@ _REGISTRY, _WORKFLOWS = _registry()
 
 
 def dump_state(workflow: Any) -> bytes:
-    """The saved state of a workflow: compact JSON without the process definition, LZ4-compressed.
+    """The saved state of a workflow: compact JSON without the process definition, zstd-compressed.
 
     The JSON is what ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` writes; orjson writes the
     same bytes about ten times faster, so it is used whenever every value is one it writes identically
@@ -616,34 +617,48 @@ def dump_state(workflow: Any) -> bytes:
 
 
 def compress_state(encoded: bytes) -> bytes:
-    """A state's JSON bytes as stored: an LZ4 block behind a marker byte (see :func:`decompress_state`).
+    """A state's JSON bytes as stored: one zstd frame (level 1, content size recorded).
 
-    LZ4 rather than zlib: 3 µs instead of 16 µs for a 6 KB state, at about 1.6 KB instead of 1.1 KB.
+    zstd rather than zlib: about 14 µs instead of 19 µs for a 6.5 KB state, and 6 % smaller (1.28 KB against
+    1.36 KB). LZ4 (3 µs) was tried and dropped: its states were 40 % larger, which at scale pushed a waiting
+    instance's row past half a 4 KB page (one row per page: 5.7 KB per instance instead of 3.6 KB).
     """
-    compressed: bytes = lz4.block.compress(encoded)
-    return _LZ4 + compressed
+    compressor = getattr(_CODECS, "compressor", None)
+    if compressor is None:  # zstd contexts are not thread-safe: one per thread
+        compressor = _CODECS.compressor = zstandard.ZstdCompressor(level=1)
+    compressed: bytes = compressor.compress(encoded)
+    return compressed
 
 
-#: The first byte of an LZ4-compressed state (an LZ4 block with its 4-byte size follows). States written
-#: before LZ4 was used are zlib streams, whose first byte is 0x78; both are read.
-_LZ4 = b"L"
+#: Per-thread zstd contexts (reusing a context is about twice as fast as a fresh one per call).
+_CODECS = threading.local()
+#: The first bytes of a zstd frame. States written before zstd was used are zlib streams (first byte 0x78).
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 #: The largest decompressed state accepted: a damaged size field must not allocate gigabytes.
 _MAX_STATE = 256 * 1024 * 1024
 
 
 def decompress_state(state: bytes) -> bytes:
-    """The JSON text of a saved state (LZ4, or zlib as written before).
+    """The JSON text of a saved state (zstd, or zlib as written by earlier versions).
 
     Raises:
-        ValueError: the bytes are neither, or claim an implausible size. zlib.error: a damaged zlib stream.
+        ValueError: a damaged zstd frame, or one that claims an implausible size. zlib.error: a damaged zlib
+            stream.
     """
-    if state[:1] == _LZ4:
-        if len(state) < 5 or int.from_bytes(state[1:5], "little") > _MAX_STATE:
-            raise ValueError("damaged LZ4 state")
+    if state[:4] == _ZSTD_MAGIC:
         try:
-            return bytes(lz4.block.decompress(state[1:]))
-        except lz4.block.LZ4BlockError as exc:
-            raise ValueError(f"damaged LZ4 state: {exc}") from exc
+            size = zstandard.frame_content_size(state)
+        except zstandard.ZstdError as exc:
+            raise ValueError(f"damaged zstd state: {exc}") from exc
+        if size < 0 or size > _MAX_STATE:  # -1: size unknown (this engine always records it)
+            raise ValueError(f"zstd state of implausible size {size}")
+        decompressor = getattr(_CODECS, "decompressor", None)
+        if decompressor is None:
+            decompressor = _CODECS.decompressor = zstandard.ZstdDecompressor()
+        try:
+            return bytes(decompressor.decompress(state))
+        except zstandard.ZstdError as exc:
+            raise ValueError(f"damaged zstd state: {exc}") from exc
     return zlib.decompress(state)
 
 
