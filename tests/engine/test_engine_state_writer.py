@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.util.task import TaskState
+from tests.engine._stepping import steps
 
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
@@ -89,25 +90,7 @@ def _drive(
     Two of three steps complete a ready user task, the third lets time limits run out or sends a message;
     ``offset`` shifts that rhythm (2: time runs out first).
     """
-    workflow = deployment.new_workflow()
-    workflow.get_next_task(state=TaskState.READY).data.update(start)
-    workflow.do_engine_steps()
-    texts = [(_written(workflow), _stock_text(workflow))]
-    for step in range(24):
-        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-        if workflow.completed:
-            break
-        if ready and (step + offset) % 3 != 2:
-            ready[0].data.update(STEP_DATA)
-            ready[0].run()
-        elif step % 2 == 0:
-            clock.advance(timedelta(days=20))  # let every time limit run out
-            workflow.refresh_timers()
-        else:
-            workflow.catch(_spiff.message_event("rating", {"rating": "不满意", "comment": "未修复"}))
-        workflow.do_engine_steps()
-        texts.append((_written(workflow), _stock_text(workflow)))
-    return texts
+    return [(_written(w), _stock_text(w)) for w in steps(deployment, clock, start, STEP_DATA, offset)]
 
 
 @pytest.mark.parametrize("offset", [0, 2], ids=["work-first", "time-first"])

@@ -9,17 +9,18 @@ installed, at every query a month-long simulation of the shipped processes makes
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.util.task import TaskIterator, TaskState
+from tests.engine._stepping import steps
 
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.engine import _spiff, _workflow
+from efficacy_flow.engine import _workflow
 from efficacy_flow.engine._definitions import Deployment, Services, build_deployment, read_folder
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._workflow import EngineWorkflow
@@ -84,24 +85,8 @@ def _assert_same_answers(workflow: EngineWorkflow) -> int:
 
 def _drive(deployment: Deployment, clock: FakeClock, offset: int) -> Iterator[EngineWorkflow]:
     """Run a workflow step by step (user tasks, time running out, a message), yielding it after each step."""
-    workflow = deployment.new_workflow()
-    assert isinstance(workflow, EngineWorkflow)
-    workflow.get_next_task(state=TaskState.READY).data.update({"title": "路灯不亮", "unit": "市住建局"})
-    workflow.do_engine_steps()
-    yield workflow
-    for step in range(24):
-        if workflow.completed:
-            return
-        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-        if ready and (step + offset) % 3 != 2:
-            ready[0].data.update(STEP_DATA)
-            ready[0].run()
-        elif step % 2 == 0:
-            clock.advance(timedelta(days=20))  # let every time limit run out
-            workflow.refresh_timers()
-        else:
-            workflow.catch(_spiff.message_event("rating", {"rating": "不满意", "comment": "未修复"}))
-        workflow.do_engine_steps()
+    for workflow in steps(deployment, clock, {"title": "路灯不亮", "unit": "市住建局"}, STEP_DATA, offset):
+        assert isinstance(workflow, EngineWorkflow)
         yield workflow
 
 

@@ -454,21 +454,23 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
                 item["typename"] = typename
                 tasks[_text(ids, key)] = item
                 native = native and plain
-            last = workflow.last_task
-            dct = {
-                "data": registry.convert(registry.clean(workflow.data)),
-                "correlations": workflow.correlations,
-                "last_task": _text(ids, last.id) if last is not None else None,
-                "success": workflow.success,
-                "completed": workflow.completed,
-                "tasks": tasks,
-                "root": _text(ids, workflow.task_tree.id),
-            }
+            dct = {**self._head(workflow, ids), "tasks": tasks, "root": _text(ids, workflow.task_tree.id)}
             native = native and _native(dct["data"]) and _native(dct["correlations"])
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
         native = native and _native(dct["subprocesses"]) and _native(dct["bpmn_events"])
         return dct, native and type(dct["success"]) is bool and type(dct["completed"]) is bool
+
+    def _head(self, workflow: Any, ids: _Ids) -> dict[str, Any]:
+        """The workflow's fields that come before its tasks, as WorkflowConverter.to_dict writes them."""
+        last = workflow.last_task
+        return {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": _text(ids, last.id) if last is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+        }
 
     def encoded(self, workflow: Any) -> bytes | None:
         """``orjson.dumps({"format_version": ..., "workflow": to_dict(workflow)})`` from per-task pieces.
@@ -534,14 +536,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
                 kept[id(task)] = (task, stamp, list(task._children), piece, parent)
             pieces.append(piece)
         workflow.ef_pieces = kept
-        last = workflow.last_task
-        head = {
-            "data": registry.convert(registry.clean(workflow.data)),
-            "correlations": workflow.correlations,
-            "last_task": _text(ids, last.id) if last is not None else None,
-            "success": workflow.success,
-            "completed": workflow.completed,
-        }
+        head = self._head(workflow, ids)
         tail = {
             "root": _text(ids, workflow.task_tree.id),
             "subprocesses": self.mapping_to_dict(workflow.subprocesses),
