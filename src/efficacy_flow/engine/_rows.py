@@ -25,8 +25,8 @@ from efficacy_flow.engine._spiff import (
     READY_AT,
     REMAINING,
     UNIT,
-    ClockTimeDateEventDefinition,
     all_tasks,
+    is_timer,
 )
 from efficacy_flow.engine._views import Actor, AuditEvent, InstanceView, TaskView
 from efficacy_flow.errors import (
@@ -109,9 +109,7 @@ def collect_rows(
         if state == TaskState.READY:
             if task.task_spec.manual:
                 ready.append(task)
-        elif state == TaskState.WAITING and isinstance(
-            getattr(task.task_spec, "event_definition", None), ClockTimeDateEventDefinition
-        ):
+        elif state == TaskState.WAITING and is_timer(task):
             timers.append(task)
     deadlines = []
     for timer in timers:

@@ -71,6 +71,7 @@ __all__ = [
     "compress_state",
     "decompress_state",
     "dump_state",
+    "is_timer",
     "load_state",
     "message_event",
 ]
@@ -425,6 +426,18 @@ def _text(ids: _Ids, key: UUID) -> str:
     return found[1]
 
 
+def _fields_native(dct: Mapping[str, Any]) -> bool:
+    """Whether a workflow's own fields (all but its tasks) are :func:`_native`."""
+    return (
+        _native(dct["data"])
+        and _native(dct["correlations"])
+        and _native(dct["subprocesses"])
+        and _native(dct["bpmn_events"])
+        and type(dct["success"]) is bool
+        and type(dct["completed"]) is bool
+    )
+
+
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
     """Serializes a workflow without its specs (they live once, in the definitions table)."""
 
@@ -455,11 +468,9 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
                 tasks[_text(ids, key)] = item
                 native = native and plain
             dct = {**self._head(workflow, ids), "tasks": tasks, "root": _text(ids, workflow.task_tree.id)}
-            native = native and _native(dct["data"]) and _native(dct["correlations"])
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
-        native = native and _native(dct["subprocesses"]) and _native(dct["bpmn_events"])
-        return dct, native and type(dct["success"]) is bool and type(dct["completed"]) is bool
+        return dct, native and _fields_native(dct)
 
     def _head(self, workflow: Any, ids: _Ids) -> dict[str, Any]:
         """The workflow's fields that come before its tasks, as WorkflowConverter.to_dict writes them."""
@@ -543,14 +554,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
             "bpmn_events": registry.convert(workflow.bpmn_events),
             "typename": registry.typenames[type(workflow)],
         }
-        if not (
-            _native(head["data"])
-            and _native(head["correlations"])
-            and _native(tail["subprocesses"])
-            and _native(tail["bpmn_events"])
-            and type(head["success"]) is bool
-            and type(head["completed"]) is bool
-        ):
+        if not _fields_native({**head, **tail}):
             return None
         try:
             # {"format_version":N,"workflow":{<head>,"tasks":{<pieces>},<tail>}}
@@ -651,7 +655,7 @@ def decompress_state(state: bytes) -> bytes:
         if decompressor is None:
             decompressor = _CODECS.decompressor = zstandard.ZstdDecompressor()
         try:
-            return bytes(decompressor.decompress(state))
+            return decompressor.decompress(state)
         except zstandard.ZstdError as exc:
             raise ValueError(f"damaged zstd state: {exc}") from exc
     return zlib.decompress(state)
@@ -696,9 +700,9 @@ def all_tasks(workflow: Any) -> list[Any]:
 
 def waiting_timers(workflow: Any) -> list[Any]:
     """Every WAITING task whose event is one of the engine's timers."""
-    return [
-        task
-        for task in all_tasks(workflow)
-        if task.state == TaskState.WAITING
-        and isinstance(getattr(task.task_spec, "event_definition", None), ClockTimeDateEventDefinition)
-    ]
+    return [task for task in all_tasks(workflow) if task.state == TaskState.WAITING and is_timer(task)]
+
+
+def is_timer(task: Any) -> bool:
+    """Whether a task's event is one of the engine's timers (whatever the task's state)."""
+    return isinstance(getattr(task.task_spec, "event_definition", None), ClockTimeDateEventDefinition)
