@@ -8,6 +8,7 @@ integers at and beyond 64 bits, floats and types orjson would write differently.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -67,3 +68,55 @@ def test_the_chain_hash_is_unchanged() -> None:
     at = datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ)
     digest = chain_hash(GENESIS, "i-1", 1, at, "clerk", "task_completed", None, '{"data":{"note":"办结"}}')
     assert digest == "7c70a977097a51577540e6570a963ac8230040e5cf77f3eb5ee56a44b226c4db"
+
+
+def _stdlib_hash(
+    prev: str, instance_id: Any, seq: Any, at: datetime, actor: Any, kind: Any, before: Any, after: Any
+) -> str:
+    body = {
+        "instance_id": instance_id,
+        "seq": seq,
+        "at": at.isoformat(),
+        "actor": actor,
+        "kind": kind,
+        "before": before,
+        "after": after,
+    }
+    return hashlib.sha256((prev + _stdlib(body)).encode("utf-8")).hexdigest()
+
+
+_MAYBE_TEXT = _TEXT | st.none() | st.sampled_from(["\ud800", "x\udfff"])
+
+
+@given(
+    prev=_TEXT | st.sampled_from([GENESIS, "\ud800"]),
+    instance_id=_TEXT | st.sampled_from(["\ud800"]),
+    seq=st.integers(min_value=-(2**70), max_value=2**70),
+    actor=_MAYBE_TEXT,
+    kind=_TEXT,
+    before=_MAYBE_TEXT,
+    after=_MAYBE_TEXT,
+)
+def test_chain_hash_is_the_hash_of_the_stdlib_text(
+    prev: str, instance_id: str, seq: int, actor: str | None, kind: str, before: str | None, after: str | None
+) -> None:
+    """The hash is sha256(previous hash + the stdlib's canonical text of the event), whichever path wrote it:
+    lone surrogates (the stdlib path, and UTF-8 encoding then fails the same way on both), 64-bit edges."""
+    at = datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ)
+    try:
+        expected: str | type[Exception] = _stdlib_hash(prev, instance_id, seq, at, actor, kind, before, after)
+    except UnicodeEncodeError:
+        expected = UnicodeEncodeError
+    try:
+        got: str | type[Exception] = chain_hash(prev, instance_id, seq, at, actor, kind, before, after)
+    except UnicodeEncodeError:
+        got = UnicodeEncodeError
+    assert got == expected
+
+
+def test_chain_hash_of_values_that_are_not_text() -> None:
+    """Values of other types (a stored row read back oddly) take the stdlib path, as before."""
+    at = datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ)
+    for seq, actor in ((True, "clerk"), (1.0, "clerk"), (2**64, "clerk"), (3, 7), (3, at)):
+        got = chain_hash(GENESIS, "i-1", seq, at, actor, "k", None, None)  # type: ignore[arg-type]
+        assert got == _stdlib_hash(GENESIS, "i-1", seq, at, actor, "k", None, None)

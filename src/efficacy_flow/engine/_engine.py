@@ -27,6 +27,7 @@ from efficacy_flow.engine._definitions import (
     read_folder,
 )
 from efficacy_flow.engine._history import GENESIS, verify_chain
+from efficacy_flow.engine._ids import InstanceIds
 from efficacy_flow.engine._listing import summary
 from efficacy_flow.engine._pause import extend_timers, fire_due, resume_timers, suspend_timers, timer_fired
 from efficacy_flow.engine._persist import Previous, WorkflowCache, save
@@ -127,6 +128,7 @@ class Engine:
         self._worker_id = checked_worker_id(worker_id)
         self._lease = checked_lease(lease)
         self._cache = WorkflowCache(cache_size)
+        self._ids = InstanceIds()
         self._current: dict[str, Deployment] = {}
         self._by_hash: dict[str, Deployment] = {}
         self._counters: dict[str, CounterSpec] = {}
@@ -222,7 +224,7 @@ class Engine:
             raise UnknownProcess(f"no deployed process {process_id!r}", process_id=process_id)
         values = dep.schema.validate_start(data)
         now = self._clock.now()
-        instance_id = str(uuid.uuid4())
+        instance_id = self._ids.next(now)
         counters = [c for c in self._counters.values() if c.process == process_id]
 
         def first_steps() -> Any:

@@ -65,18 +65,25 @@ def chain_hash(
     after: str | None,
 ) -> str:
     """The hash of one event given the previous one."""
-    body = canonical(
-        {
-            "instance_id": instance_id,
-            "seq": seq,
-            "at": at.isoformat(),
-            "actor": actor,
-            "kind": kind,
-            "before": before,
-            "after": after,
-        }
-    )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    body = {
+        "instance_id": instance_id,
+        "seq": seq,
+        "at": at.isoformat(),
+        "actor": actor,
+        "kind": kind,
+        "before": before,
+        "after": after,
+    }
+    texts = (instance_id, body["at"], actor, kind, before, after)
+    if orjson is not None and type(seq) is int and all(type(v) is str or v is None for v in texts):
+        # Strings, one integer and None: canonical() would take orjson's bytes; hash them as they are.
+        try:
+            text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits: the stdlib's text
+            pass
+        else:
+            return hashlib.sha256(prev_hash.encode("utf-8") + text).hexdigest()
+    return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()
 
 
 def verify_chain(records: Sequence[AuditRecord], head_seq: int, head_hash: str) -> list[str]:

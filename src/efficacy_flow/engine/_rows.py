@@ -18,7 +18,6 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.engine._history import canonical, chain_hash
-from efficacy_flow.engine._listing import row_fields
 from efficacy_flow.engine._schemas import mask_value
 from efficacy_flow.engine._spiff import (
     KIND,
@@ -58,6 +57,9 @@ __all__ = [
 
 #: An audit event before it is chained: kind, actor, before, after.
 Event = tuple[str, str | None, Any, Any]
+
+#: The states of the tasks whose data is the instance's process data.
+_OPEN = TaskState.READY | TaskState.WAITING
 
 
 def instance_row(tx: Transaction, instance_id: str) -> InstanceRecord:
@@ -167,13 +169,27 @@ def instance_view(inst: InstanceRecord, workflow: Any, ready: list[TaskRecord]) 
     """The public view of an instance: its row, its process data and its ready tasks."""
     data: dict[str, Any] = {}
     # The process data: what the open tasks see (branches merged), or the last step's data once finished.
-    open_tasks = [t for t in all_tasks(workflow) if t.state in (TaskState.READY, TaskState.WAITING)]
-    if open_tasks:
-        for task in open_tasks:
+    found = False
+    for task in all_tasks(workflow):
+        if task._state & _OPEN:  # Task.state without the property call
             data.update(task.data)
-    elif workflow.last_task is not None:
+            found = True
+    if not found and workflow.last_task is not None:
         data.update(workflow.last_task.data)
-    return InstanceView(**row_fields(inst), data=data, tasks=tuple(task_view(t) for t in ready))
+    return InstanceView(
+        id=inst.id,
+        process_id=inst.process_id,
+        status=inst.status,
+        version=inst.version,
+        business_key=inst.business_key,
+        first_responder=inst.first_responder,
+        definition_hash=inst.definition_hash,
+        created_at=inst.created_at,
+        updated_at=inst.updated_at,
+        suspended_at=inst.suspended_at,
+        data=data,
+        tasks=tuple([task_view(t) for t in ready]),
+    )
 
 
 @contextmanager
