@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -17,6 +18,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from tests.engine._stepping import steps
 
@@ -201,3 +203,104 @@ def test_a_simulated_month_saves_exactly_what_the_stock_converters_write(
     finally:
         engine.store.close()
     assert len(saves) > 100
+
+
+def _ready_fx_ten(completion: dict[Any, Any]) -> Any:
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    workflow = _deployments(clock)["fx_ten"].new_workflow()
+    workflow.do_engine_steps()
+    for _ in range(2):
+        task = workflow.get_next_task(state=TaskState.READY, manual=True)
+        task.data.update(completion)
+        task.run()
+        workflow.do_engine_steps()
+    return workflow
+
+
+def test_the_workflow_fields_are_written_as_the_stock_converters_write_them() -> None:
+    """Empty workflow fields are written without converting them; any other value takes the general path.
+    Nothing is cached there: every change shows in the next save, and going back to empty does too."""
+    workflow = _ready_fx_ten({"note": "ok"})
+    last = workflow.last_task
+    assert last is not None
+    variants: list[tuple[str, Any]] = [
+        ("data", {"owner": "张三", "scores": [1, 2.5]}),
+        ("correlations", {"case": {"ticket": "T-1"}}),
+        ("bpmn_events", [_spiff.message_event("催办", {"by": "李四"})]),
+        ("success", False),
+        ("completed", True),
+        ("last_task", None),
+        ("data", {}),
+        ("correlations", {}),
+        ("bpmn_events", []),
+        ("success", True),
+        ("completed", False),
+        ("last_task", last),
+    ]
+    texts = {_written(workflow)}
+    for name, value in variants:
+        setattr(workflow, name, value)
+        assert _spiff._WORKFLOWS.encoded(workflow) is not None  # all native: the piece path
+        written = _written(workflow)
+        assert written == _stock_text(workflow), name
+        texts.add(written)
+    assert len(texts) == len(variants)  # every step changed the text; the last one restored the first
+
+
+def test_a_task_of_another_class_found_late_takes_the_whole_dict_path() -> None:
+    """The task class is checked while the pieces are written: a later task of another class means None."""
+
+    class OtherTask(Task):  # type: ignore[misc]
+        pass
+
+    workflow = _ready_fx_ten({"note": "ok"})
+    assert _spiff._WORKFLOWS.encoded(workflow) is not None
+    before = dict(workflow.ef_pieces)
+    last = list(workflow.tasks.values())[-1]
+    last.__class__ = OtherTask
+    try:
+        assert _spiff._WORKFLOWS.encoded(workflow) is None
+        assert workflow.ef_pieces == before  # the cache is left as it was
+    finally:
+        last.__class__ = Task
+    assert _written(workflow) == _stock_text(workflow)
+
+
+def test_a_task_piece_is_the_task_dict_as_orjson_writes_it() -> None:
+    """Each task's piece is its converted dict as orjson writes it, or None when that is not native: here
+    with non-text keys, not native in a dict (updates) but native in a list (deletions)."""
+    workflow = _ready_fx_ten({"note": "ok", 7: "seven"})
+    ready = workflow.get_next_task(state=TaskState.READY, manual=True)
+    del ready.data[7]
+    ready.data[7.5] = "odd"
+    converter, ids, tasks = _spiff._WORKFLOWS.tasks, _spiff._ids(workflow), workflow.tasks
+    seen = set()
+    for key, task in tasks.items():
+        item, native = converter.task_dict(task, ids, tasks)
+        piece = converter.piece(task, key, tasks.get(task._parent), ids, "Task")
+        if native:
+            item["typename"] = "Task"
+            assert piece == b'"' + str(key).encode() + b'":' + orjson.dumps(item)
+        else:
+            assert piece is None
+        seen.add((native, json.dumps(item["delta"].get("deletions"))))
+    assert (False, "[7]") in seen  # the ready task: a float key in its updates
+    assert (True, '["note", 7.5]') in seen  # its predicted child: deletions only
+
+
+def test_internal_data_the_registry_converts_is_written_as_the_stock_converters_write_it() -> None:
+    """Internal data the registry converts (datetimes, UUIDs), and changes to it, in the piece path."""
+    workflow = _ready_fx_ten({"note": "ok"})
+    ready = workflow.get_next_task(state=TaskState.READY, manual=True)
+    ready.internal_data["ef_when"] = datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ)
+    ready.internal_data["ef_ref"] = ready.id
+    assert _spiff._WORKFLOWS.encoded(workflow) is not None
+    assert _written(workflow) == _stock_text(workflow)
+    assert '"typename":"datetime"' in _written(workflow)
+    ready.internal_data["ef_ref"] = "plain"
+    assert _written(workflow) == _stock_text(workflow)
+    ready.internal_data["ef_ratio"] = float("nan")  # not native: the whole-dict path
+    assert _spiff._WORKFLOWS.encoded(workflow) is None
+    assert _written(workflow) == _stock_text(workflow)
+    ready.internal_data.clear()
+    assert _written(workflow) == _stock_text(workflow)

@@ -399,6 +399,93 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
         }
         return dct, native and type(changed) is float and changed - changed == 0.0
 
+    def piece(self, task: Any, key: UUID, parent: Any, ids: _Ids, typename: str) -> bytes | None:
+        """The task's entry in the saved ``tasks`` map, ``"<key>":{...}``, as orjson writes
+        ``registry.convert(task)``; None when a value is not :func:`_native` (or orjson refuses it).
+
+        :meth:`task_dict` and one ``orjson.dumps``, minus its temporary objects: ``parent`` is the task's
+        parent (``None`` for the root) and ``typename`` the one of :class:`Task`.
+        """
+        after = task.data
+        if parent is None:
+            data: Any = after
+            delta: dict[str, Any] = {}
+            native = not after or _native(after)
+        else:
+            # DeepMerge.get_updated_keys / get_deleted_keys: the same comparisons, in the same order. The keys
+            # of the parent's data also in the task's are counted: deletions are only looked for when one is
+            # missing.
+            before = parent.data
+            data = {}
+            updates = {}
+            common = 0
+            for k, v in after.items():
+                if k in before:
+                    common += 1
+                    if v != before[k]:
+                        updates[k] = v
+                else:
+                    updates[k] = v
+            deletions = []
+            native = not updates or _native(updates)
+            if common != len(before):
+                for k in before:
+                    if k not in after:
+                        deletions.append(k)
+                        if type(k) is not str:  # _native(deletions), without a generator for text keys
+                            native = native and _native(k)
+            delta = {"updates": updates, "deletions": deletions}
+        internal = task.internal_data
+        if internal:
+            for v in internal.values():
+                if type(v) not in _PLAIN:
+                    internal = self.registry.convert(internal)
+                    break
+            # else: registry.convert would return an equal copy (plain values are neither callables nor
+            # modules), and orjson writes the dict at once.
+            native = native and _native(internal)
+        changed = task.last_state_change
+        if not (native and type(changed) is float and changed - changed == 0.0):
+            return None
+        # _text(ids, ...) inlined for ids already seen (all but a new task's own).
+        found = ids.get(id(key))
+        key_text = found[1] if found is not None and found[0] is key else _text(ids, key)
+        own = task.id
+        if own is not key:
+            found = ids.get(id(own))
+            own_text = found[1] if found is not None and found[0] is own else _text(ids, own)
+        else:
+            own_text = key_text
+        if parent is not None:
+            parent_id = task._parent
+            found = ids.get(id(parent_id))
+            parent_text = found[1] if found is not None and found[0] is parent_id else _text(ids, parent_id)
+        else:
+            parent_text = None
+        children = []
+        for child in task._children:
+            found = ids.get(id(child))
+            children.append(found[1] if found is not None and found[0] is child else _text(ids, child))
+        try:
+            body = orjson.dumps(
+                {
+                    "id": own_text,
+                    "parent": parent_text,
+                    "children": children,
+                    "last_state_change": changed,
+                    "state": task._state,  # Task.state, without the property call (the type is Task)
+                    "task_spec": task.task_spec.name,
+                    "triggered": task.triggered,
+                    "internal_data": internal,
+                    "data": data,
+                    "delta": delta,
+                    "typename": typename,
+                }
+            )
+        except orjson.JSONEncodeError:
+            return None
+        return b'"' + key_text.encode("ascii") + b'":' + body
+
 
 #: Task states whose tasks are not written to in place (see :meth:`_SpeclessWorkflowConverter.encoded`).
 _SETTLED = TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.FINISHED_MASK
@@ -424,6 +511,19 @@ def _text(ids: _Ids, key: UUID) -> str:
     if found is None or found[0] is not key:
         found = ids[id(key)] = (key, str(key))
     return found[1]
+
+
+#: The start of a saved state whose workflow data and correlations are empty, up to ``last_task``'s value.
+_HEAD = b'{"format_version":%d,"workflow":{"data":{},"correlations":{},"last_task":' % STATE_FORMAT_VERSION
+#: Typenames as JSON strings.
+_TYPENAMES: dict[str, bytes] = {}
+
+
+def _quoted(name: str) -> bytes:
+    found = _TYPENAMES.get(name)
+    if found is None:
+        found = _TYPENAMES[name] = orjson.dumps(name)
+    return found
 
 
 def _fields_native(dct: Mapping[str, Any]) -> bool:
@@ -494,22 +594,29 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         parent's data. That relies on one property of SpiffWorkflow and this engine, checked by the tests
         above and by a simulated month of the shipped processes: the data of a settled task is never changed
         in place (SpiffWorkflow copies data into a task when it becomes ready, and only READY, STARTED and
-        WAITING tasks — never cached — are written to). None when a value needs the stdlib (then the caller
-        takes the whole-dict path).
+        WAITING tasks — never cached — are written to). A piece is written by :meth:`_FastTaskConverter.piece`
+        with the parent found on the first save (a task's parent never changes). The workflow's own fields
+        are written as constants when they are empty (the usual case), and converted and checked otherwise;
+        nothing of them is cached. None when a value needs the stdlib, or a task is not a plain :class:`Task`
+        (then the caller takes the whole-dict path).
         """
-        if orjson is None or any(type(t) is not Task for t in workflow.tasks.values()):
-            return None
+        if orjson is None:  # pragma: no cover
+            return None  # type: ignore[unreachable]
         registry = self.registry
         ids = _ids(workflow)
         typename = registry.typenames[Task]
         all_tasks = workflow.tasks
-        task_dict = self.tasks.task_dict
+        piece_of = self.tasks.piece
         cached: dict[int, _Piece] = getattr(workflow, "ef_pieces", None) or {}
         kept: dict[int, _Piece] = {}
-        pieces = []
+        pieces: list[bytes] = []
+        append = pieces.append
         for key, task in all_tasks.items():
+            if type(task) is not Task:  # e.g. a subclass with its own converter: the whole-dict path
+                return None
             state = task._state
-            entry = cached.get(id(task))
+            tid = id(task)
+            entry = cached.get(tid)
             if entry is not None and entry[0] is task:
                 parent = entry[4]  # a task's parent never changes (hashing its UUID costs more than this)
             else:
@@ -530,26 +637,53 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
                     -1 if parent_data is None else len(parent_data),
                 )
                 if entry is not None and entry[1] == stamp and entry[2] == task._children:
-                    kept[id(task)] = entry
-                    pieces.append(entry[3])
+                    kept[tid] = entry
+                    append(entry[3])
                     continue
             else:
                 stamp = None
-            item, plain = task_dict(task, ids, all_tasks)
-            if not plain:
-                return None
-            item["typename"] = typename
-            try:
-                piece = b'"' + _text(ids, key).encode("ascii") + b'":' + orjson.dumps(item)
-            except orjson.JSONEncodeError:
+            piece = piece_of(task, key, parent, ids, typename)
+            if piece is None:
                 return None
             if stamp is not None:
-                kept[id(task)] = (task, stamp, list(task._children), piece, parent)
-            pieces.append(piece)
+                kept[tid] = (task, stamp, list(task._children), piece, parent)
+            append(piece)
         workflow.ef_pieces = kept
+        tasks = b",".join(pieces)
+        last = workflow.last_task
+        root = _text(ids, workflow.task_tree.id)
+        data = workflow.data
+        success, completed = workflow.success, workflow.completed
+        if (
+            not data
+            and type(data) is dict
+            and not workflow.correlations
+            and type(workflow.correlations) is dict
+            and not workflow.subprocesses
+            and not workflow.bpmn_events
+            and type(workflow.bpmn_events) is list
+            and type(success) is bool
+            and type(completed) is bool
+        ):
+            # The common case, written without converting or checking anything: the stock conversion of an
+            # empty data dict, correlations map or subprocess map is {}, of an empty event list [].
+            return b"".join(
+                (
+                    _HEAD,
+                    b'"' + _text(ids, last.id).encode("ascii") + b'"' if last is not None else b"null",
+                    b',"success":true,"completed":' if success else b',"success":false,"completed":',
+                    b'true,"tasks":{' if completed else b'false,"tasks":{',
+                    tasks,
+                    b'},"root":"',
+                    root.encode("ascii"),
+                    b'","subprocesses":{},"bpmn_events":[],"typename":',
+                    _quoted(registry.typenames[type(workflow)]),
+                    b"}}",
+                )
+            )
         head = self._head(workflow, ids)
         tail = {
-            "root": _text(ids, workflow.task_tree.id),
+            "root": root,
             "subprocesses": self.mapping_to_dict(workflow.subprocesses),
             "bpmn_events": registry.convert(workflow.bpmn_events),
             "typename": registry.typenames[type(workflow)],
@@ -562,7 +696,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
             end = orjson.dumps(tail)[1:]
         except orjson.JSONEncodeError:
             return None
-        return b"".join((start, b',"tasks":{', b",".join(pieces), b"},", end, b"}"))
+        return b"".join((start, b',"tasks":{', tasks, b"},", end, b"}"))
 
     def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
