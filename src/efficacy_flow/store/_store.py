@@ -12,9 +12,10 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Literal
 
 from sqlalchemy import Connection, create_engine, event, func, insert, select, text, update
@@ -25,7 +26,7 @@ from sqlalchemy.pool import QueuePool
 from efficacy_flow.errors import ConcurrentUpdate, EfficacyFlowError, InvalidInput, StoreError
 from efficacy_flow.store._claims import ClaimQueries
 from efficacy_flow.store._counters import CounterQueries
-from efficacy_flow.store._fast import statements
+from efficacy_flow.store._fast import Statements, statements
 from efficacy_flow.store._records import AuditRecord, DeadlineRecord, InstanceRecord, TaskRecord
 from efficacy_flow.store._schema import (
     METADATA,
@@ -83,6 +84,7 @@ class Store:
         # :meth:`transaction`); ``_pin`` guards it, ``_pinned`` is [connection or None, its cursor or None].
         self._pin = threading.Lock()
         self._pinned: list[Any] = [None, None]
+        self._sql: Statements | None = None
         try:
             self._engine = self._create_engine(url)
             self._create_schema()
@@ -148,79 +150,152 @@ class Store:
             else:
                 METADATA.drop_all(conn)
 
+    def _statements(self, conn: Connection) -> Statements:
+        # The engine's one dialect: its prepared statements, remembered (cheaper than the lru_cache).
+        sql = self._sql
+        if sql is None:
+            sql = self._sql = statements(conn.dialect)
+        return sql
+
     def close(self) -> None:
         """Release every pooled connection."""
         _unpin(self._pin, self._pinned)
         self._engine.dispose()
 
-    @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self) -> AbstractContextManager[Transaction]:
         """Run a block as one transaction: it commits at the end, or rolls back if the block raises.
 
         Database errors are translated to :class:`StoreError`; efficacy_flow errors pass through unchanged.
         """
+        if self._pinnable:
+            return _PinnedTransaction(self)
+        return self._pooled_transaction()
+
+    @contextmanager
+    def _pooled_transaction(self) -> Iterator[Transaction]:
+        """One transaction on a pooled connection through SQLAlchemy's ``engine.begin()``.
+
+        PostgreSQL, an in-memory SQLite database, or the pinned connection is busy (another thread, or a
+        transaction opened inside one — the concurrency tests' before_commit does that).
+        """
         try:
-            if self._pinnable and self._pin.acquire(blocking=False):
-                try:
-                    yield from self._pinned_transaction()
-                finally:
-                    self._pin.release()
-            else:
-                # PostgreSQL, an in-memory SQLite database, or the pinned connection is busy (another thread,
-                # or a transaction opened inside one — the concurrency tests' before_commit does that).
-                with self._engine.begin() as conn:
-                    tx = Transaction(conn, self.dialect)
-                    yield tx
-                    if self.before_commit is not None:
-                        self.before_commit(tx)
+            with self._engine.begin() as conn:
+                tx = Transaction(conn, self.dialect)
+                yield tx
+                if self.before_commit is not None:
+                    self.before_commit(tx)
         except EfficacyFlowError:
             raise
         except SQLAlchemyError as exc:
-            original = getattr(exc, "orig", None)
-            if isinstance(original, EfficacyFlowError):
-                # Our own type decorators raised it while binding a value: report the real cause.
-                raise original from None
+            raise _store_error(exc) from _cause(exc)
+
+
+class _PinnedTransaction:
+    """One SQLite transaction on the store's pinned connection, if it is free (else a pooled one).
+
+    ``BEGIN IMMEDIATE`` and ``COMMIT`` go straight to the driver: checking a connection out of the pool,
+    resetting it on return and SQLAlchemy's transaction object cost about 15 µs a call, a quarter of a small
+    call's store time. The same write lock is taken up front, and the same single COMMIT makes the call
+    durable. A statement run through SQLAlchemy inside the block autobegins a SQLAlchemy transaction that
+    joins this one (the ``begin`` hook sees the driver already in a transaction); it then commits or rolls
+    back through SQLAlchemy, which issues the same driver COMMIT/ROLLBACK.
+
+    A class rather than a generator context manager: the generator's frames and ``try`` layers cost a few µs
+    on every call. The semantics are those of :meth:`Store._pooled_transaction`: ``before_commit`` runs just
+    before the commit and rolls back by raising; any exception rolls back; SQLAlchemy errors become
+    :class:`StoreError` (an efficacy_flow error raised inside one is reported itself); a failed COMMIT rolls
+    back and raises :class:`StoreError`. The pin is held from enter to exit and released in every case.
+    """
+
+    __slots__ = ("_conn", "_driver", "_pooled", "_store", "_tx")
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._pooled: AbstractContextManager[Transaction] | None = None
+
+    def __enter__(self) -> Transaction:
+        store = self._store
+        if not store._pin.acquire(blocking=False):
+            self._pooled = store._pooled_transaction()
+            return self._pooled.__enter__()
+        try:
+            conn, cursor = store._pinned
+            if conn is None or conn.closed or conn.invalidated:
+                conn = store._engine.connect()
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                store._pinned[:] = [conn, cursor]
+            # The cursor's own connection: the driver connection of ``conn`` (it never changes while ``conn``
+            # is open and valid).
+            driver = cursor.connection
+            if driver.in_transaction:  # left open by a COMMIT that failed: start clean
+                driver.rollback()
+            _begin_immediate(driver)
+            self._tx = Transaction(conn, store.dialect, cursor, store._statements(conn))
+        except BaseException as exc:
+            store._pin.release()
+            if isinstance(exc, SQLAlchemyError):
+                raise _store_error(exc) from _cause(exc)
+            raise
+        self._conn = conn
+        self._driver = driver
+        return self._tx
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: Any
+    ) -> bool | None:
+        if self._pooled is not None:
+            return self._pooled.__exit__(exc_type, exc, traceback)
+        store = self._store
+        try:
+            if exc is None:
+                try:
+                    if store.before_commit is not None:
+                        store.before_commit(self._tx)
+                except BaseException:
+                    self._rollback()
+                    raise
+                self._commit()
+            else:
+                self._rollback()
+        except SQLAlchemyError as error:
+            raise _store_error(error) from _cause(error)
+        finally:
+            store._pin.release()
+        if isinstance(exc, SQLAlchemyError):
+            raise _store_error(exc) from _cause(exc)
+        return None  # the block's own exception propagates unchanged
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction():
+            self._conn.rollback()
+        elif self._driver.in_transaction:
+            self._driver.rollback()
+
+    def _commit(self) -> None:
+        if self._conn.in_transaction():
+            self._conn.commit()
+            return
+        driver = self._driver
+        try:
+            driver.commit()
+        except sqlite3.Error as exc:
+            if driver.in_transaction:
+                driver.rollback()
             raise StoreError(f"the store failed: {exc}") from exc
 
-    def _pinned_transaction(self) -> Iterator[Transaction]:
-        """One SQLite transaction on the pinned connection (the caller holds ``_pin``).
 
-        ``BEGIN IMMEDIATE`` and ``COMMIT`` go straight to the driver: checking a connection out of the pool,
-        resetting it on return and SQLAlchemy's transaction object cost about 15 µs a call, a quarter of a
-        small call's store time. The same write lock is taken up front, and the same single COMMIT makes the
-        call durable. A statement run through SQLAlchemy inside the block autobegins a SQLAlchemy transaction
-        that joins this one (the ``begin`` hook sees the driver already in a transaction); it then commits
-        or rolls back through SQLAlchemy, which issues the same driver COMMIT/ROLLBACK.
-        """
-        conn, cursor = self._pinned
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._engine.connect()
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            self._pinned[:] = [conn, cursor]
-        driver = conn.connection.driver_connection
-        if driver.in_transaction:  # left open by a COMMIT that failed: start clean
-            driver.rollback()
-        _begin_immediate(driver)
-        try:
-            tx = Transaction(conn, self.dialect, cursor)
-            yield tx
-            if self.before_commit is not None:
-                self.before_commit(tx)
-        except BaseException:
-            if conn.in_transaction():
-                conn.rollback()
-            elif driver.in_transaction:
-                driver.rollback()
-            raise
-        if conn.in_transaction():
-            conn.commit()
-        else:
-            try:
-                driver.commit()
-            except sqlite3.Error as exc:
-                if driver.in_transaction:
-                    driver.rollback()
-                raise StoreError(f"the store failed: {exc}") from exc
+def _store_error(exc: SQLAlchemyError) -> EfficacyFlowError:
+    """What a SQLAlchemy error surfaces as: our own error if one of our type decorators raised it while
+    binding a value (the real cause), else a :class:`StoreError`."""
+    original = getattr(exc, "orig", None)
+    if isinstance(original, EfficacyFlowError):
+        return original
+    return StoreError(f"the store failed: {exc}")
+
+
+def _cause(exc: SQLAlchemyError) -> SQLAlchemyError | None:
+    # ``raise original from None`` for our own error, ``raise StoreError(...) from exc`` otherwise.
+    return None if isinstance(getattr(exc, "orig", None), EfficacyFlowError) else exc
 
 
 def _begin_immediate(driver: Any) -> None:
@@ -243,10 +318,12 @@ class Transaction(ClaimQueries, CounterQueries):
     """The operations available inside one transaction (claims and batched scans: :class:`ClaimQueries`;
     durable counters and the instance listing: :class:`CounterQueries`)."""
 
-    def __init__(self, conn: Connection, dialect: str, cursor: Any = None) -> None:
+    def __init__(
+        self, conn: Connection, dialect: str, cursor: Any = None, sql: Statements | None = None
+    ) -> None:
         self.conn = conn
         self.dialect = dialect
-        self._sql = statements(conn.dialect)
+        self._sql = sql if sql is not None else statements(conn.dialect)
         self._cur: Any = cursor
         # SQLite: the instance row read along with a task (get_task), with the connection's change count.
         self._prefetched: tuple[InstanceRecord, int] | None = None
@@ -279,7 +356,7 @@ class Transaction(ClaimQueries, CounterQueries):
 
     def insert_instance(self, record: InstanceRecord) -> None:
         """Insert a new instance row."""
-        self._sql.insert_instance.execute(self._cursor, _row(record))
+        self._sql.insert_instance.execute(self._cursor, record)
 
     def get_instance(self, instance_id: str, *, lock: bool = False) -> InstanceRecord | None:
         """Read an instance (``lock``: PostgreSQL ``FOR UPDATE``; SQLite already holds the write lock)."""
@@ -291,7 +368,7 @@ class Transaction(ClaimQueries, CounterQueries):
             if record.id == instance_id and changes == self._cursor.connection.total_changes:
                 return record
         prepared = self._sql.get_instance_locked if lock else self._sql.get_instance
-        rows = prepared.fetch(self._cursor, {"b_id": instance_id})
+        rows = prepared.fetch(self._cursor, (instance_id,))
         return InstanceRecord(*rows[0]) if rows else None
 
     def instance_ids_by_business_key(self, business_key: str) -> list[str]:
@@ -309,9 +386,9 @@ class Transaction(ClaimQueries, CounterQueries):
         Raises:
             ConcurrentUpdate: another transaction changed the instance first.
         """
-        params = {f"v_{name}": value for name, value in values.items()}
-        params.update(b_id=instance_id, b_version=expected_version, v_version=expected_version + 1)
-        if self._sql.update_instance(frozenset(values)).execute(self._cursor, params) != 1:
+        prepared, bind = self._sql.update_instance_binder(tuple(values))
+        params = bind((instance_id, expected_version, expected_version + 1, *values.values()))
+        if prepared.run(self._cursor, params) != 1:
             raise ConcurrentUpdate(
                 f"instance {instance_id} changed since version {expected_version}",
                 instance_id=instance_id,
@@ -350,16 +427,17 @@ class Transaction(ClaimQueries, CounterQueries):
         On SQLite the task's instance row is read in the same statement and kept for the next
         :meth:`get_instance` of this transaction (every call that takes a task reads its instance next).
         """
+        cursor = self._cursor
         if self.dialect != "sqlite":
-            rows = self._sql.get_task.fetch(self._cursor, {"b_id": task_id})
+            rows = self._sql.get_task.fetch(cursor, (task_id,))
             return TaskRecord(*rows[0]) if rows else None
-        rows = self._sql.get_task_and_instance.fetch(self._cursor, {"b_id": task_id})
+        rows = self._sql.get_task_and_instance.fetch(cursor, (task_id,))
         if not rows:
             return None
         row = rows[0]
         if row[_TASK_WIDTH] is not None:  # the instance's id: None only if the row is missing
             instance = InstanceRecord(*row[_TASK_WIDTH:])
-            self._prefetched = (instance, self._cursor.connection.total_changes)
+            self._prefetched = (instance, cursor.connection.total_changes)
         return TaskRecord(*row[:_TASK_WIDTH])
 
     def ready_tasks(
@@ -397,21 +475,16 @@ class Transaction(ClaimQueries, CounterQueries):
         current = {t.id: t for t in known}
         wanted = {t.id: t for t in ready}
         closing = [
-            {
-                "b_id": task_id,
-                "b_status": "completed" if task_id == completed_id else closed_status,
-                "b_at": at,
-                "b_by": by if task_id == completed_id else None,
-            }
+            (task_id, "completed", at, by) if task_id == completed_id else (task_id, closed_status, at, None)
             for task_id in current.keys() - wanted.keys()
         ]
         if closing:
             self._sql.close_task.execute_many(self._cursor, closing)
-        new = [_row(record) for task_id, record in wanted.items() if task_id not in current]
+        new = [record for task_id, record in wanted.items() if task_id not in current]
         if new:
             self._sql.insert_task.execute_many(self._cursor, new)
         changed = [
-            {"b_id": task_id, "b_due": record.due_at, "b_unit": record.unit}
+            (task_id, record.due_at, record.unit)
             for task_id, record in wanted.items()
             if task_id in current
             and (current[task_id].due_at != record.due_at or current[task_id].unit != record.unit)
@@ -446,14 +519,14 @@ class Transaction(ClaimQueries, CounterQueries):
         known = previous if previous is not None else self.deadlines_of(instance_id)
         current = {d.id: d for d in known}
         wanted = {d.id: d for d in rows}
-        gone = [{"b_id": key} for key in current.keys() - wanted.keys()]
+        gone = [(key,) for key in current.keys() - wanted.keys()]
         if gone:
             self._sql.delete_deadline.execute_many(self._cursor, gone)
-        new = [_row(record) for key, record in wanted.items() if key not in current]
+        new = [record for key, record in wanted.items() if key not in current]
         if new:
             self._sql.insert_deadline.execute_many(self._cursor, new)
         changed = [
-            {**_row(record), "b_id": key}
+            (*_values(record), key)
             for key, record in wanted.items()
             if key in current and current[key] != record
         ]
@@ -477,7 +550,7 @@ class Transaction(ClaimQueries, CounterQueries):
 
     def append_audit(self, record: AuditRecord) -> None:
         """Append one audit event (the caller computed its hash and bumps the instance head)."""
-        self._sql.insert_audit.execute(self._cursor, _row(record))
+        self._sql.insert_audit.execute(self._cursor, record)
 
     def audit_of(self, instance_id: str) -> list[AuditRecord]:
         """Every audit event of an instance, in sequence order."""
@@ -490,15 +563,8 @@ class Transaction(ClaimQueries, CounterQueries):
 _TASK_WIDTH = len(tasks.c)
 
 
-def _row(record: Any) -> dict[str, Any]:
-    # A shallow dict (dataclasses.asdict deep-copies every value; fields() is slow enough to remember).
-    names = _FIELDS.get(type(record))
-    if names is None:
-        names = _FIELDS[type(record)] = tuple(f.name for f in fields(record))
-    return {name: getattr(record, name) for name in names}
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
+#: A deadline's field values in order (dataclasses.astuple deep-copies every value).
+_values = attrgetter(*(f.name for f in fields(DeadlineRecord)))
 
 
 def _redact(url: str) -> str:
