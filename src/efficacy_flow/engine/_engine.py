@@ -7,7 +7,6 @@ events it produces commit together or not at all.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +41,7 @@ from efficacy_flow.engine._rows import (
     instance_view,
     iso,
     previous_rows,
+    ready_task,
     spiff_errors,
     task_view,
 )
@@ -307,7 +307,7 @@ class Engine:
             dep = self._deployment(tx, inst.definition_hash)
             values = dep.schema.validate_task(row.element_id, data)
             workflow, previous = self._open(tx, inst, now, dep)
-            task = workflow.get_task_from_id(uuid.UUID(task_id))
+            task = ready_task(workflow, task_id)
             if task is None or task.state != TaskState.READY:
                 raise ConcurrentUpdate(
                     f"task {task_id} is no longer ready", task_id=task_id, instance_id=inst.id

@@ -7,6 +7,7 @@ the workflow by :func:`collect_rows`; issue 7's consistency checker compares exa
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.engine._history import canonical, chain_hash
@@ -51,6 +52,7 @@ __all__ = [
     "iso",
     "mask_history",
     "previous_rows",
+    "ready_task",
     "spiff_errors",
     "task_view",
 ]
@@ -102,7 +104,10 @@ def audit_record(instance_id: str, seq: int, head: str, event: Event, now: datet
 def collect_rows(
     instance_id: str, workflow: Any, now: datetime
 ) -> tuple[list[TaskRecord], list[DeadlineRecord]]:
-    """The ready-task and deadline rows a workflow implies (stamps ``ready_at``/``unit`` on new tasks)."""
+    """The ready-task and deadline rows a workflow implies (stamps ``ready_at``/``unit`` on new tasks).
+
+    The ready tasks are also kept on the workflow by id (``ef_ready``, see :func:`ready_task`).
+    """
     suspended = bool(getattr(workflow, "ef_suspended", False))
     # One pass: the waiting timers and the ready user tasks.
     timers, ready = [], []
@@ -115,41 +120,65 @@ def collect_rows(
             timers.append(task)
     deadlines = []
     for timer in timers:
-        value = timer.internal_data.get("event_value")
-        remaining = timer.internal_data.get(REMAINING)
+        internal = timer.internal_data
+        value = internal.get("event_value")
         deadlines.append(
             DeadlineRecord(
                 id=str(timer.id),
                 instance_id=instance_id,
                 task_id=attached_id(timer),
                 element_id=timer.task_spec.bpmn_id,
-                kind=timer.internal_data.get(KIND, "elapsed"),
+                kind=internal.get(KIND, "elapsed"),
                 interrupting=bool(getattr(timer.task_spec, "cancel_activity", True)),
                 due_at=None if suspended or value is None else datetime.fromisoformat(value),
-                remaining=remaining if suspended else None,
+                remaining=internal.get(REMAINING) if suspended else None,
             )
         )
     tasks = []
+    by_id = {}
     for task in ready:
-        if READY_AT not in task.internal_data:
-            task.internal_data[READY_AT] = now.isoformat()
+        internal = task.internal_data
+        if READY_AT not in internal:
+            internal[READY_AT] = now.isoformat()
             unit = task.data.get("unit")
-            task.internal_data[UNIT] = str(unit) if unit is not None else None
-        dues = [d.due_at for d in deadlines if d.task_id == str(task.id) and d.interrupting and d.due_at]
+            internal[UNIT] = str(unit) if unit is not None else None
+        task_id = str(task.id)
+        by_id[task_id] = task
+        dues = [d.due_at for d in deadlines if d.task_id == task_id and d.interrupting and d.due_at]
+        spec = task.task_spec
         tasks.append(
             TaskRecord(
-                id=str(task.id),
+                id=task_id,
                 instance_id=instance_id,
-                element_id=task.task_spec.bpmn_id,
-                name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                role=task.task_spec.lane,
-                unit=task.internal_data[UNIT],
+                element_id=spec.bpmn_id,
+                name=spec.bpmn_name or spec.bpmn_id,
+                role=spec.lane,
+                unit=internal[UNIT],
                 status="ready",
-                ready_at=datetime.fromisoformat(task.internal_data[READY_AT]),
+                ready_at=datetime.fromisoformat(internal[READY_AT]),
                 due_at=min(dues) if dues else None,
             )
         )
+    workflow.ef_ready = by_id
     return tasks, deadlines
+
+
+def ready_task(workflow: Any, task_id: str) -> Any:
+    """The workflow's task ``task_id`` (None if it has none): from the ready tasks :func:`collect_rows` kept
+    when the workflow was last saved, else SpiffWorkflow's lookup.
+
+    The kept map is exact for a cached workflow: it is cached only after the save that collected it
+    committed, and a call that changes it and fails drops it (engine/_persist.py). A task found there is
+    still checked to be ready by the caller, like any other.
+    """
+    kept: dict[str, Any] | None = getattr(workflow, "ef_ready", None)
+    task = kept.get(task_id) if kept is not None else None
+    if task is None:
+        try:
+            task = workflow.get_task_from_id(uuid.UUID(task_id))
+        except (TaskNotFoundException, ValueError):
+            return None
+    return task
 
 
 def previous_rows(
