@@ -211,18 +211,25 @@ def _remembered(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
     it); errors are never remembered.
     """
     memo: dict[Any, Any] = {}
+    # The last value and its result: a call's ``now`` is bound several times as one object, and looking it up
+    # by identity skips hashing an aware datetime (a UTC offset computation).
+    # One tuple in one cell, so that threads sharing the statements never see a value with another's result.
+    last: list[tuple[Any, Any]] = [(None, None)]
 
     def process(value: Any) -> Any:
         if value is None:
             return processor(value)
+        seen, known = last[0]
+        if value is seen:
+            return known
         try:
-            return memo[value]
+            result = memo[value]
         except KeyError:
-            pass
-        result = processor(value)
-        if len(memo) >= 256:
-            memo.clear()  # bounded: instants of finished calls are rarely seen again
-        memo[value] = result
+            result = processor(value)
+            if len(memo) >= 256:
+                memo.clear()  # bounded: instants of finished calls are rarely seen again
+            memo[value] = result
+        last[0] = (value, result)
         return result
 
     return process

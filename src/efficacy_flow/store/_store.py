@@ -229,7 +229,7 @@ class _PinnedTransaction:
             driver = cursor.connection
             if driver.in_transaction:  # left open by a COMMIT that failed: start clean
                 driver.rollback()
-            _begin_immediate(driver)
+            _begin_immediate(cursor)  # on the pinned cursor: the driver's execute() makes a cursor per call
             self._tx = Transaction(conn, store.dialect, cursor, store._statements(conn))
         except BaseException as exc:
             store._pin.release()
@@ -298,9 +298,10 @@ def _cause(exc: SQLAlchemyError) -> SQLAlchemyError | None:
     return None if isinstance(getattr(exc, "orig", None), EfficacyFlowError) else exc
 
 
-def _begin_immediate(driver: Any) -> None:
+def _begin_immediate(executor: Any) -> None:
+    # ``executor``: a DB-API connection (its ``execute`` shortcut) or cursor.
     try:
-        driver.execute("BEGIN IMMEDIATE")
+        executor.execute("BEGIN IMMEDIATE")
     except sqlite3.Error as exc:  # e.g. still locked after busy_timeout
         raise StoreError(f"the store failed: {exc}") from exc
 
