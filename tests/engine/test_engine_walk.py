@@ -73,6 +73,13 @@ def _assert_same_answers(workflow: EngineWorkflow) -> int:
                 stock = list(BpmnTaskIterator(first or workflow.task_tree, **kwargs))
                 assert list(workflow.get_tasks_iterator(first, **kwargs)) == stock, (state, manual, first)
                 compared += 1
+        # spec_name (a catching event's run asks for it), alone and with the state: names found, and one not.
+        for name in [*(t.task_spec.name for t in starts if t is not None), "no such spec"]:
+            for first in starts:
+                for kwargs in ({"spec_name": name}, {"spec_name": name, "state": state}):
+                    stock = list(BpmnTaskIterator(first or workflow.task_tree, **kwargs))
+                    assert list(workflow.get_tasks_iterator(first, **kwargs)) == stock, (kwargs, first)
+                    compared += 1
         # update_waiting_tasks' walk: the plain iterator, no descent into subprocesses.
         plain = list(TaskIterator(workflow.task_tree, state=state))
         assert list(_workflow._walk(workflow.task_tree, state, None, None)) == plain, state
@@ -132,7 +139,8 @@ def test_other_filters_and_large_trees_use_the_stock_iterator(
     clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
     workflow = next(_drive(_deployments("basic", clock, tmp_path)["fx_ten"], clock, 0))
     assert not isinstance(workflow.get_tasks_iterator(state=TaskState.READY), BpmnTaskIterator)
-    assert isinstance(workflow.get_tasks_iterator(spec_name="Start"), BpmnTaskIterator)
+    assert not isinstance(workflow.get_tasks_iterator(spec_name="Start"), BpmnTaskIterator)
+    assert isinstance(workflow.get_tasks_iterator(spec_name="Start", updated_ts=1.0), BpmnTaskIterator)
     assert isinstance(workflow.get_tasks_iterator(state=TaskState.READY, lane="受理员"), BpmnTaskIterator)
     monkeypatch.setattr(_workflow, "_FAST_LIMIT", len(workflow.tasks))
     assert isinstance(workflow.get_tasks_iterator(state=TaskState.READY), BpmnTaskIterator)

@@ -5,8 +5,9 @@ the WAITING scan after each completion) with ``TaskIterator``/``BpmnTaskIterator
 the front of a list, rebuilds the list with the children in front, tracks a depth counter and calls a filter
 object per task. On a 10-user-task process that walking is about a third of SpiffWorkflow's own time per
 completed task. :func:`_walk` visits the same tasks in the same order, with the same expansion rule and the
-same filter, for the two filter fields the engine's hot path uses (``state``, ``manual``); every other query,
-and every query on a tree too large for the argument below, goes to the stock iterator unchanged.
+same filter, for the filter fields the engine's hot path uses (``state``, ``manual``, and ``spec_name``,
+which a catching event's run asks for: a start event walks the whole predicted tree below it); every other
+query, and every query on a tree too large for the argument below, goes to the stock iterator unchanged.
 
 Why the order and the result are the same (tests/engine/test_engine_walk.py checks both against the stock
 iterators at every step of every fixture and shipped process):
@@ -36,8 +37,8 @@ __all__ = ["EngineWorkflow"]
 
 #: Trees at least this large (workflow plus subprocesses) are walked by SpiffWorkflow's own iterators.
 _FAST_LIMIT = 500
-#: The filter fields :func:`_walk` implements (``TaskFilter``'s ``state`` and ``manual``).
-_FAST_FIELDS = frozenset({"state", "manual"})
+#: The filter fields :func:`_walk` implements (``TaskFilter``'s ``state``, ``manual`` and ``spec_name``).
+_FAST_FIELDS = frozenset({"state", "manual", "spec_name"})
 
 
 class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
@@ -53,6 +54,7 @@ class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
                 kwargs.get("state", TaskState.ANY_MASK),
                 kwargs.get("manual"),
                 self.subprocesses,
+                kwargs.get("spec_name"),
             )
         return super().get_tasks_iterator(first_task, **kwargs)  # type: ignore[no-any-return]
 
@@ -71,9 +73,16 @@ class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
         return size < _FAST_LIMIT
 
 
-def _walk(first: Any, state: int, manual: bool | None, subprocesses: dict[Any, Any] | None) -> Iterator[Any]:
-    """``BpmnTaskIterator(first, state=state, manual=manual)`` (or, with ``subprocesses`` None, the plain
-    ``TaskIterator``) as a generator: same tasks, same order."""
+def _walk(
+    first: Any,
+    state: int,
+    manual: bool | None,
+    subprocesses: dict[Any, Any] | None,
+    spec_name: str | None = None,
+) -> Iterator[Any]:
+    """``BpmnTaskIterator(first, state=state, manual=manual, spec_name=spec_name)`` (or, with ``subprocesses``
+    None, the plain ``TaskIterator``) as a generator: same tasks, same order (the name filters what is
+    yielded, never what is expanded, as in ``TaskIterator``)."""
     if state & TaskState.PREDICTED_MASK:
         min_state = TaskState.MAYBE
     elif state & TaskState.DEFINITE_MASK:
@@ -99,5 +108,9 @@ def _walk(first: Any, state: int, manual: bool | None, subprocesses: dict[Any, A
             # task; no single task state reaches FINISHED_MASK, so in practice it always descends.
             if not (task_state >= TaskState.FINISHED_MASK and state <= TaskState.FINISHED_MASK):
                 push(subprocess.task_tree)
-        if task_state & state and (manual is None or task.task_spec.manual == manual):
+        if (
+            task_state & state
+            and (manual is None or task.task_spec.manual == manual)
+            and (spec_name is None or task.task_spec.name == spec_name)
+        ):
             yield task
