@@ -162,7 +162,7 @@ def test_a_simulated_month_of_the_shipped_processes_asks_nothing_the_walk_answer
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every task query the engine, SpiffWorkflow and the processes make is checked against the stock."""
-    checked = {"queries": 0, "waiting": 0}
+    checked = {"queries": 0, "waiting": 0, "none_waiting": 0}
     fast_iterator = EngineWorkflow.get_tasks_iterator
     fast_waiting = EngineWorkflow.update_waiting_tasks
 
@@ -175,6 +175,9 @@ def test_a_simulated_month_of_the_shipped_processes_asks_nothing_the_walk_answer
     def checking_waiting(self: EngineWorkflow) -> None:
         before = list(_workflow._walk(self.task_tree, TaskState.WAITING, None, None))
         assert before == list(TaskIterator(self.task_tree, state=TaskState.WAITING))
+        if not any(task.state == TaskState.WAITING for task in self.tasks.values()):
+            assert before == []  # what lets update_waiting_tasks return without walking
+            checked["none_waiting"] += 1
         checked["waiting"] += 1
         fast_waiting(self)
 
@@ -191,3 +194,4 @@ def test_a_simulated_month_of_the_shipped_processes_asks_nothing_the_walk_answer
     assert len(result.instance_ids) >= 16
     assert checked["queries"] > 100
     assert checked["waiting"] > 50
+    assert 0 < checked["none_waiting"] < checked["waiting"]

@@ -62,8 +62,13 @@ class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
         if not self._walkable():
             super().update_waiting_tasks()
             return
-        # Workflow.update_waiting_tasks walks with the plain TaskIterator: no descent into subprocesses.
-        for task in _walk(self.task_tree, TaskState.WAITING, None, None):
+        # Workflow.update_waiting_tasks walks with the plain TaskIterator: no descent into subprocesses. The
+        # walk yields only tasks of this workflow that are WAITING when it reaches them, and changes nothing
+        # before it yields one: with none WAITING now, it would do nothing (a flat look is cheaper).
+        waiting = TaskState.WAITING
+        if not any(task._state == waiting for task in self.tasks.values()):
+            return
+        for task in _walk(self.task_tree, waiting, None, None):
             task.task_spec._update(task)
 
     def _walkable(self) -> bool:
@@ -94,7 +99,8 @@ def _walk(
     while stack:
         task = pop()
         task_state = task._state
-        subprocess = subprocesses.get(task.id) if subprocesses is not None else None
+        # Only a task that started a subprocess has an entry (an empty map: no UUID to hash).
+        subprocess = subprocesses.get(task.id) if subprocesses else None
         if subprocess is None:
             if task._children and task_state >= min_state:
                 lookup = task.workflow.tasks.get
