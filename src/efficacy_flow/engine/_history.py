@@ -48,7 +48,13 @@ def _exact(value: Any) -> bool:
     if kind is str or kind is int or kind is bool or value is None:
         return True
     if kind is dict:
-        return all(type(key) is str and _exact(item) for key, item in value.items())
+        for key, item in value.items():  # a loop, not all(<generator>): this runs on every audit event
+            if type(key) is not str:
+                return False
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None or _exact(item)):
+                return False
+        return True
     if kind is list or kind is tuple:
         return all(_exact(item) for item in value)
     return False
