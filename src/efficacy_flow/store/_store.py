@@ -7,6 +7,7 @@ PostgreSQL writes are guarded by the optimistic ``version`` check in :meth:`Tran
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -27,6 +28,7 @@ from efficacy_flow.errors import ConcurrentUpdate, EfficacyFlowError, InvalidInp
 from efficacy_flow.store._claims import ClaimQueries
 from efficacy_flow.store._counters import CounterQueries
 from efficacy_flow.store._fast import Statements, statements
+from efficacy_flow.store._flusher import WalFlusher
 from efficacy_flow.store._records import AuditRecord, DeadlineRecord, InstanceRecord, TaskRecord
 from efficacy_flow.store._schema import (
     METADATA,
@@ -92,8 +94,16 @@ class Store:
             raise StoreError(f"cannot open the store at {_redact(url)}: {exc}", url=_redact(url)) from exc
         # A file database's pool hands out connections usable from any thread (check_same_thread off).
         self._pinnable = self.dialect == "sqlite" and isinstance(self._engine.pool, QueuePool)
-        # An unclosed store still returns its pinned connection to the pool when it is collected.
-        weakref.finalize(self, _unpin, self._pin, self._pinned)
+        # A file database with the default durability: its log is flushed in the background (_flusher.py).
+        database = self._engine.url.database
+        self._flusher = (
+            WalFlusher(os.path.abspath(database))
+            if self._pinnable and durability == "default" and database
+            else None
+        )
+        # An unclosed store still returns its pinned connection to the pool (and stops its flusher) when it is
+        # collected.
+        weakref.finalize(self, _release, self._pin, self._pinned, self._flusher)
 
     def _create_engine(self, url: str) -> SAEngine:
         if self.dialect == "sqlite":
@@ -158,8 +168,8 @@ class Store:
         return sql
 
     def close(self) -> None:
-        """Release every pooled connection."""
-        _unpin(self._pin, self._pinned)
+        """Release every pooled connection (and stop the log flusher)."""
+        _release(self._pin, self._pinned, self._flusher)
         self._engine.dispose()
 
     def transaction(self) -> AbstractContextManager[Transaction]:
@@ -184,6 +194,8 @@ class Store:
                 yield tx
                 if self.before_commit is not None:
                     self.before_commit(tx)
+            if self._flusher is not None:
+                self._flusher.committed()
         except EfficacyFlowError:
             raise
         except SQLAlchemyError as exc:
@@ -255,6 +267,8 @@ class _PinnedTransaction:
                     self._rollback()
                     raise
                 self._commit()
+                if store._flusher is not None:
+                    store._flusher.committed()
             else:
                 self._rollback()
         except SQLAlchemyError as error:
@@ -306,8 +320,11 @@ def _begin_immediate(executor: Any) -> None:
         raise StoreError(f"the store failed: {exc}") from exc
 
 
-def _unpin(lock: threading.Lock, pinned: list[Any]) -> None:
-    # Return the pinned connection to the pool (Store.close, or the store was collected unclosed).
+def _release(lock: threading.Lock, pinned: list[Any], flusher: WalFlusher | None) -> None:
+    # Return the pinned connection to the pool and stop the flusher (Store.close, or the store was collected
+    # unclosed).
+    if flusher is not None:
+        flusher.close()
     with lock:
         conn = pinned[0]
         pinned[:] = [None, None]
