@@ -16,7 +16,7 @@ from tests._postgres import PG_DSN, fresh_schema, require_postgres
 
 from efficacy_flow.store import Store
 from efficacy_flow.store import _flusher as flusher_module
-from efficacy_flow.store._flusher import WalFlusher
+from efficacy_flow.store._flusher import WAL_AUTOCHECKPOINT, WalFlusher
 
 _AT = datetime(2025, 9, 26, 2, 0, tzinfo=UTC)
 
@@ -149,3 +149,29 @@ def test_commits_from_other_threads_are_flushed_too(tmp_path: Path, monkeypatch:
         assert sorted(woken) == ["MainThread", "other"]
     finally:
         store.close()
+
+
+def _autocheckpoint(store: Store) -> int:
+    with store.transaction() as tx:
+        return int(tx._cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+
+def test_a_store_with_a_flusher_checkpoints_every_4000_pages_and_the_log_stays_bounded(
+    tmp_path: Path,
+) -> None:
+    """The longer interval applies to the default durability only; the log is still checkpointed and
+    restarted (it does not grow past the interval plus one transaction)."""
+    store = Store(f"sqlite:///{tmp_path / 'h.db'}")
+    full = Store(f"sqlite:///{tmp_path / 'i.db'}", durability="power-loss")
+    try:
+        assert _autocheckpoint(store) == WAL_AUTOCHECKPOINT == 4000
+        assert _autocheckpoint(full) == 1000
+        content = os.urandom(100_000)  # about 25 pages a transaction
+        for n in range(3 * WAL_AUTOCHECKPOINT // 25):
+            with store.transaction() as tx:
+                tx.put_definition(f"{n:064d}", "p", content, _AT)
+        pages = (tmp_path / "h.db-wal").stat().st_size // (4096 + 24)
+        assert pages <= WAL_AUTOCHECKPOINT + 2 * 25
+    finally:
+        store.close()
+        full.close()

@@ -28,7 +28,7 @@ from efficacy_flow.errors import ConcurrentUpdate, EfficacyFlowError, InvalidInp
 from efficacy_flow.store._claims import ClaimQueries
 from efficacy_flow.store._counters import CounterQueries
 from efficacy_flow.store._fast import Statements, statements
-from efficacy_flow.store._flusher import WalFlusher
+from efficacy_flow.store._flusher import WAL_AUTOCHECKPOINT, WalFlusher
 from efficacy_flow.store._records import AuditRecord, DeadlineRecord, InstanceRecord, TaskRecord
 from efficacy_flow.store._schema import (
     METADATA,
@@ -109,6 +109,9 @@ class Store:
         if self.dialect == "sqlite":
             engine = create_engine(url)
             synchronous = "FULL" if self.durability == "power-loss" else "NORMAL"
+            # With its log flushed in the background (the default durability), a file store checkpoints less
+            # often: see WAL_AUTOCHECKPOINT. synchronous=FULL syncs every commit and keeps SQLite's default.
+            autocheckpoint = WAL_AUTOCHECKPOINT if self.durability == "default" else 1000
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -117,6 +120,7 @@ class Store:
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute(f"PRAGMA synchronous={synchronous}")
+                cursor.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
                 cursor.execute("PRAGMA busy_timeout=30000")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
