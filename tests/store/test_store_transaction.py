@@ -4,7 +4,9 @@ position (SQLite) or by name (PostgreSQL) the same whichever way they are given.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from sqlalchemy.dialects import postgresql
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.errors import NaiveDatetime, StoreError
 from efficacy_flow.store import InstanceRecord, Store, TaskRecord, Transaction
+from efficacy_flow.store import _store as store_module
 from efficacy_flow.store._fast import Statements
 from efficacy_flow.store._schema import instances, meta
 
@@ -328,3 +331,35 @@ def test_sqlite_instants_are_written_as_sqlalchemy_writes_them() -> None:
         _sqlite_utc_text(type_.dialect_impl(postgresql.psycopg.dialect()), postgresql.psycopg.dialect())
         is None
     )  # type: ignore[attr-defined]
+
+
+def test_closing_does_not_wait_forever_for_a_transaction_still_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At interpreter exit a thread may still be inside a transaction: closing the store gives up waiting for
+    its connection (with a warning) instead of hanging; the transaction itself still commits."""
+    monkeypatch.setattr(store_module, "_RELEASE_WAIT", 0.05)
+    store = Store(f"sqlite:///{tmp_path / 'open.db'}")
+    entered, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.transaction() as tx:
+            tx.put_definition("e" * 64, "p", b"<definitions/>", datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+            entered.set()
+            leave.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert entered.wait(10)
+    with caplog.at_level(logging.WARNING, logger="efficacy_flow.store._store"):
+        store.close()
+    assert "still open" in caplog.text
+    leave.set()
+    holder.join(10)
+    assert not holder.is_alive()
+    reopened = Store(f"sqlite:///{tmp_path / 'open.db'}")
+    try:
+        with reopened.transaction() as tx:
+            assert tx.get_definition("e" * 64) == b"<definitions/>"
+    finally:
+        reopened.close()

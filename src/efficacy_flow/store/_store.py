@@ -7,6 +7,7 @@ PostgreSQL writes are guarded by the optimistic ``version`` check in :meth:`Tran
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -47,6 +48,8 @@ __all__ = ["Durability", "Store", "Transaction"]
 #:  may
 #: lose the last transactions. ``"power-loss"``: synchronous=FULL — every commit reaches the disk first.
 Durability = Literal["default", "power-loss"]
+
+_log = logging.getLogger(__name__)
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -329,11 +332,22 @@ def _release(lock: threading.Lock, pinned: list[Any], flusher: WalFlusher | None
     # unclosed).
     if flusher is not None:
         flusher.close()
-    with lock:
+    # At interpreter exit a thread may still be inside a transaction on the pinned connection (it holds the
+    # lock); waiting for it forever would hang the exit, so give up after a while and leave the connection.
+    if not lock.acquire(timeout=_RELEASE_WAIT):
+        _log.warning("a transaction is still open on the store's connection; not closing it")
+        return
+    try:
         conn = pinned[0]
         pinned[:] = [None, None]
+    finally:
+        lock.release()
     if conn is not None and not conn.closed:
         conn.close()
+
+
+#: How long closing a store waits for a transaction still open on its pinned connection (seconds).
+_RELEASE_WAIT = 10.0
 
 
 class Transaction(ClaimQueries, CounterQueries):
