@@ -6,7 +6,7 @@
    runs the bare loop on the engine's workflow class (engine/_workflow.py: the same SpiffWorkflow with a
    cheaper task walk), so the share of the ratio that comes from SpiffWorkflow's own steps running faster
    inside the engine is visible; the target is measured against the stock, unmodified baseline.
-2. Stored state per instance at a wait state: our zlib-compressed, definition-free state against bare
+2. Stored state per instance at a wait state: our zstd-compressed, definition-free state against bare
    SpiffWorkflow's JSON (which embeds the definition). Target: <= 4 KB.
 
 Run: ``PYTHONPATH=src python benchmarks/bench_engine.py [--quick]``.
