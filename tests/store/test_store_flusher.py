@@ -34,13 +34,13 @@ def _eventually(condition: Callable[[], bool], what: str) -> None:
 def flushed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths of the files the flusher fsyncs, in order (the real fdatasync still runs)."""
     paths: list[str] = []
-    real = os.fdatasync
+    real = flusher_module._sync
 
     def recording(fd: int) -> None:
         paths.append(os.readlink(f"/proc/self/fd/{fd}"))
         real(fd)
 
-    monkeypatch.setattr(flusher_module.os, "fdatasync", recording)
+    monkeypatch.setattr(flusher_module, "_sync", recording)
     return paths
 
 

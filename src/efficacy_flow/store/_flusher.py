@@ -20,6 +20,9 @@ __all__ = ["WAL_AUTOCHECKPOINT", "WalFlusher"]
 
 _log = logging.getLogger(__name__)
 
+#: fdatasync where the platform has it (Linux, the BSDs); macOS and Windows have only fsync.
+_sync = getattr(os, "fdatasync", os.fsync)
+
 #: The least time between two flushes: commits in between are flushed together.
 FLUSH_INTERVAL = 0.01
 
@@ -88,7 +91,7 @@ class WalFlusher:
                     os.close(opened[0])
                     opened = None
                 opened = (os.open(self._path, os.O_RDONLY), inode)
-            os.fdatasync(opened[0])
+            _sync(opened[0])
         except OSError as exc:
             _log.debug("flushing %s skipped: %s", self._path, exc)
         return opened
