@@ -34,11 +34,21 @@ def canonical(value: Any) -> str:
     booleans and None (its key order is UTF-8 byte order, which is code point order), so it writes those;
     floats, other types and strings it refuses (lone surrogates) go to the stdlib.
     """
+    encoded = _canonical_utf8(value)
+    return encoded.decode("utf-8") if encoded is not None else _stdlib_text(value)
+
+
+def _canonical_utf8(value: Any) -> bytes | None:
+    """:func:`canonical`'s text as UTF-8 bytes when orjson writes it, else None (then the stdlib's text)."""
     if orjson is not None and _exact(value):
         try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
             pass
+    return None
+
+
+def _stdlib_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
@@ -80,16 +90,10 @@ def chain_hash(
         "before": before,
         "after": after,
     }
-    texts = (instance_id, body["at"], actor, kind, before, after)
-    if orjson is not None and type(seq) is int and all(type(v) is str or v is None for v in texts):
-        # Strings, one integer and None: canonical() would take orjson's bytes; hash them as they are.
-        try:
-            text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits: the stdlib's text
-            pass
-        else:
-            return hashlib.sha256(prev_hash.encode("utf-8") + text).hexdigest()
-    return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()
+    encoded = _canonical_utf8(body)  # hashed as written: no decoding to text and encoding back
+    if encoded is None:
+        return hashlib.sha256((prev_hash + _stdlib_text(body)).encode("utf-8")).hexdigest()
+    return hashlib.sha256(prev_hash.encode("utf-8") + encoded).hexdigest()
 
 
 def verify_chain(records: Sequence[AuditRecord], head_seq: int, head_hash: str) -> list[str]:

@@ -16,7 +16,7 @@ _SHOWN = tuple(f.name for f in fields(InstanceSummary))
 
 
 def row_fields(record: InstanceRecord) -> dict[str, Any]:
-    """The shown columns of an instance row, by field name."""
+    """The shown columns of an instance row, by field name (shared with ``InstanceView``)."""
     return {name: getattr(record, name) for name in _SHOWN}
 
 

@@ -18,6 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.engine._history import canonical, chain_hash
+from efficacy_flow.engine._listing import row_fields
 from efficacy_flow.engine._schemas import mask_value
 from efficacy_flow.engine._spiff import (
     KIND,
@@ -204,20 +205,7 @@ def instance_view(inst: InstanceRecord, workflow: Any, ready: list[TaskRecord]) 
             found = True
     if not found and workflow.last_task is not None:
         data.update(workflow.last_task.data)
-    return InstanceView(
-        id=inst.id,
-        process_id=inst.process_id,
-        status=inst.status,
-        version=inst.version,
-        business_key=inst.business_key,
-        first_responder=inst.first_responder,
-        definition_hash=inst.definition_hash,
-        created_at=inst.created_at,
-        updated_at=inst.updated_at,
-        suspended_at=inst.suspended_at,
-        data=data,
-        tasks=tuple([task_view(t) for t in ready]),
-    )
+    return InstanceView(**row_fields(inst), data=data, tasks=tuple([task_view(t) for t in ready]))
 
 
 class spiff_errors:  # lower case: used like the function-style context manager it replaced

@@ -366,24 +366,9 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
         ``ids``: the workflow's id texts (see :func:`_ids`); ``tasks``: its task map.
         """
         parent = tasks.get(task._parent)  # task.parent, without the property call
-        if parent is None:
-            data, delta = task.data, {}
-            native = not data or _native(data)
-        else:
-            before, after = parent.data, task.data
-            data = {}
-            # DeepMerge.get_updated_keys / get_deleted_keys, inlined.
-            updates = {k: v for k, v in after.items() if k not in before or v != before[k]}
-            deletions = [k for k in before if k not in after]
-            delta = {"updates": updates, "deletions": deletions}
-            native = (not updates or _native(updates)) and (not deletions or _native(deletions))
-        internal = task.internal_data
-        if all(type(v) in _PLAIN for v in internal.values()):
+        data, delta, internal, native = self._contents(task, parent)
+        if internal is task.internal_data:
             internal = dict(internal)  # what registry.convert returns for plain values (a cleaned copy)
-        else:
-            internal = self.registry.convert(internal)
-        if internal and native:
-            native = _native(internal)
         changed = task.last_state_change
         dct = {
             "id": _text(ids, task.id),
@@ -406,6 +391,34 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
         :meth:`task_dict` and one ``orjson.dumps``, minus its temporary objects: ``parent`` is the task's
         parent (``None`` for the root) and ``typename`` the one of :class:`Task`.
         """
+        data, delta, internal, native = self._contents(task, parent)
+        changed = task.last_state_change
+        if not (native and type(changed) is float and changed - changed == 0.0):
+            return None
+        try:
+            body = orjson.dumps(
+                {
+                    "id": _text(ids, task.id),
+                    "parent": _text(ids, task._parent) if parent is not None else None,
+                    "children": [_text(ids, child) for child in task._children],
+                    "last_state_change": changed,
+                    "state": task._state,  # Task.state, without the property call (the type is Task)
+                    "task_spec": task.task_spec.name,
+                    "triggered": task.triggered,
+                    "internal_data": internal,
+                    "data": data,
+                    "delta": delta,
+                    "typename": typename,
+                }
+            )
+        except orjson.JSONEncodeError:
+            return None
+        return b'"' + _text(ids, key).encode("ascii") + b'":' + body
+
+    def _contents(self, task: Any, parent: Any) -> tuple[Any, dict[str, Any], dict[str, Any], bool]:
+        """A task's ``data``, ``delta`` and ``internal_data`` as the stock converter writes them, and whether
+        they are all :func:`_native`. Plain internal data is returned as the task's own dict (the stock
+        conversion would be an equal copy: plain values are neither callables nor modules)."""
         after = task.data
         if parent is None:
             data: Any = after
@@ -441,50 +454,8 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
                 if type(v) not in _PLAIN:
                     internal = self.registry.convert(internal)
                     break
-            # else: registry.convert would return an equal copy (plain values are neither callables nor
-            # modules), and orjson writes the dict at once.
             native = native and _native(internal)
-        changed = task.last_state_change
-        if not (native and type(changed) is float and changed - changed == 0.0):
-            return None
-        # _text(ids, ...) inlined for ids already seen (all but a new task's own).
-        found = ids.get(id(key))
-        key_text = found[1] if found is not None and found[0] is key else _text(ids, key)
-        own = task.id
-        if own is not key:
-            found = ids.get(id(own))
-            own_text = found[1] if found is not None and found[0] is own else _text(ids, own)
-        else:
-            own_text = key_text
-        if parent is not None:
-            parent_id = task._parent
-            found = ids.get(id(parent_id))
-            parent_text = found[1] if found is not None and found[0] is parent_id else _text(ids, parent_id)
-        else:
-            parent_text = None
-        children = []
-        for child in task._children:
-            found = ids.get(id(child))
-            children.append(found[1] if found is not None and found[0] is child else _text(ids, child))
-        try:
-            body = orjson.dumps(
-                {
-                    "id": own_text,
-                    "parent": parent_text,
-                    "children": children,
-                    "last_state_change": changed,
-                    "state": task._state,  # Task.state, without the property call (the type is Task)
-                    "task_spec": task.task_spec.name,
-                    "triggered": task.triggered,
-                    "internal_data": internal,
-                    "data": data,
-                    "delta": delta,
-                    "typename": typename,
-                }
-            )
-        except orjson.JSONEncodeError:
-            return None
-        return b'"' + key_text.encode("ascii") + b'":' + body
+        return data, delta, internal, native
 
 
 #: Task states whose tasks are not written to in place (see :meth:`_SpeclessWorkflowConverter.encoded`).
