@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from SpiffWorkflow.util.task import TaskState
+from tests.engine.test_engine_walk import CASES, _deployments, _drive
 
+from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
-from efficacy_flow.engine._rows import collect_rows, ready_task
+from efficacy_flow.engine._rows import collect_rows, instance_view, ready_task
+from efficacy_flow.engine._spiff import all_tasks
 from efficacy_flow.errors import ConcurrentUpdate
+from efficacy_flow.store import InstanceRecord
+from efficacy_flow.testing import FakeClock
 
 CLERK = Actor("c", {"受理员"})
 
@@ -56,3 +63,25 @@ def test_a_ready_row_the_state_does_not_hold_is_a_concurrent_update(engine: Engi
     with pytest.raises(ConcurrentUpdate):
         engine.complete(ghost.id, {"note": "ok"}, CLERK)
     assert engine.instance(view.id).version == view.version
+
+
+@pytest.mark.parametrize(("folder", "process_id"), CASES, ids=[c[1] for c in CASES])
+def test_the_kept_open_tasks_are_a_fresh_scans(folder: str, process_id: str, tmp_path: Path) -> None:
+    """At every step of every fixture (timers waiting, messages, branches, call activities), the open tasks
+    collect_rows keeps are the ones a scan finds, in its order, and the view's data is the same with or
+    without them."""
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    deployment = _deployments(folder, clock, tmp_path)[process_id]
+    inst = InstanceRecord(
+        "i", process_id, "h", None, "active", 1, b"", 1, "c", None, clock.now(), clock.now(), 0, ""
+    )
+    waiting = 0
+    for workflow in _drive(deployment, clock, 2):
+        ready, _ = collect_rows("i", workflow, clock.now())
+        scanned = [t for t in all_tasks(workflow) if t.state in (TaskState.READY, TaskState.WAITING)]
+        assert workflow.ef_open == scanned
+        waiting += sum(t.state == TaskState.WAITING for t in scanned)
+        kept = instance_view(inst, workflow, ready)
+        del workflow.ef_open
+        assert instance_view(inst, workflow, ready) == kept
+    assert waiting > 0 or process_id in ("fx_ten", "fx_nested", "fx_caller")  # the others have timers

@@ -106,18 +106,22 @@ def collect_rows(
 ) -> tuple[list[TaskRecord], list[DeadlineRecord]]:
     """The ready-task and deadline rows a workflow implies (stamps ``ready_at``/``unit`` on new tasks).
 
-    The ready tasks are also kept on the workflow by id (``ef_ready``, see :func:`ready_task`).
+    The ready tasks are also kept on the workflow by id (``ef_ready``, see :func:`ready_task`), and its open
+    tasks in order (``ef_open``, see :func:`instance_view`).
     """
     suspended = bool(getattr(workflow, "ef_suspended", False))
-    # One pass: the waiting timers and the ready user tasks.
-    timers, ready = [], []
+    # One pass: the open tasks, among them the waiting timers and the ready user tasks.
+    opened, timers, ready = [], [], []
     for task in all_tasks(workflow):
         state = task._state
-        if state == TaskState.READY:
-            if task.task_spec.manual:
-                ready.append(task)
-        elif state == TaskState.WAITING and is_timer(task):
-            timers.append(task)
+        if state & _OPEN:
+            opened.append(task)
+            if state == TaskState.READY:
+                if task.task_spec.manual:
+                    ready.append(task)
+            elif is_timer(task):
+                timers.append(task)
+    workflow.ef_open = opened
     deadlines = []
     for timer in timers:
         internal = timer.internal_data
@@ -195,15 +199,20 @@ def previous_rows(
 
 
 def instance_view(inst: InstanceRecord, workflow: Any, ready: list[TaskRecord]) -> InstanceView:
-    """The public view of an instance: its row, its process data and its ready tasks."""
+    """The public view of an instance: its row, its process data and its ready tasks.
+
+    ``ready`` and the workflow's open tasks are those :func:`collect_rows` found when the workflow was last
+    collected (the engine views a workflow only as saved, or as loaded and collected); a workflow never
+    collected is scanned here.
+    """
+    opened: list[Any] | None = getattr(workflow, "ef_open", None)
+    if opened is None:
+        opened = [task for task in all_tasks(workflow) if task._state & _OPEN]
     data: dict[str, Any] = {}
     # The process data: what the open tasks see (branches merged), or the last step's data once finished.
-    found = False
-    for task in all_tasks(workflow):
-        if task._state & _OPEN:  # Task.state without the property call
-            data.update(task.data)
-            found = True
-    if not found and workflow.last_task is not None:
+    for task in opened:
+        data.update(task.data)
+    if not opened and workflow.last_task is not None:
         data.update(workflow.last_task.data)
     return InstanceView(**row_fields(inst), data=data, tasks=tuple([task_view(t) for t in ready]))
 
