@@ -10,13 +10,16 @@ The tree (each class also derives from the builtin that fits, so ``except ValueE
     │   ├── CalendarDataError                     a holiday data file that fails validation
     │   ├── InvalidData                           process data that fails its schema
     │   ├── ProcessDefinitionError                a BPMN file or time-limit table that cannot run
-    │   │   └── UnsafeExpression                  an expression or script the sandbox refuses
+    │   │   ├── UnsafeExpression                  an expression or script the sandbox refuses
+    │   │   │   └── ExpressionLimitExceeded       one that ran past its time budget or built too large a value
+    │   │   └── ScriptError                       a script, condition or timer expression that raised
     │   └── DecisionTableError                    a DMN table that cannot be evaluated correctly
     ├── CalendarDataMissing (LookupError)         a year with no holiday data (strict calendars)
     ├── NotFound (LookupError)
     │   ├── UnknownProcess
     │   ├── UnknownInstance
-    │   └── UnknownTask
+    │   ├── UnknownTask
+    │   └── UnknownIncident
     ├── NotAuthorized (PermissionError)           the actor lacks the task's role
     ├── ConcurrentUpdate (RuntimeError)           another call changed the instance first
     ├── InvalidState (RuntimeError)               the call does not fit the instance's state
@@ -39,6 +42,7 @@ __all__ = [
     "DecisionError",
     "DecisionTableError",
     "EfficacyFlowError",
+    "ExpressionLimitExceeded",
     "InvalidData",
     "InvalidInput",
     "InvalidState",
@@ -47,7 +51,9 @@ __all__ = [
     "NotAuthorized",
     "NotFound",
     "ProcessDefinitionError",
+    "ScriptError",
     "StoreError",
+    "UnknownIncident",
     "UnknownInstance",
     "UnknownProcess",
     "UnknownRegion",
@@ -119,6 +125,16 @@ class UnsafeExpression(ProcessDefinitionError):
     """An expression or script that the sandbox refuses (``expression`` and ``element_id`` say which)."""
 
 
+class ExpressionLimitExceeded(UnsafeExpression):
+    """An expression or script stopped by the sandbox while it ran: past its time budget, or about to build a
+    value too large (``expression``, ``element_id``, ``limit``: ``"time"``, ``"size"`` or ``"depth"``)."""
+
+
+class ScriptError(ProcessDefinitionError):
+    """A script, condition or timer expression that raised when it ran (``expression``, ``element_id``,
+    ``error``: the name of the Python exception it raised)."""
+
+
 class DecisionTableError(InvalidInput):
     """A DMN table that cannot be evaluated correctly (``path``, ``decision``, ``rule``, ``cell``)."""
 
@@ -141,6 +157,10 @@ class UnknownInstance(NotFound):
 
 class UnknownTask(NotFound):
     """No ready task has this id (``task_id``)."""
+
+
+class UnknownIncident(NotFound):
+    """No incident has this id (``incident_id``)."""
 
 
 class NotAuthorized(EfficacyFlowError, PermissionError):
