@@ -45,7 +45,7 @@ from sqlalchemy import insert, text
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine, _spiff
-from efficacy_flow.engine._history import GENESIS, chain_hash
+from efficacy_flow.engine._audit import GENESIS, chain_hash
 from efficacy_flow.store import Store
 from efficacy_flow.store._schema import audit_events, deadlines, instances, tasks
 from efficacy_flow.testing import FakeClock

@@ -151,7 +151,7 @@ def test_damage_is_reported_against_its_instance(
 
 def test_duplicated_timer_event_is_reported(engine: Engine, clock: FakeClock) -> None:
     """Two timer_fired events for one timer (appended with a valid chain) are a duplicate_event finding."""
-    from efficacy_flow.engine._rows import audit_record
+    from efficacy_flow.engine._audit import audit_record
 
     inst = engine.start("fx_handle", START, OPERATOR)
     clock.set(datetime(2025, 9, 30, 0, 0, tzinfo=CHINA_TZ))

@@ -49,15 +49,15 @@ DURABLE = Path(__file__).parent / "fixtures" / "durable"
 START = datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ)
 ROLES = ["承办单位", "审核员", "督办员", "受理员", "路人"]
 
-#: What docs/engine.md says each call may raise.
+#: What docs/engine.md says each call may raise (InvalidInput: an argument of the wrong type or unstorable
+#: text, such as an actor with an empty id).
 DOCUMENTED: dict[str, tuple[type[EfficacyFlowError], ...]] = {
-    "start": (UnknownProcess, InvalidData),
-    "complete": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidData, InvalidState),
-    # InvalidInput (a correlation naming neither instance_id nor business_key) is missing from the docs table.
+    "start": (UnknownProcess, InvalidData, InvalidInput),
+    "complete": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidData, InvalidState, InvalidInput),
     "message": (UnknownInstance, InvalidState, InvalidData, InvalidInput),
     "tick": (),
-    "suspend": (UnknownInstance, InvalidState),
-    "resume": (UnknownInstance, InvalidState),
+    "suspend": (UnknownInstance, InvalidState, InvalidInput),
+    "resume": (UnknownInstance, InvalidState, InvalidInput),
     "extend": (UnknownTask, ConcurrentUpdate, InvalidState, InvalidTimeLimit, InvalidInput),
     "history": (UnknownInstance, InvalidInput),
 }

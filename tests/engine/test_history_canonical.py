@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.engine._history import GENESIS, canonical, chain_hash
+from efficacy_flow.engine._audit import GENESIS, canonical, chain_hash
 
 
 def _stdlib(value: Any) -> str:

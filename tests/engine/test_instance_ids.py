@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
-from efficacy_flow.engine._ids import InstanceIds
+from efficacy_flow.engine._instance_ids import InstanceIds
 from efficacy_flow.testing import FakeClock
 
 _AT = datetime(2025, 9, 26, 10, 0, 0, 123000, tzinfo=CHINA_TZ)

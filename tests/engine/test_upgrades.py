@@ -35,8 +35,10 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from efficacy_flow.calendar import MINUTES, WORKING_DAYS, TimeLimit
 from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.engine import Actor, Engine, _spiff
+from efficacy_flow.engine import STATE_FORMAT_VERSION, Actor, Engine
+from efficacy_flow.engine.runtime import serializer
 from efficacy_flow.errors import StoreError
 from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Store, TaskRecord
 from efficacy_flow.testing import FakeClock
@@ -93,16 +95,22 @@ def _suspended(engine: Engine, instance_id: str) -> None:
 
 #: name -> (how to reach the wait state, the ready user tasks there, the pending timers there)
 CASES: dict[str, tuple[Callable[[Engine, str], None], list[str], list[str]]] = {
-    "format1_fx_durable_at_handle": (_at_handle, ["Task_Handle"], ["Timer_Limit", "Timer_Warn"]),
-    "format1_fx_durable_parallel_half": (_parallel_half, ["Task_Notify"], []),
-    "format1_fx_durable_in_call_activity": (
+    "at_handle": (_at_handle, ["Task_Handle"], ["Timer_Limit", "Timer_Warn"]),
+    "parallel_half": (_parallel_half, ["Task_Notify"], []),
+    "in_call_activity": (
         _in_call_activity,
         ["Task_Confirm"],
         ["Timer_Confirm", "Timer_Remind"],
     ),
-    "format1_fx_durable_message_wait": (_message_wait, [], []),
-    "format1_fx_durable_suspended": (_suspended, ["Task_Handle"], ["Timer_Limit", "Timer_Warn"]),
+    "message_wait": (_message_wait, [], []),
+    "suspended": (_suspended, ["Task_Handle"], ["Timer_Limit", "Timer_Warn"]),
 }
+#: Every released format whose golden files are kept (never delete one: running databases hold them).
+FORMATS = list(range(1, STATE_FORMAT_VERSION + 1))
+
+
+def _file(version: int, case: str) -> str:
+    return f"format{version}_fx_durable_{case}"
 
 
 def _complete(engine: Engine, instance_id: str, element_id: str) -> None:
@@ -111,10 +119,15 @@ def _complete(engine: Engine, instance_id: str, element_id: str) -> None:
 
 
 def _jsonable(record: Any) -> dict[str, Any]:
-    return {
-        k: v.isoformat() if isinstance(v, datetime) else v
-        for k, v in ((f.name, getattr(record, f.name)) for f in dataclasses.fields(record))
-    }
+    return {k: _value(v) for k, v in ((f.name, getattr(record, f.name)) for f in dataclasses.fields(record))}
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, TimeLimit):
+        return f"{value.n} {value.unit.value}"  # as the store holds it
+    return value
 
 
 def _dump(engine: Engine, instance_id: str) -> dict[str, Any]:
@@ -129,7 +142,7 @@ def _dump(engine: Engine, instance_id: str) -> dict[str, Any]:
         deadline_rows = tx.deadlines_of(instance_id)
     assert definition is not None
     instance = _jsonable(record)
-    instance["state"] = json.loads(_spiff.decompress_state(record.state))
+    instance["state"] = json.loads(serializer.decompress_state(record.state))
     return {
         "format_version": record.format_version,
         "definition": {"hash": record.definition_hash, "content": json.loads(definition)},
@@ -142,13 +155,14 @@ def _dump(engine: Engine, instance_id: str) -> dict[str, Any]:
 
 
 def _write(make_engine: Callable[..., Engine], target: Path) -> None:
-    for name, (reach, _, _) in CASES.items():
+    for case, (reach, _, _) in CASES.items():
         engine = make_engine(DURABLE, clock=FakeClock(STARTED))
         instance_id = engine.start(
             "fx_durable", {"title": "路灯不亮"}, Actor("op", {"受理员"}), "12345-0001"
         ).id
         reach(engine, instance_id)
         body = _dump(engine, instance_id)
+        name = _file(STATE_FORMAT_VERSION, case)
         (target / f"{name}.json").write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", "utf-8")
 
 
@@ -157,12 +171,14 @@ def _golden(name: str) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("case", list(CASES))
 def test_current_format_writes_what_the_golden_files_hold(
-    make_engine: Callable[..., Engine], tmp_path: Path, name: str
+    make_engine: Callable[..., Engine], tmp_path: Path, case: str
 ) -> None:
     """Today's writer produces the committed files' format, definition and row shapes (ids aside); with
-    EFFICACY_FLOW_WRITE_GOLDEN=1 it (re)writes them."""
+    EFFICACY_FLOW_WRITE_GOLDEN=1 it writes the current format's files (an older format's are never
+    rewritten)."""
+    name = _file(STATE_FORMAT_VERSION, case)
     target = GOLDEN if os.environ.get("EFFICACY_FLOW_WRITE_GOLDEN") == "1" else tmp_path
     if target == GOLDEN or not (target / f"{name}.json").exists():
         _write(make_engine, target)
@@ -196,14 +212,33 @@ _INSTANTS = {
 
 def _record(cls: type[Any], row: dict[str, Any], **extra: Any) -> Any:
     values = {k: datetime.fromisoformat(v) if k in _INSTANTS and v is not None else v for k, v in row.items()}
+    if cls is DeadlineRecord:
+        values.update(_deadline_columns(values))
     return cls(**{**values, **extra})
+
+
+def _deadline_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """A deadline row's ``kind`` and ``remaining`` as the store holds them since schema 2 (its migration
+    rewrites a schema-1 database's rows so: tests/store test the migration on a real one): ``"elapsed"`` is
+    minutes of elapsed time, ``"wd:N"`` N working days, ``"s:N"`` whole minutes rounded up."""
+    kind, remaining = row.get("kind"), row.get("remaining")
+    if isinstance(remaining, str):
+        unit, _, amount = remaining.partition(":")
+        if unit == "wd":
+            remaining = TimeLimit(int(amount), WORKING_DAYS)
+        elif unit == "s":
+            remaining = TimeLimit(-(-int(amount) // 60), MINUTES)
+        else:
+            count, _, name = remaining.partition(" ")
+            remaining = TimeLimit(int(count), name)  # type: ignore[arg-type]
+    return {"kind": "minutes" if kind == "elapsed" else kind, "remaining": remaining}
 
 
 def _restore(store: Store, body: dict[str, Any]) -> str:
     """Put a golden instance into a store, row for row, as the database that saved it held it."""
     instance = dict(body["instance"])
     state = json.dumps(instance.pop("state"), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    record: InstanceRecord = _record(InstanceRecord, instance, state=zlib.compress(state))
+    record: InstanceRecord = _record(InstanceRecord, instance, state=serializer.compress_state(state))
     definition = json.dumps(body["definition"]["content"], ensure_ascii=False).encode("utf-8")
     with store.transaction() as tx:
         tx.put_definition(body["definition"]["hash"], record.process_id, definition, record.created_at)
@@ -253,40 +288,45 @@ def _drive(engine: Engine, clock: FakeClock, instance_id: str, let_lapse: frozen
 #: name -> (the clock when the saved instance is loaded again, the steps that run it to its end; in the first
 #: case Task_Handle is left to lapse so that both its timers fire after loading)
 RUNS: dict[str, tuple[datetime, list[str]]] = {
-    "format1_fx_durable_at_handle": (
+    "at_handle": (
         datetime(2025, 9, 26, 11, 0, tzinfo=CHINA_TZ),
         ["tick:Timer_Warn", "tick:Timer_Limit", "Task_Escalate"],
     ),
-    "format1_fx_durable_parallel_half": (
+    "parallel_half": (
         datetime(2025, 9, 26, 11, 0, tzinfo=CHINA_TZ),
         ["Task_Notify", "Task_Confirm", "rating"],
     ),
-    "format1_fx_durable_in_call_activity": (
+    "in_call_activity": (
         datetime(2025, 9, 26, 11, 0, tzinfo=CHINA_TZ),
         ["Task_Confirm", "rating"],
     ),
-    "format1_fx_durable_message_wait": (datetime(2025, 9, 27, 9, 0, tzinfo=CHINA_TZ), ["rating"]),
+    "message_wait": (datetime(2025, 9, 27, 9, 0, tzinfo=CHINA_TZ), ["rating"]),
     # Resumed after the National Day holiday: the warning had run out (it fires on resume), the time limit
     # still had its 2 working days.
-    "format1_fx_durable_suspended": (
+    "suspended": (
         datetime(2025, 10, 9, 9, 0, tzinfo=CHINA_TZ),
         ["resume", "Task_Handle", "Task_Check", "Task_Notify", "Task_Confirm", "rating"],
     ),
 }
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_golden_instance_loads_and_runs_to_completion(make_engine: Callable[..., Engine], name: str) -> None:
-    """A format-1 instance copied into a fresh store (definition from the store, nothing deployed) shows the
-    wait state it was saved in, runs to its end through the public API, and keeps its history: the saved
-    events are the unchanged start of the chain, and the whole chain and store verify."""
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("version", FORMATS, ids=[f"format{v}" for v in FORMATS])
+def test_golden_instance_loads_and_runs_to_completion(
+    make_engine: Callable[..., Engine], version: int, case: str
+) -> None:
+    """An instance saved by each released format, copied into a fresh store (definition from the store,
+    nothing deployed), shows the wait state it was saved in, runs to its end through the public API, and
+    keeps its history: the saved events are the unchanged start of the chain, and the whole chain and store
+    verify."""
+    name = _file(version, case)
     body = _golden(name)
-    assert body["format_version"] == 1
-    at, expected_steps = RUNS[name]
+    assert body["format_version"] == version
+    at, expected_steps = RUNS[case]
     clock = FakeClock(at)
     engine = make_engine(None, clock=clock)
     instance_id = _restore(engine.store, body)
-    _, ready, pending = CASES[name]
+    _, ready, pending = CASES[case]
     view = engine.instance(instance_id)
     assert sorted(t.element_id for t in view.tasks) == ready
     assert [t.id for t in engine.tasks(instance_id=instance_id)] == [
@@ -297,7 +337,7 @@ def test_golden_instance_loads_and_runs_to_completion(make_engine: Callable[...,
     report = engine.check_consistency()
     assert report.ok, report.summary()
 
-    let_lapse = frozenset({"Task_Handle"}) if name.endswith("at_handle") else frozenset()
+    let_lapse = frozenset({"Task_Handle"}) if case == "at_handle" else frozenset()
     assert _drive(engine, clock, instance_id, let_lapse) == expected_steps
 
     final = engine.instance(instance_id)
@@ -380,8 +420,8 @@ def test_engine_load_path_refuses_a_bare_spiffworkflow_state_with_store_error(ve
     ``format_version`` and is refused with StoreError naming it (not NameError)."""
     text, spec, subprocess_specs = _bare_saved_state(version)
     with pytest.raises(StoreError, match="format_version") as raised:
-        _spiff.load_state(zlib.compress(text.encode("utf-8")), spec, subprocess_specs, None)
-    assert raised.value.fields == {"format_version": None}
+        serializer.load_state(zlib.compress(text.encode("utf-8")), spec, subprocess_specs, None, "i-1")
+    assert raised.value.fields == {"format_version": None, "instance_id": "i-1"}
 
 
 def test_engine_load_path_ignores_the_serializer_version_inside_its_own_format() -> None:
@@ -390,7 +430,7 @@ def test_engine_load_path_ignores_the_serializer_version_inside_its_own_format()
     the bug, and the workflow still waits inside its call activity."""
     text, spec, subprocess_specs = _bare_saved_state("1.4")
     body = zlib.compress(json.dumps({"format_version": 1, "workflow": json.loads(text)}).encode("utf-8"))
-    workflow = _spiff.load_state(body, spec, subprocess_specs, None)
+    workflow = serializer.load_state(body, spec, subprocess_specs, None, "i-1")
     assert [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY)] == ["Task_Sub"]
     assert workflow.subprocesses
 
@@ -399,8 +439,9 @@ def test_engine_with_a_bare_spiffworkflow_row_refuses_it_and_reports_it(
     make_engine: Callable[..., Engine], caplog: pytest.LogCaptureFixture
 ) -> None:
     """An instance row holding a bare SpiffWorkflow 3.1 state (e.g. imported from a system that stored
-    SpiffWorkflow's JSON): reading it raises StoreError, tick() logs and skips it while other instances
-    still fire, and the consistency checker reports it as ``state_unreadable``."""
+    SpiffWorkflow's JSON): reading it raises StoreError; in tick() it is the instance's failed step (logged,
+    recorded for a retry, its timers held) while other instances still fire; and the consistency checker
+    reports it as ``state_unreadable``."""
     clock = FakeClock(STARTED)
     engine = make_engine(DURABLE, clock=clock)
     broken = engine.start("fx_durable", {"title": "导入的旧案"}, Actor("op", {"受理员"})).id
@@ -417,5 +458,11 @@ def test_engine_with_a_bare_spiffworkflow_row_refuses_it_and_reports_it(
     fired = reader.tick()
     assert [(f.instance_id, f.element_id) for f in fired] == [(healthy, "Timer_Warn")]
     assert any(broken in r.getMessage() for r in caplog.records)
+    (failing,) = [i for i in reader.instances() if i.id == broken]
+    assert failing.incident_id is not None  # a retry is scheduled; its timers wait for it
+    with reader.store.read() as tx:
+        incident = tx.get_incident(failing.incident_id)
+    assert incident is not None
+    assert (incident.status, incident.error, incident.attempts) == ("retrying", "StoreError", 1)
     report = reader.check_consistency()
     assert {(f.instance_id, f.check) for f in report.findings} == {(broken, "state_unreadable")}

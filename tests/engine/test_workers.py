@@ -26,8 +26,9 @@ from sqlalchemy import text
 import efficacy_flow
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.engine import Actor, Engine, _spiff
-from efficacy_flow.engine._rows import audit_record
+from efficacy_flow.engine import Actor, Engine
+from efficacy_flow.engine._audit import audit_record
+from efficacy_flow.engine.runtime import serializer as _spiff
 from efficacy_flow.errors import InvalidInput
 from efficacy_flow.store import Store
 from efficacy_flow.testing import FakeClock
@@ -162,18 +163,22 @@ def test_claims_skip_rows_other_workers_hold(populated: Callable[[int], tuple[En
 def test_failed_instance_releases_its_claim_and_others_fire(
     populated: Callable[[int], tuple[Engine, list[str]]], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """An instance that cannot be fired is logged and its claim released (the next tick retries it)."""
+    """An instance that cannot be fired is logged, recorded for a retry and its rows parked (no claim is left
+    on them, the next tick does not take them before the retry is due); the others fire in the same round."""
     engine, ids = populated(4)
     with engine.store.transaction() as tx:
         tx.conn.execute(text("UPDATE ef_instances SET state = :s WHERE id = :i"), {"s": b"junk", "i": ids[1]})
-    with caplog.at_level(logging.ERROR, logger="efficacy_flow.engine"):
+    with caplog.at_level(logging.WARNING, logger="efficacy_flow.engine"):
         fired = engine.tick()
     assert {f.instance_id for f in fired} == {ids[0], ids[2], ids[3]}
     assert ids[1] in caplog.text
     with engine.store.transaction() as tx:
         assert tx.claimed_rows() == []
-        assert len(tx.deadlines_of(ids[1])) == 2
-    assert engine.tick() == []  # retried (and failed again), nothing else is due
+        rows = tx.deadlines_of(ids[1])
+        (incident,) = tx.incidents(instance_id=ids[1], statuses=("retrying",))
+    assert len(rows) == 2
+    assert {r.incident_id for r in rows} == {incident.id}  # parked
+    assert engine.tick() == []  # nothing else is due, and the retry is not yet
 
 
 @pytest.mark.parametrize(

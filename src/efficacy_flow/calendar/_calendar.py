@@ -484,26 +484,50 @@ class WorkingDayCalendar:
 
     def remaining(self, now: datetime, deadline: Deadline) -> TimeLimit:
         """Like :meth:`working_time_remaining`, for a :class:`Deadline` (nominal last day if it rolled)."""
-        if deadline.rolled_from is not None and _aware(now, "now") < deadline.due_at:
-            days = (deadline.rolled_from - now.astimezone(CHINA_TZ).date()).days
+        return self.remaining_until(
+            now, deadline.due_at, deadline.limit.unit, rolled_from=deadline.rolled_from
+        )
+
+    def remaining_until(
+        self, now: datetime, due_at: datetime, unit: TimeUnit | str, *, rolled_from: date | None = None
+    ) -> TimeLimit:
+        """What is left at ``now`` of a period counted in ``unit`` that ends at ``due_at`` (暂停计时).
+
+        The one implementation of a pause: the engine keeps it on each suspended timer and, on resumption at
+        ``later``, sets the timer to ``cal.due(later, remaining)``. ``rolled_from`` is the nominal last day of
+        a calendar-day or month period whose last day fell on a rest day and rolled to the next working day
+        (民法典 第二百零三条): the roll extends the period only because its end fell on a rest day, it is not
+        time granted, so what remains is counted up to the nominal last day, and the resumed period rolls
+        again only if its own end falls on a rest day. Without a roll, see :meth:`working_time_remaining`.
+
+        Example (tests/calendar/test_calendar_pause.py): ``5日`` from 2025-09-15 10:00 nominally ends on
+        Saturday 09-20 and rolls to Monday 09-22; paused on 09-16, 4 days remain (09-17 … 09-20); resumed on
+        09-25, it ends on 09-29, a working day; resumed on Saturday 09-27 it would end on 10-01, National Day,
+        and rolls to the first working day after the holiday, 10-09.
+
+        Raises:
+            NaiveDatetime: ``now`` or ``due_at`` has no time zone.
+            InvalidTimeLimit: ``unit`` is not a unit.
+        """
+        unit = TimeLimit(0, unit).unit  # type: ignore[arg-type]  # coerces a str, raising InvalidTimeLimit
+        if (
+            rolled_from is not None
+            and unit in (CALENDAR_DAYS, MONTHS)
+            and _aware(now, "now") < _aware(due_at, "due_at")
+        ):
+            days = (rolled_from - now.astimezone(CHINA_TZ).date()).days
             return TimeLimit(max(0, days), CALENDAR_DAYS)
-        return self.working_time_remaining(now, deadline.due_at, deadline.limit.unit)
+        return self.working_time_remaining(now, due_at, unit)
 
     def extend(self, deadline: Deadline, extra: TimeLimit | str) -> Deadline:
         """An extension (延期): ``extra`` counted from the old period's last day (which is not counted again).
 
         The result keeps the original ``start``; its ``crossed`` lists the days of the extension.
         """
-        if not isinstance(extra, TimeLimit):
-            extra = TimeLimit.parse(extra)
-        if extra.unit is HOURS or extra.unit is MINUTES:
-            anchor = deadline.due_at
-        else:
-            anchor = datetime.combine(deadline.due_date, time(12), tzinfo=CHINA_TZ)
-        result = self.due(anchor, extra)
+        result = self.extend_from(deadline.due_at, extra)
         return Deadline(
             start=deadline.start,
-            limit=extra,
+            limit=result.limit,
             due_date=result.due_date,
             due_at=result.due_at,
             provisional=result.provisional or deadline.provisional,
@@ -514,6 +538,27 @@ class WorkingDayCalendar:
             provisional_years=tuple(sorted(set(result.provisional_years) | set(deadline.provisional_years))),
             sources=tuple(dict.fromkeys(deadline.sources + result.sources)),
         )
+
+    def extend_from(self, due_at: datetime, extra: TimeLimit | str) -> Deadline:
+        """The period ``extra`` added to a period that ends at ``due_at`` (延期; the one implementation the
+        engine's ``extend`` and :meth:`extend` use).
+
+        Day, working-day and month units count on from the old period's last day (not counted again, as a
+        period's start day is not, 民法典 第二百零一条); hours and minutes are added to ``due_at``. The
+        result's ``start`` is the instant the extension counts from.
+
+        Raises:
+            NaiveDatetime: ``due_at`` has no time zone.
+            InvalidTimeLimit: ``extra`` is text that cannot be read.
+        """
+        if not isinstance(extra, TimeLimit):
+            extra = TimeLimit.parse(extra)
+        due_at = _aware(due_at, "due_at")
+        if extra.unit is HOURS or extra.unit is MINUTES:
+            anchor = due_at
+        else:
+            anchor = datetime.combine(self._last_day(due_at), time(12), tzinfo=CHINA_TZ)
+        return self.due(anchor, extra)
 
     # -- interoperability -----------------------------------------------------------------------------------
 

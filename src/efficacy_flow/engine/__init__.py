@@ -1,24 +1,26 @@
-"""The process engine: SpiffWorkflow underneath, a durable store, an injected clock, deadlines that fire.
+"""The process engine: SpiffWorkflow underneath (behind engine/runtime/, the one seam), a durable store, an
+injected clock, deadlines that fire, failed steps retried and kept as incidents.
 
-The only package that imports SpiffWorkflow (and RestrictedPython, for the sandbox).
+The only package that imports SpiffWorkflow (in runtime/) and RestrictedPython (the sandbox).
 """
 
 from __future__ import annotations
 
 from efficacy_flow.engine._consistency import CHECKS, ConsistencyReport, Finding
 from efficacy_flow.engine._engine import Engine
-from efficacy_flow.engine._formats import UPGRADES
 from efficacy_flow.engine._sandbox import SAFE_BUILTIN_NAMES
-from efficacy_flow.engine._spiff import STATE_FORMAT_VERSION
+from efficacy_flow.engine._settings import Limits, RetryPolicy
 from efficacy_flow.engine._views import (
     Actor,
     AuditEvent,
     HistoryCheck,
+    Incident,
     InstanceSummary,
     InstanceView,
     TaskView,
     TimerFired,
 )
+from efficacy_flow.engine.runtime import STATE_FORMAT_VERSION, UPGRADES
 
 __all__ = [
     "CHECKS",
@@ -31,8 +33,11 @@ __all__ = [
     "Engine",
     "Finding",
     "HistoryCheck",
+    "Incident",
     "InstanceSummary",
     "InstanceView",
+    "Limits",
+    "RetryPolicy",
     "TaskView",
     "TimerFired",
 ]

@@ -2,7 +2,7 @@
 
 Every instance is read in batches of ids (one read snapshot per batch) with all its task rows, deadline rows
 and audit events in three queries per batch, its saved state is loaded fresh (never from the engine's cache),
-and the rows the state implies (:func:`~efficacy_flow.engine._rows.collect_rows`) are compared with the rows
+and the rows the state implies (:func:`~efficacy_flow.engine._task_rows.rows_of`) are compared with the rows
 stored. See docs/operations.md for what each finding means and what to do about it.
 """
 
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from efficacy_flow.engine._audit import verify_chain
 from efficacy_flow.engine._definitions import Deployment
-from efficacy_flow.engine._history import verify_chain
-from efficacy_flow.engine._rows import collect_rows
-from efficacy_flow.engine._spiff import load_state
-from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Store, TaskRecord, Transaction
+from efficacy_flow.engine._task_rows import rows_of
+from efficacy_flow.engine.runtime import Workflow
+from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Reader, Store, TaskRecord
 
 __all__ = ["CHECKS", "ConsistencyReport", "Finding", "check_store"]
 
@@ -91,7 +91,7 @@ class ConsistencyReport:
 
 def check_store(
     store: Store,
-    deployment: Callable[[Transaction, str], Deployment],
+    deployment: Callable[[Reader, str], Deployment],
     now: datetime,
     *,
     instance_ids: Sequence[str] | None = None,
@@ -113,8 +113,7 @@ def check_store(
     after: str | None = None  # keyset pagination in the database's own order
     start = 0
     while True:
-        with store.transaction() as tx:
-            tx.read_snapshot()
+        with store.read() as tx:
             if named is not None:
                 chunk = named[start : start + batch_size]
                 start += batch_size
@@ -125,7 +124,7 @@ def check_store(
                 done = not batch
             tasks, deadlines, audit = tx.rows_of_instances([inst.id for inst in batch])
             deps = {h: _definition(tx, deployment, h) for h in {inst.definition_hash for inst in batch}}
-        # States are loaded after the read transaction ends (on SQLite it holds the write lock).
+        # States are loaded after the read transaction ends (it need not stay open meanwhile).
         for inst in batch:
             versions[inst.id] = inst.version
             findings += _check_instance(
@@ -142,8 +141,7 @@ def check_store(
         if done:
             break
     if instance_ids is None:
-        with store.transaction() as tx:
-            tx.read_snapshot()
+        with store.read() as tx:
             orphans = tx.orphan_instance_ids()
         for table, ids in orphans.items():
             findings += [Finding(i, "orphan_rows", f"{table} rows name no existing instance") for i in ids]
@@ -152,7 +150,7 @@ def check_store(
 
 
 def _definition(
-    tx: Transaction, deployment: Callable[[Transaction, str], Deployment], definition_hash: str
+    tx: Reader, deployment: Callable[[Reader, str], Deployment], definition_hash: str
 ) -> Deployment | Exception:
     try:
         return deployment(tx, definition_hash)
@@ -160,21 +158,19 @@ def _definition(
         return exc
 
 
-def _load(dep: Deployment | Exception, inst: InstanceRecord) -> Any | Exception:
+def _load(dep: Deployment | Exception, inst: InstanceRecord) -> Workflow | Exception:
     # Anything at all that stops a state from loading is a finding, not a crash of the checker.
     if isinstance(dep, Exception):
         return dep
     try:
-        workflow = load_state(inst.state, dep.spec, dep.subprocess_specs, dep.script_engine)
+        return dep.runtime.load(inst.state, inst.id, suspended=inst.status == "suspended")
     except Exception as exc:
         return exc
-    workflow.ef_suspended = inst.status == "suspended"
-    return workflow
 
 
 def _check_instance(
     inst: InstanceRecord,
-    workflow: Any | Exception,
+    workflow: Workflow | Exception,
     task_rows: list[TaskRecord],
     deadline_rows: list[DeadlineRecord],
     audit: list[AuditRecord],
@@ -206,8 +202,11 @@ def _check_instance(
         add("status", f"the state has completed but the instance is {inst.status}")
     if (inst.status == "suspended") != (inst.suspended_at is not None):
         add("status", f"status {inst.status} with suspended_at {inst.suspended_at}")
-    # collect_rows stamps ready_at on a ready task that has none: such a task then differs from its row.
-    implied_tasks, implied_deadlines = collect_rows(inst.id, workflow, now)
+    # A snapshot stamps ready_at on a ready task that has none: such a task then differs from its row.
+    implied = rows_of(
+        inst.id, workflow.snapshot(now), suspended=workflow.suspended, incident_id=inst.incident_id
+    )
+    implied_tasks, implied_deadlines = implied.tasks, implied.deadlines
     ready_rows = [t for t in task_rows if t.status == "ready"]
     for detail in _compare("ready task", ready_rows, implied_tasks, _TASK_FIELDS):
         add("task_rows", detail)

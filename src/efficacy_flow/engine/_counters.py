@@ -20,8 +20,8 @@ from typing import Any, Literal, cast
 import yaml
 
 from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.engine._audit import Event
 from efficacy_flow.engine._definitions import Deployment
-from efficacy_flow.engine._rows import Event
 from efficacy_flow.errors import ProcessDefinitionError
 from efficacy_flow.store import Transaction
 

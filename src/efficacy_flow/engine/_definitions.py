@@ -12,23 +12,19 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from lxml import etree  # the XML library SpiffWorkflow parses with
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 
-from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.clock import Clock
+from efficacy_flow.engine import runtime
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._schemas import ProcessSchema, schema_from_mapping
-from efficacy_flow.engine._spiff import EngineParser, EngineScriptEngine
-from efficacy_flow.engine._workflow import EngineWorkflow
-from efficacy_flow.errors import EfficacyFlowError, ProcessDefinitionError
-from efficacy_flow.policy._time_limits import TimeLimitTable, parse_time_limits
+from efficacy_flow.engine._services import EngineServices, iso_literal
+from efficacy_flow.errors import ProcessDefinitionError
+from efficacy_flow.policy import TimeLimitTable, parse_time_limits
 
 __all__ = ["DefinitionSource", "Deployment", "Services", "build_deployment", "read_folder"]
 
@@ -40,7 +36,6 @@ DEFINITION_FORMAT = 1
 #: SpiffWorkflow names its own start and end tasks so; an element with one of these ids silently breaks the
 #:  graph.
 RESERVED_IDS = frozenset({"Start", "End"})
-TIMER_FUNCTIONS = ("working_days", "days", "hours", "months", "time_limit")
 
 
 @dataclass(frozen=True)
@@ -81,7 +76,10 @@ class DefinitionSource:
 
 @dataclass(frozen=True)
 class Services:
-    """What deployments share: the sandbox, the clock, the calendar and the decisions."""
+    """What deployments share: the sandbox, the clock, the calendar and the decisions.
+
+    ``fast_paths``: False runs the runtime's stock paths only (docs/engine.md, "The runtime seam").
+    """
 
     sandbox: Sandbox
     clock: Clock
@@ -89,6 +87,7 @@ class Services:
     decide: Callable[[str, Mapping[str, Any]], Any] | None = None
     decision_ids: frozenset[str] | None = None
     schemas: Mapping[str, Any] = field(default_factory=dict)
+    fast_paths: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,15 +97,13 @@ class Deployment:
     process_id: str
     hash: str
     source: DefinitionSource
-    spec: Any
-    subprocess_specs: Mapping[str, Any]
-    script_engine: EngineScriptEngine
+    runtime: runtime.ProcessRuntime
     schema: ProcessSchema
-    messages: frozenset[str]
 
-    def new_workflow(self) -> Any:
-        """A fresh SpiffWorkflow workflow of this definition."""
-        return EngineWorkflow(self.spec, dict(self.subprocess_specs), script_engine=self.script_engine)
+    @property
+    def messages(self) -> frozenset[str]:
+        """The names of the messages the definition declares."""
+        return self.runtime.messages
 
 
 def _normalize(text: str) -> str:
@@ -187,7 +184,8 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
         parse_time_limits(source.time_limits, f"time_limits.yaml ({where})") if source.time_limits else None
     )
     root = _xml(source.bpmn, where)
-    process = root.find(f"bpmn:process[@id='{source.process_id}']", _NS)
+    # Compared, not put into a path expression: an id may hold any character (an apostrophe broke lxml's).
+    process = next((p for p in root.iterfind("bpmn:process", _NS) if p.get("id") == source.process_id), None)
     if process is None:
         raise ProcessDefinitionError(f"{where}: no process {source.process_id!r}", path=where)
     for node in process.iter():
@@ -203,47 +201,20 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
     for each in root.iterfind("bpmn:process", _NS):
         messages |= _check_elements(root, each, source, services, table)
 
-    parser = EngineParser()
-    try:
-        parser.add_bpmn_str(source.bpmn.encode("utf-8"), filename=where)
-        spec = parser.get_spec(source.process_id)
-        subprocess_specs = parser.get_subprocess_specs(source.process_id)
-    except ValidationException as exc:
-        raise ProcessDefinitionError(
-            f"{where}: {exc}", path=where, element_id=getattr(exc, "id", None), process_id=source.process_id
-        ) from exc
-    for task_spec in [
-        *spec.task_specs.values(),
-        *(t for s in subprocess_specs.values() for t in s.task_specs.values()),
-    ]:
-        if (
-            getattr(task_spec, "manual", False)
-            and not isinstance(task_spec, CatchingEvent)
-            and not task_spec.lane
-        ):
-            raise ProcessDefinitionError(
-                f"{where}: user task {task_spec.bpmn_id} is outside any lane "
-                "(conventions §2: lanes are roles)",
-                path=where,
-                element_id=task_spec.bpmn_id,
-            )
+    answers = EngineServices(services.sandbox, services.calendar, table, services.decide)
+    process_runtime = runtime.deploy(
+        root, where, source.process_id, answers, frozenset(messages), fast=services.fast_paths
+    )
 
     override = services.schemas.get(source.process_id)
     raw_schema = override if override is not None else source.schema
     schema = schema_from_mapping(source.process_id, raw_schema) if raw_schema else ProcessSchema()
-
-    engine = EngineScriptEngine(
-        services.sandbox, services.clock, _timer_evaluator(services, table), services.decide
-    )
     return Deployment(
         process_id=source.process_id,
         hash=source.hash,
         source=source,
-        spec=spec,
-        subprocess_specs=subprocess_specs,
-        script_engine=engine,
+        runtime=process_runtime,
         schema=schema,
-        messages=frozenset(messages),
     )
 
 
@@ -305,18 +276,10 @@ def _check_elements(
     return {str(m.get("name")) for m in root.iterfind("bpmn:message", _NS) if m.get("name")}
 
 
-def _iso_literal(text: str) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None
-
-
 def _check_timer(
     text: str, element_id: str, where: str, sandbox: Sandbox, table: TimeLimitTable | None
 ) -> None:
-    if _iso_literal(text) is not None:
+    if iso_literal(text) is not None:
         return
     sandbox.compile(text, "eval", element_id=element_id)
     for node in ast.walk(ast.parse(text, mode="eval")):
@@ -334,74 +297,3 @@ def _check_timer(
                 element_id=element_id,
                 entry=first.value,  # type: ignore[union-attr]
             )
-
-
-@dataclass(frozen=True)
-class _Units:
-    working_days: Any
-    calendar_days: Any
-    hours: Any
-    months: Any
-
-
-def units() -> _Units:
-    """The calendar's unit values, read through its public parser (whatever type it uses for units)."""
-    return _Units(
-        working_days=TimeLimit.parse("1个工作日").unit,
-        calendar_days=TimeLimit.parse("1日").unit,
-        hours=TimeLimit.parse("1小时").unit,
-        months=TimeLimit.parse("1个月").unit,
-    )
-
-
-def _timer_evaluator(
-    services: Services, table: TimeLimitTable | None
-) -> Callable[[Any, str], tuple[str, str]]:
-    unit = units()
-
-    def evaluate(task: Any, expression: str) -> tuple[str, str]:
-        literal = _iso_literal(expression)
-        if literal is not None:
-            return literal.isoformat(), "elapsed"
-        ready_at = services.clock.now()
-        kinds: list[str] = []
-
-        def due(limit: Any) -> str:
-            kinds.append("working_days" if limit.unit == unit.working_days else "elapsed")
-            deadline = services.calendar.due(ready_at, limit)
-            return str(deadline.due_at.isoformat())
-
-        def time_limit(name: str, **keys: Any) -> str:
-            if table is None:
-                raise ProcessDefinitionError(
-                    f"time_limit({name!r}): no time-limit table is deployed", entry=name
-                )
-            return due(table.resolve(name, **keys))
-
-        functions = {
-            "working_days": lambda n: due(TimeLimit(int(n), unit.working_days)),
-            "days": lambda n: due(TimeLimit(int(n), unit.calendar_days)),
-            "hours": lambda n: due(TimeLimit(int(n), unit.hours)),
-            "months": lambda n: due(TimeLimit(int(n), unit.months)),
-            "time_limit": time_limit,
-        }
-        try:
-            value = services.sandbox.evaluate(expression, task.data, functions)
-        except EfficacyFlowError:
-            raise
-        except Exception as exc:
-            raise ProcessDefinitionError(
-                f"timer {task.task_spec.bpmn_id}: {expression!r} failed: {exc}",
-                element_id=task.task_spec.bpmn_id,
-                expression=expression,
-            ) from exc
-        if not isinstance(value, str) or _iso_literal(value) is None:
-            raise ProcessDefinitionError(
-                f"timer {task.task_spec.bpmn_id}: {expression!r} gave {value!r}, "
-                "not an ISO-8601 instant with an offset",
-                element_id=task.task_spec.bpmn_id,
-                expression=expression,
-            )
-        return value, kinds[-1] if kinds else "elapsed"
-
-    return evaluate

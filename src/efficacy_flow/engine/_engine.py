@@ -1,21 +1,27 @@
-"""The engine: SpiffWorkflow underneath, a durable store, an injected clock, deadlines that fire.
+"""The engine: a durable store, an injected clock, deadlines that fire, and SpiffWorkflow behind one seam.
 
-Every public call is one store transaction: the workflow state, the task rows, the deadline rows and the audit
-events it produces commit together or not at all.
+Every public call that changes something is one store transaction: the workflow state, the task rows, the
+deadline rows and the audit events it produces commit together or not at all. Calls that only read run in read
+transactions, which never wait for a writer. The workflow itself is reached only through
+:mod:`efficacy_flow.engine.runtime`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from SpiffWorkflow.util.task import TaskState
+import orjson
 
 from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.clock import Clock, SystemClock
+from efficacy_flow.engine._audit import GENESIS, Event, audit_record, audit_view, verify_chain
+from efficacy_flow.engine._authorization import authorize
+from efficacy_flow.engine._cache import WorkflowCache
 from efficacy_flow.engine._consistency import ConsistencyReport, check_store
 from efficacy_flow.engine._counters import CounterSpec, count_start, current_count, load_counters
 from efficacy_flow.engine._definitions import (
@@ -25,57 +31,78 @@ from efficacy_flow.engine._definitions import (
     build_deployment,
     read_folder,
 )
-from efficacy_flow.engine._history import GENESIS, verify_chain
-from efficacy_flow.engine._ids import InstanceIds
-from efficacy_flow.engine._listing import summary
-from efficacy_flow.engine._pause import extend_timers, fire_due, resume_timers, suspend_timers, timer_fired
-from efficacy_flow.engine._persist import Previous, WorkflowCache, save
-from efficacy_flow.engine._rows import (
-    Event,
-    attached_id,
-    audit_record,
-    audit_view,
-    authorize,
-    correlate,
-    instance_row,
-    instance_view,
-    iso,
-    previous_rows,
-    ready_task,
-    spiff_errors,
-    task_view,
-)
+from efficacy_flow.engine._incidents import incident_view, record_failure, resolved
+from efficacy_flow.engine._inputs import checked_actor, checked_text
+from efficacy_flow.engine._instance_ids import InstanceIds
+from efficacy_flow.engine._lookup import correlate, instance_row
 from efficacy_flow.engine._sandbox import Sandbox
-from efficacy_flow.engine._spiff import (
-    STATE_FORMAT_VERSION,
-    EngineMessageEventDefinition,
-    message_event,
-    waiting_timers,
-)
+from efficacy_flow.engine._saving import Saved, save
+from efficacy_flow.engine._settings import Limits, RetryPolicy
+from efficacy_flow.engine._suspension import extend_timers, resume_timers, suspend_timers, timer_fired
+from efficacy_flow.engine._task_rows import Rows, rows_of
+from efficacy_flow.engine._tick import DEFAULT_LEASE, checked_lease, checked_worker_id, run_tick
 from efficacy_flow.engine._views import (
     Actor,
     AuditEvent,
     HistoryCheck,
+    Incident,
     InstanceSummary,
     InstanceView,
     TaskView,
     TimerFired,
+    instance_view,
+    summary,
+    task_view,
 )
-from efficacy_flow.engine._workers import DEFAULT_LEASE, checked_lease, checked_worker_id, run_tick
+from efficacy_flow.engine.runtime import STATE_FORMAT_VERSION, Workflow
 from efficacy_flow.errors import (
     ConcurrentUpdate,
+    EfficacyFlowError,
     InvalidInput,
     InvalidState,
     ProcessDefinitionError,
+    UnknownIncident,
     UnknownProcess,
     UnknownTask,
 )
-from efficacy_flow.store import InstanceRecord, Store, TaskRecord, Transaction
-from efficacy_flow.store._store import Durability
+from efficacy_flow.store import Durability, IncidentRecord, InstanceRecord, Reader, Store, Transaction
 
 __all__ = ["Engine"]
 
 log = logging.getLogger("efficacy_flow.engine")
+
+
+class _StepFailed(Exception):
+    """Internal: a step of a workflow failed (``error``), inside a transaction that is rolling back."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Stepping:
+    """Around a step run by tick(), a delivered message or a retry: whatever it raises is the instance's
+    failure (:class:`_StepFailed`, recorded as an incident), except a lost race (``ConcurrentUpdate``: the
+    instance changed meanwhile, the step runs again later). An unreadable state or definition is such a
+    failure too: it is the instance's, not the caller's."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None or not isinstance(exc, Exception) or isinstance(exc, ConcurrentUpdate | _StepFailed):
+            return
+        raise _StepFailed(exc) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """An instance's workflow at the row's version, and the rows its last save wrote."""
+
+    workflow: Workflow
+    rows: Rows
 
 
 class Engine:
@@ -83,20 +110,26 @@ class Engine:
 
     Args:
         store: ``"sqlite:///path.db"`` (default), ``"postgresql://..."``, or a
-        :class:`~efficacy_flow.store.Store`.
+            :class:`~efficacy_flow.store.Store`.
         processes: a folder of ``*.bpmn`` (plus time_limits.yaml, schemas.yaml, ``*.dmn``) deployed at once;
-            None deploys nothing (call :meth:`deploy`).
+            None deploys nothing (call :meth:`deploy`). The folder is read before the store is opened, so a
+            missing or bad folder leaves no database behind.
         calendar: the working-day calendar (default ``efficacy_flow.calendar.china()``).
         clock: where "now" comes from (default :class:`~efficacy_flow.clock.SystemClock`).
         schemas: pydantic models or schema mappings by process id, overriding schemas.yaml.
         decisions: an ``efficacy_flow.policy.Decisions`` for business-rule tasks (default: the folder's
-        ``*.dmn``).
+            ``*.dmn``).
         durability: SQLite ``"default"`` (WAL, synchronous=NORMAL) or ``"power-loss"`` (synchronous=FULL).
         tick_batch: how many due deadline rows :meth:`tick` claims per query.
-        worker_id: this engine's name in deadline claims (default ``hostname:pid:random``).
-        lease: how long a claim holds before another worker may take the rows (docs/operations.md).
         cache_size: how many recently used workflows stay deserialized in memory (0: none). A cached workflow
             is used only if the store still holds exactly its version.
+        worker_id: this engine's name in deadline claims (default ``hostname:pid:random``).
+        lease: how long a claim holds before another worker may take the rows (docs/operations.md).
+        retry: how a step failing inside :meth:`tick` or :meth:`message` is retried before it becomes an
+            incident (default: 3 attempts, 30 s then 60 s apart).
+        limits: the size of an instance's data and of an audit event, and each expression's time budget.
+        fast_paths: False runs SpiffWorkflow's stock paths only (its task iterators and converters) instead of
+            the runtime's fast paths that mirror them; for diagnosis and the tests comparing the two.
     """
 
     def __init__(
@@ -113,17 +146,25 @@ class Engine:
         cache_size: int = 256,
         worker_id: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
+        retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
+        fast_paths: bool = True,
     ) -> None:
         if calendar is None:
             from efficacy_flow.calendar import china
 
             calendar = china()
+        for name, value, least in (("tick_batch", tick_batch, 1), ("cache_size", cache_size, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise InvalidInput(f"{name} must be a whole number >= {least}, got {value!r}", argument=name)
         self._clock: Clock = clock or SystemClock()
         self._calendar = calendar
-        self._store = store if isinstance(store, Store) else Store(store, durability=durability)
-        self._sandbox = Sandbox()
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._limits = limits if limits is not None else Limits()
+        self._sandbox = Sandbox(time_budget=self._limits.expression_seconds)
         self._schemas = dict(schemas or {})
         self._decisions = decisions
+        self._fast_paths = bool(fast_paths)
         self._tick_batch = tick_batch
         self._worker_id = checked_worker_id(worker_id)
         self._lease = checked_lease(lease)
@@ -132,8 +173,11 @@ class Engine:
         self._current: dict[str, Deployment] = {}
         self._by_hash: dict[str, Deployment] = {}
         self._counters: dict[str, CounterSpec] = {}
-        if processes is not None:
-            self.deploy(processes)
+        # The folder first: a folder that cannot be deployed must not leave an empty database behind.
+        prepared = self._prepare(processes) if processes is not None else None
+        self._store = store if isinstance(store, Store) else Store(store, durability=durability)
+        if prepared is not None:
+            self._install(*prepared)
 
     # -- deployment ------------------------------------------------------------------------------------------
 
@@ -164,9 +208,12 @@ class Engine:
         Running instances keep the definition they started with.
 
         Raises:
-            ProcessDefinitionError: a file that cannot run (``element_id`` names the element).
+            ProcessDefinitionError: a file that cannot run (``path`` and ``element_id`` name the place).
             UnsafeExpression: code the sandbox refuses.
         """
+        return self._install(*self._prepare(processes))
+
+    def _prepare(self, processes: str | Path) -> tuple[list[Deployment], str | Path, dict[str, CounterSpec]]:
         sources, has_dmn = read_folder(processes)
         if self._decisions is None and has_dmn:
             from efficacy_flow.policy import load_decisions
@@ -174,6 +221,11 @@ class Engine:
             self._decisions = load_decisions(processes)
         deployments = [build_deployment(source, self._services()) for source in sources]
         counters = load_counters(processes, {**self._current, **{d.process_id: d for d in deployments}})
+        return deployments, processes, counters
+
+    def _install(
+        self, deployments: list[Deployment], processes: str | Path, counters: dict[str, CounterSpec]
+    ) -> dict[str, str]:
         now = self._clock.now()
         with self._store.transaction() as tx:
             for dep in deployments:
@@ -196,9 +248,10 @@ class Engine:
             decide=decisions.decide if decisions is not None else None,
             decision_ids=frozenset(decisions.decision_ids) if decisions is not None else None,
             schemas=self._schemas,
+            fast_paths=self._fast_paths,
         )
 
-    def _deployment(self, tx: Transaction, definition_hash: str) -> Deployment:
+    def _deployment(self, tx: Reader, definition_hash: str) -> Deployment:
         dep = self._by_hash.get(definition_hash)
         if dep is None:
             content = tx.get_definition(definition_hash)
@@ -208,7 +261,7 @@ class Engine:
             self._by_hash[definition_hash] = dep
         return dep
 
-    # -- calls -----------------------------------------------------------------------------------------------
+    # -- calls that change instances -------------------------------------------------------------------------
 
     def start(
         self, process_id: str, data: Mapping[str, Any], actor: Actor, business_key: str | None = None
@@ -217,27 +270,23 @@ class Engine:
 
         Raises:
             UnknownProcess: no deployed process has this id.
-            InvalidData: ``data`` fails the process's start schema (nothing is stored).
+            InvalidData: ``data`` fails the process's start schema, or is not JSON data (nothing is stored).
+            InvalidInput: ``actor`` or ``business_key`` is not valid.
         """
-        dep = self._current.get(process_id)
+        actor = checked_actor(actor)
+        checked_text("business_key", business_key, optional=True)
+        dep = self._current.get(process_id) if isinstance(process_id, str) else None
         if dep is None:
             raise UnknownProcess(f"no deployed process {process_id!r}", process_id=process_id)
         values = dep.schema.validate_start(data)
         now = self._clock.now()
         instance_id = self._ids.next(now)
         counters = [c for c in self._counters.values() if c.process == process_id]
-
-        def first_steps() -> Any:
-            workflow = dep.new_workflow()
-            workflow.ef_suspended = False
-            with spiff_errors(process_id):
-                first = workflow.get_next_task(state=TaskState.READY)
-                first.data.update(values)
-                workflow.do_engine_steps()
-            return workflow
-
-        # A counted process runs its first steps after the count, in the transaction (engine/_counters.py).
-        workflow = None if counters else first_steps()
+        workflow = dep.runtime.new(instance_id)
+        if not counters:
+            # Run outside the transaction (the write lock is held only to write); a counted process runs its
+            # first steps after the count, in the transaction (engine/_counters.py).
+            workflow.start(values, now)
         record = InstanceRecord(
             id=instance_id,
             process_id=process_id,
@@ -256,19 +305,12 @@ class Engine:
         )
         with self._store.transaction() as tx:
             counted = count_start(tx, counters, instance_id, data, values, now) if counters else []
-            workflow = workflow if workflow is not None else first_steps()
+            if counters:
+                workflow.start(values, now)
             after = {"data": values, "business_key": business_key, "first_responder": actor.id}
             events: list[Event] = [("started", actor.id, None, after), *counted]
-            saved, ready = self._save(tx, record, workflow, events, now, previous=([], []), new=True)
-        return self._done(saved, workflow, ready)
-
-    def tasks(
-        self, instance_id: str | None = None, role: str | None = None, unit: str | None = None
-    ) -> list[TaskView]:
-        """The ready user tasks, filtered by instance, role (lane name) and unit; oldest first."""
-        with self._store.transaction() as tx:
-            rows = tx.ready_tasks(instance_id=instance_id, role=role, unit=unit)
-        return [task_view(row) for row in rows]
+            saved = save(tx, record, workflow, events, now, self._limits, new=True)
+        return self._done(saved, workflow)
 
     def complete(
         self, task_id: str, data: Mapping[str, Any], actor: Actor, expected_version: int | None = None
@@ -280,9 +322,16 @@ class Engine:
             ConcurrentUpdate: the task was already completed (or cancelled), or the instance is no longer at
                 ``expected_version``.
             NotAuthorized: the actor lacks the task's role, or belongs to another unit.
-            InvalidData: ``data`` fails the task's schema.
-            InvalidState: the instance is suspended.
+            InvalidData: ``data`` fails the task's schema, or a step after it left data that is not JSON.
+            InvalidState: the instance is suspended (or not active).
+            ProcessDefinitionError: a step after the task failed (``element_id`` names it); nothing changed.
         """
+        actor = checked_actor(actor)
+        checked_text("task_id", task_id)
+        if expected_version is not None and (
+            isinstance(expected_version, bool) or not isinstance(expected_version, int)
+        ):
+            raise InvalidInput("expected_version must be a whole number", argument="expected_version")
         now = self._clock.now()
         with self._store.transaction() as tx:
             row = tx.get_task(task_id)
@@ -292,82 +341,99 @@ class Engine:
                 raise ConcurrentUpdate(
                     f"task {task_id} is already {row.status}", task_id=task_id, instance_id=row.instance_id
                 )
-            inst = self._instance_row(tx, row.instance_id)
+            inst = instance_row(tx, row.instance_id)
             if expected_version is not None and inst.version != expected_version:
                 raise ConcurrentUpdate(
                     f"instance {inst.id} is at version {inst.version}, not {expected_version}",
                     instance_id=inst.id,
                     expected_version=expected_version,
                 )
-            if inst.status != "active":
-                raise InvalidState(
-                    f"instance {inst.id} is {inst.status}", instance_id=inst.id, status=inst.status
-                )
+            self._require_active(inst)
             authorize(actor, row)
             dep = self._deployment(tx, inst.definition_hash)
             values = dep.schema.validate_task(row.element_id, data)
-            workflow, previous = self._open(tx, inst, now, dep)
-            task = ready_task(workflow, task_id)
-            if task is None or task.state != TaskState.READY:
-                raise ConcurrentUpdate(
-                    f"task {task_id} is no longer ready", task_id=task_id, instance_id=inst.id
-                )
-            before = {key: task.data.get(key) for key in values}
-            with spiff_errors(inst.process_id):
-                task.data.update(values)
-                task.run()
-                workflow.do_engine_steps()
+            opened = self._open(tx, inst, now, dep)
+            before = opened.workflow.complete(task_id, values, now)
             after = {"task_id": task_id, "element_id": row.element_id, "data": values}
-            saved, ready = self._save(
+            saved = save(
                 tx,
                 inst,
-                workflow,
+                opened.workflow,
                 [("task_completed", actor.id, before, after)],
                 now,
+                self._limits,
                 by=actor.id,
                 completed_id=task_id,
-                previous=previous,
+                previous=opened.rows,
             )
-        return self._done(saved, workflow, ready)
+        return self._done(saved, opened.workflow)
 
     def message(self, name: str, payload: Mapping[str, Any], correlation: Mapping[str, Any]) -> InstanceView:
         """Deliver a message from outside (a rating, a withdrawal) to the instance ``correlation`` names.
 
         ``correlation`` holds ``instance_id`` or ``business_key``; the payload is validated against the
-        message's
-        schema and merged into the process data (conventions §8).
+        message's schema and merged into the process data (conventions §8). When a step the message starts
+        fails, the message is kept and retried like a failing timer (:class:`RetryPolicy`): the call returns
+        the instance as it was, with ``incident_id`` set, and :meth:`incidents` lists it once retries are
+        exhausted.
 
         Raises:
             UnknownInstance: nothing matches the correlation.
             InvalidState: the instance is not active, is ambiguous, or is not waiting for this message.
             InvalidData: the payload fails the message's schema.
+            InvalidInput: the correlation names neither ``instance_id`` nor ``business_key``.
         """
+        checked_text("message name", name)
         now = self._clock.now()
+        with self._store.read() as reader:
+            inst = correlate(reader, correlation)
+            dep = self._deployment(reader, inst.definition_hash)
+        if name not in dep.messages:
+            raise InvalidState(f"process {inst.process_id} has no message {name!r}", message_name=name)
+        values = dep.schema.validate_message(name, payload)
+        try:
+            return self._deliver(inst.id, name, values, now, None)
+        except _StepFailed as failed:
+            job = orjson.dumps({"message": name, "payload": values}).decode()
+            self._failed(inst.id, "message", failed.error, now, None, payload=job)
+            return self.instance(inst.id)
+
+    def _deliver(
+        self,
+        instance_id: str,
+        name: str,
+        values: dict[str, Any],
+        now: datetime,
+        retrying: IncidentRecord | None,
+    ) -> InstanceView:
+        """Run message ``name`` into the instance in one transaction (``retrying``: the attempt of a failed
+        delivery). A failing step raises :class:`_StepFailed`."""
         with self._store.transaction() as tx:
-            inst = self._correlate(tx, correlation)
-            dep = self._deployment(tx, inst.definition_hash)
-            if name not in dep.messages:
-                raise InvalidState(f"process {inst.process_id} has no message {name!r}", message_name=name)
-            values = dep.schema.validate_message(name, payload)
-            workflow, previous = self._open(tx, inst, now, dep)
-            waiting = [
-                t
-                for t in workflow.get_tasks(state=TaskState.WAITING)
-                if isinstance(getattr(t.task_spec, "event_definition", None), EngineMessageEventDefinition)
-                and t.task_spec.event_definition.name == name
-            ]
-            if not waiting:
-                raise InvalidState(
+            inst = instance_row(tx, instance_id)
+            if inst.status != "active":
+                self._refuse_or_fail(
+                    InvalidState(f"instance {inst.id} is {inst.status}", instance_id=inst.id), retrying
+                )
+            with _Stepping():
+                opened = self._open(tx, inst, now)
+            if not opened.workflow.waits_for(name):
+                not_waiting = InvalidState(
                     f"instance {inst.id} is not waiting for message {name!r}", instance_id=inst.id
                 )
-            with spiff_errors(inst.process_id):
-                workflow.catch(message_event(name, values))
-                workflow.do_engine_steps()
-            after = {"message": name, "payload": values}
-            saved, ready = self._save(
-                tx, inst, workflow, [("message", f"message:{name}", None, after)], now, previous=previous
-            )
-        return self._done(saved, workflow, ready)
+                self._refuse_or_fail(not_waiting, retrying)
+            with _Stepping():
+                opened.workflow.catch(name, values, now)
+                event: Event = ("message", f"message:{name}", None, {"message": name, "payload": values})
+                saved = self._save_step(tx, inst, opened, [event], now, retrying, None)
+        return self._done(saved, opened.workflow)
+
+    @staticmethod
+    def _refuse_or_fail(error: EfficacyFlowError, retrying: IncidentRecord | None) -> NoReturn:
+        # A caller's message that does not fit is refused to the caller; a stored one that no longer fits is a
+        # failed attempt.
+        if retrying is None:
+            raise error
+        raise _StepFailed(error)
 
     def tick(self) -> list[TimerFired]:
         """Fire every timer due at the clock's now (``due_at <= now``); touch nothing that is not due.
@@ -375,27 +441,155 @@ class Engine:
         Due deadline rows are claimed through the due-time index, ``tick_batch`` at a time, for this engine's
         ``worker_id`` until now + ``lease``; rows another live worker holds are skipped (several workers
         share one database, docs/operations.md). Each claimed instance is locked, re-read, fired and committed
-        in its own transaction, so every timer fires exactly once. An instance whose process fails is logged
-        and skipped (the others still fire); its claims are released at the end, for the next tick to retry.
+        in its own transaction, so every timer fires exactly once. A step that fails is rolled back and
+        recorded (:class:`RetryPolicy`; its instance's timers are held), and every other due timer still fires
+        in the same round; failed steps whose next attempt is due run again.
         """
         now = self._clock.now()
-        return run_tick(self._store, self._fire, now, self._worker_id, now + self._lease, self._tick_batch)
+        return run_tick(
+            self._store,
+            lambda instance_id: self._fire_claimed(instance_id, now),
+            lambda incident: self._retry_due(incident, now),
+            now,
+            self._worker_id,
+            now + self._lease,
+            self._tick_batch,
+        )
 
-    def _fire(self, instance_id: str, now: datetime) -> list[TimerFired]:
+    def _fire_claimed(self, instance_id: str, now: datetime) -> list[TimerFired]:
+        try:
+            return self._fire(instance_id, now, None, None)
+        except _StepFailed as failed:
+            self._failed(instance_id, "timer", failed.error, now, None)
+            return []
+
+    def _retry_due(self, incident: IncidentRecord, now: datetime) -> list[TimerFired]:
+        try:
+            return self._attempt(incident, now, None)
+        except _StepFailed as failed:
+            self._failed(incident.instance_id, incident.kind, failed.error, now, incident)
+            return []
+
+    def _attempt(self, incident: IncidentRecord, now: datetime, by: str | None) -> list[TimerFired]:
+        """Run a failed step again (raises :class:`_StepFailed` when it fails again)."""
+        if incident.kind == "message":
+            job = orjson.loads(incident.payload or "{}")
+            self._deliver(
+                incident.instance_id, str(job.get("message")), dict(job.get("payload") or {}), now, incident
+            )
+            return []
+        return self._fire(incident.instance_id, now, incident, by)
+
+    def _fire(
+        self, instance_id: str, now: datetime, retrying: IncidentRecord | None, by: str | None
+    ) -> list[TimerFired]:
+        """Fire the instance's due timers in one transaction (``retrying``: the attempt of a failed
+        firing)."""
         with self._store.transaction() as tx:
             inst = tx.get_instance(instance_id, lock=True)
-            if inst is None or inst.status != "active":
+            if retrying is not None and (inst is None or inst.status != "active"):
+                # The instance ended (or was suspended) meanwhile: there is nothing left to run.
+                self._settle(tx, inst, retrying, now, by)
                 return []
+            if inst is None or inst.status != "active" or (retrying is None and inst.incident_id is not None):
+                return []  # gone, finished, suspended or parked meanwhile: nothing to fire
             due_rows = [d for d in tx.deadlines_of(instance_id) if d.due_at is not None and d.due_at <= now]
-            if not due_rows:
+            if not due_rows and retrying is None:
                 return []
-            workflow, previous = self._open(tx, inst, now)
-            still_waiting = fire_due(workflow, inst.process_id)
-            fired = [d for d in due_rows if d.id not in still_waiting]
-            events = [timer_fired(d.element_id, d.task_id, iso(d.due_at)) for d in fired]
-            saved, _ = self._save(tx, inst, workflow, events, now, previous=previous)
-        self._cache.remember(saved, workflow)
+            with _Stepping():
+                opened = self._open(tx, inst, now)
+                fired_ids = set(opened.workflow.fire_due(now))
+                fired = [d for d in due_rows if d.id in fired_ids]
+                events = [timer_fired(d.element_id, d.task_id, d.due_at) for d in fired]
+                saved = self._save_step(tx, inst, opened, events, now, retrying, by)
+        self._remember(saved, opened.workflow)
         return [TimerFired(instance_id, d.element_id, d.due_at) for d in fired if d.due_at is not None]
+
+    def _settle(
+        self,
+        tx: Transaction,
+        inst: InstanceRecord | None,
+        incident: IncidentRecord,
+        now: datetime,
+        by: str | None,
+    ) -> None:
+        """Resolve an incident whose instance no longer runs (nothing to retry), unparking its rows."""
+        event = resolved(tx, incident, now, by)
+        if inst is None:
+            return
+        remaining = self._next_incident(tx, inst, incident)
+        tx.set_instance_incident(inst.id, remaining)
+        tx.park_deadlines(inst.id, remaining)
+        record = audit_record(inst.id, inst.audit_seq, inst.audit_head, event, now)
+        tx.advance_audit_head(inst.id, inst.audit_seq, record.seq, record.hash)
+        tx.append_audit(record)
+        self._cache.forget(inst.id)
+
+    def _save_step(
+        self,
+        tx: Transaction,
+        inst: InstanceRecord,
+        opened: _Opened,
+        events: list[Event],
+        now: datetime,
+        retrying: IncidentRecord | None,
+        by: str | None,
+    ) -> Saved:
+        """Save a step run by tick(), a delivered message or a retry; a successful retry resolves its incident
+        (audited with the step) and hands the instance's incident over to any other unresolved one."""
+        extra: dict[str, Any] = {}
+        if retrying is not None:
+            events = [*events, resolved(tx, retrying, now, by)]
+            extra["incident_id"] = self._next_incident(tx, inst, retrying)
+        return save(tx, inst, opened.workflow, events, now, self._limits, previous=opened.rows, **extra)
+
+    @staticmethod
+    def _next_incident(tx: Transaction, inst: InstanceRecord, done: IncidentRecord) -> str | None:
+        """The instance's incident once ``done`` is resolved: another unresolved one of it, or None."""
+        if inst.incident_id not in (None, done.id):
+            return inst.incident_id
+        others = [
+            i for i in tx.incidents(instance_id=inst.id, statuses=("retrying", "open")) if i.id != done.id
+        ]
+        return others[0].id if others else None
+
+    def _failed(
+        self,
+        instance_id: str,
+        kind: str,
+        error: Exception,
+        now: datetime,
+        previous: IncidentRecord | None,
+        *,
+        payload: str | None = None,
+        keep_open: bool = False,
+    ) -> IncidentRecord | None:
+        """Record a failed step in a transaction of its own (the step's own rolled back)."""
+        self._cache.forget(instance_id)
+        with self._store.transaction() as tx:
+            inst = tx.get_instance(instance_id, lock=True)
+            if inst is None:
+                return None
+            record = record_failure(
+                tx,
+                inst,
+                kind,
+                error,
+                now,
+                self._retry,
+                previous=previous,
+                payload=payload,
+                keep_open=keep_open,
+            )
+        log.warning(
+            "instance %s: %s step failed (attempt %d, %s): %s",
+            instance_id,
+            kind,
+            record.attempts,
+            record.status,
+            record.message,
+        )
+        return record
 
     def suspend(self, instance_id: str, reason: str, actor: Actor) -> InstanceView:
         """Pause the instance's time limits (暂停计时, statutory-rules.md §6); its timers keep what remained.
@@ -404,36 +598,45 @@ class Engine:
             UnknownInstance: no such instance.
             InvalidState: the instance is not active.
         """
-        return self._pause(instance_id, actor, suspend=True, reason=reason)
+        checked_text("reason", reason, limit=2000)
+        return self._pause(instance_id, checked_actor(actor), suspend=True, reason=reason)
 
     def resume(self, instance_id: str, actor: Actor) -> InstanceView:
-        """Resume a suspended instance: every pending deadline continues with the working time that remained.
+        """Resume a suspended instance: every pending deadline continues with the time that remained.
 
         Raises:
             UnknownInstance: no such instance.
             InvalidState: the instance is not suspended.
         """
-        return self._pause(instance_id, actor, suspend=False)
+        return self._pause(instance_id, checked_actor(actor), suspend=False)
 
     def _pause(self, instance_id: str, actor: Actor, *, suspend: bool, reason: str = "") -> InstanceView:
         """Suspend or resume the instance in one transaction: timers changed, audited, saved."""
         now = self._clock.now()
         with self._store.transaction() as tx:
-            inst = self._instance_row(tx, instance_id)
+            inst = instance_row(tx, instance_id)
             if inst.status != ("active" if suspend else "suspended"):
                 hint = "" if suspend else ", not suspended"
                 raise InvalidState(f"instance {instance_id} is {inst.status}{hint}", instance_id=instance_id)
-            workflow, previous = self._open(tx, inst, now)
+            opened = self._open(tx, inst, now)
+            workflow = opened.workflow
+            timers = workflow.snapshot(now).timers
             if suspend:
-                before, after = suspend_timers(workflow, reason, now, self._calendar)
+                before, after = suspend_timers(workflow, timers, reason, now, self._calendar)
                 events: list[Event] = [("suspended", actor.id, before, after)]
                 values: dict[str, Any] = {"status": "suspended", "suspended_at": now}
             else:
+                old, new = resume_timers(workflow, timers, now, self._calendar)
+                events = [("resumed", actor.id, old, new)]
                 # A limit that had run out when the instance was suspended fires now: audited as tick() would.
-                events = resume_timers(workflow, actor.id, now, self._calendar, inst.process_id)
+                due = {t.id: t for t in workflow.snapshot(now).timers if t.due.due_at <= now}
+                for timer_id in workflow.fire_due(now):
+                    if timer_id in due:
+                        timer = due[timer_id]
+                        events.append(timer_fired(timer.element_id, timer.attached_to, timer.due.due_at))
                 values = {"status": "active", "suspended_at": None}
-            saved, ready = self._save(tx, inst, workflow, events, now, previous=previous, **values)
-        return self._done(saved, workflow, ready)
+            saved = save(tx, inst, workflow, events, now, self._limits, previous=opened.rows, **values)
+        return self._done(saved, workflow)
 
     def extend(self, task_id: str, limit: TimeLimit | str, reason: str, approved_by: Actor) -> TaskView:
         """Move a ready task's deadline(s) by an approved extension (延期), counted on from the old due date.
@@ -444,9 +647,12 @@ class Engine:
             InvalidState: the instance is suspended, or the task has no deadline.
             InvalidTimeLimit: ``limit`` cannot be read.
         """
-        parsed = TimeLimit.parse(limit) if isinstance(limit, str) else limit
-        if not reason or not reason.strip():
+        approved_by = checked_actor(approved_by, "approved_by")
+        checked_text("task_id", task_id)
+        parsed = limit if isinstance(limit, TimeLimit) else TimeLimit.parse(limit)
+        if not isinstance(reason, str) or not reason.strip():
             raise InvalidInput("an extension needs a reason", task_id=task_id)
+        checked_text("reason", reason, limit=2000)
         now = self._clock.now()
         with self._store.transaction() as tx:
             row = tx.get_task(task_id)
@@ -454,49 +660,85 @@ class Engine:
                 raise UnknownTask(f"no task {task_id!r}", task_id=task_id)
             if row.status != "ready":
                 raise ConcurrentUpdate(f"task {task_id} is already {row.status}", task_id=task_id)
-            inst = self._instance_row(tx, row.instance_id)
-            if inst.status != "active":
-                raise InvalidState(f"instance {inst.id} is {inst.status}", instance_id=inst.id)
-            workflow, previous = self._open(tx, inst, now)
-            timers = [t for t in waiting_timers(workflow) if attached_id(t) == task_id]
+            inst = instance_row(tx, row.instance_id)
+            self._require_active(inst)
+            opened = self._open(tx, inst, now)
+            timers = [t for t in opened.workflow.snapshot(now).timers if t.attached_to == task_id]
             if not timers:
                 raise InvalidState(f"task {task_id} has no deadline to extend", task_id=task_id)
-            before, after = extend_timers(timers, parsed, self._calendar)
-            details = {
-                "task_id": task_id,
-                "limit": f"{parsed.n} {parsed.unit}",
-                "reason": reason,
-                "due": after,
-            }
-            saved, _ = self._save(
-                tx,
-                inst,
-                workflow,
-                [("extended", approved_by.id, {"due": before}, details)],
-                now,
-                previous=previous,
-            )
-            updated = tx.get_task(task_id)
-        self._cache.remember(saved, workflow)
-        assert updated is not None
-        return task_view(updated)
+            before, after = extend_timers(opened.workflow, timers, parsed, self._calendar)
+            details = {"task_id": task_id, "limit": str(parsed), "reason": reason, "due": after}
+            event: Event = ("extended", approved_by.id, {"due": before}, details)
+            saved = save(tx, inst, opened.workflow, [event], now, self._limits, previous=opened.rows)
+        self._remember(saved, opened.workflow)
+        return next(task_view(t) for t in saved.rows.tasks if t.id == task_id)
+
+    # -- incidents -------------------------------------------------------------------------------------------
+
+    def incidents(self, instance_id: str | None = None) -> list[Incident]:
+        """The open incidents (failed steps whose retries ran out), oldest first; of one instance if given."""
+        checked_text("instance_id", instance_id, optional=True)
+        with self._store.read() as reader:
+            records = reader.incidents(instance_id=instance_id, statuses=("open",))
+        return [incident_view(r) for r in records]
+
+    def retry_incident(self, incident_id: str, actor: Actor) -> InstanceView:
+        """Run an incident's failed step again now, after its data or definition was repaired.
+
+        On success the incident is resolved (audited ``incident_resolved`` with the actor) and the instance's
+        timers run again; on failure it stays open with one more attempt recorded, and the error is raised.
+
+        Raises:
+            UnknownIncident: no incident has this id.
+            InvalidState: the incident is already resolved.
+            EfficacyFlowError: the step failed again (its own error: ``ScriptError``, ``InvalidData``, ...).
+        """
+        actor = checked_actor(actor)
+        checked_text("incident_id", incident_id)
+        with self._store.read() as reader:
+            incident = reader.get_incident(incident_id)
+        if incident is None:
+            raise UnknownIncident(f"no incident {incident_id!r}", incident_id=incident_id)
+        if incident.status == "resolved":
+            raise InvalidState(f"incident {incident_id} is already resolved", incident_id=incident_id)
+        now = self._clock.now()
+        try:
+            self._attempt(incident, now, actor.id)
+        except _StepFailed as failed:
+            self._failed(incident.instance_id, incident.kind, failed.error, now, incident, keep_open=True)
+            raise failed.error from None
+        return self.instance(incident.instance_id)
 
     # -- reading ---------------------------------------------------------------------------------------------
 
+    def tasks(
+        self, instance_id: str | None = None, role: str | None = None, unit: str | None = None
+    ) -> list[TaskView]:
+        """The ready user tasks, filtered by instance, role (lane name) and unit; oldest first."""
+        for name, value in (("instance_id", instance_id), ("role", role), ("unit", unit)):
+            checked_text(name, value, optional=True)
+        with self._store.read() as reader:
+            rows = reader.ready_tasks(instance_id=instance_id, role=role, unit=unit)
+        return [task_view(row) for row in rows]
+
     def instance(self, instance_id: str) -> InstanceView:
         """The instance as last committed (``data`` is the process data after the last step)."""
-        with self._store.transaction() as tx:
-            inst = self._instance_row(tx, instance_id)
-            workflow, (ready, _) = self._open(tx, inst, self._clock.now())
-        return self._done(inst, workflow, ready)
+        now = self._clock.now()
+        with self._store.read() as reader:
+            inst = instance_row(reader, instance_id, lock=False)
+            opened = self._open(reader, inst, now)
+        self._cache.remember(inst, opened.workflow, opened.rows)
+        return instance_view(inst, orjson.loads(opened.workflow.data_json()), opened.rows.tasks)
 
     def instances(
         self, process_id: str | None = None, status: str | None = None, business_key: str | None = None
     ) -> list[InstanceSummary]:
         """The instances matching every filter given, oldest first, from their rows alone (no workflow is
         loaded: one query, whatever the number of instances)."""
-        with self._store.transaction() as tx:
-            rows = tx.list_instances(process_id=process_id, status=status, business_key=business_key)
+        for name, value in (("process_id", process_id), ("status", status), ("business_key", business_key)):
+            checked_text(name, value, optional=True)
+        with self._store.read() as reader:
+            rows = reader.list_instances(process_id=process_id, status=status, business_key=business_key)
         return [summary(row) for row in rows]
 
     def counter(self, name: str, key: str) -> int:
@@ -505,11 +747,12 @@ class Engine:
         Raises:
             InvalidInput: no deployed counter has this name.
         """
-        spec = self._counters.get(name)
+        spec = self._counters.get(name) if isinstance(name, str) else None
         if spec is None:
             raise InvalidInput(f"no counter {name!r} (counters.yaml)", counter=name)
-        with self._store.transaction() as tx:
-            return current_count(tx, spec, str(key), self._clock.now())
+        checked_text("key", str(key), empty=True)
+        with self._store.read() as reader:
+            return current_count(reader, spec, str(key), self._clock.now())
 
     def history(
         self, instance_id: str, *, unmasked: bool = False, actor: Actor | None = None
@@ -526,28 +769,28 @@ class Engine:
             raise InvalidInput(
                 "reading history unmasked needs an actor (it is audited)", instance_id=instance_id
             )
+        if not unmasked:
+            with self._store.read() as reader:
+                inst = instance_row(reader, instance_id, lock=False)
+                records = reader.audit_of(instance_id)
+                pii = self._deployment(reader, inst.definition_hash).schema.pii
+            return [audit_view(r, pii) for r in records]
+        actor = checked_actor(actor)
         now = self._clock.now()
         with self._store.transaction() as tx:
-            inst = self._instance_row(tx, instance_id)
+            inst = instance_row(tx, instance_id)
             records = tx.audit_of(instance_id)
-            pii = self._deployment(tx, inst.definition_hash).schema.pii
-            if unmasked and actor is not None:
-                record = self._audit_record(
-                    inst.id,
-                    inst.audit_seq,
-                    inst.audit_head,
-                    ("unmasked_history_read", actor.id, None, None),
-                    now,
-                )
-                tx.advance_audit_head(inst.id, inst.audit_seq, record.seq, record.hash)
-                tx.append_audit(record)
-        return [audit_view(r, None if unmasked else pii) for r in records]
+            event: Event = ("unmasked_history_read", actor.id, None, None)
+            record = audit_record(inst.id, inst.audit_seq, inst.audit_head, event, now)
+            tx.advance_audit_head(inst.id, inst.audit_seq, record.seq, record.hash)
+            tx.append_audit(record)
+        return [audit_view(r, None) for r in records]
 
     def verify_history(self, instance_id: str) -> HistoryCheck:
         """Check the instance's audit hash chain; the result lists every altered or removed event."""
-        with self._store.transaction() as tx:
-            inst = self._instance_row(tx, instance_id)
-            records = tx.audit_of(instance_id)
+        with self._store.read() as reader:
+            inst = instance_row(reader, instance_id, lock=False)
+            records = reader.audit_of(instance_id)
         problems = verify_chain(records, inst.audit_seq, inst.audit_head)
         return HistoryCheck(instance_id=instance_id, events=len(records), problems=tuple(problems))
 
@@ -575,24 +818,32 @@ class Engine:
 
     # -- internals -------------------------------------------------------------------------------------------
 
-    _instance_row = staticmethod(instance_row)
-    _correlate = staticmethod(correlate)
-    _audit_record = staticmethod(audit_record)
-    _collect = staticmethod(previous_rows)
-    _view = staticmethod(instance_view)
-
-    _save = staticmethod(save)
+    @staticmethod
+    def _require_active(inst: InstanceRecord) -> None:
+        if inst.status != "active":
+            raise InvalidState(
+                f"instance {inst.id} is {inst.status}", instance_id=inst.id, status=inst.status
+            )
 
     def _open(
-        self, tx: Transaction, inst: InstanceRecord, now: datetime, dep: Deployment | None = None
-    ) -> tuple[Any, Previous]:
-        """The instance's workflow at the row's version, and the rows it implied when it was last saved."""
-        workflow = self._cache.load(
-            dep if dep is not None else self._deployment(tx, inst.definition_hash), inst
+        self, tx: Reader, inst: InstanceRecord, now: datetime, dep: Deployment | None = None
+    ) -> _Opened:
+        """The instance's workflow at the row's version (cached, or loaded), with the rows it implies."""
+        cached = self._cache.take(inst)
+        if cached is not None:
+            return _Opened(*cached)
+        dep = dep if dep is not None else self._deployment(tx, inst.definition_hash)
+        workflow = dep.runtime.load(inst.state, inst.id, suspended=inst.status == "suspended")
+        rows = rows_of(
+            inst.id, workflow.snapshot(now), suspended=workflow.suspended, incident_id=inst.incident_id
         )
-        return workflow, self._collect(inst.id, workflow, now)
+        return _Opened(workflow, rows)
 
-    def _done(self, inst: InstanceRecord, workflow: Any, ready: list[TaskRecord]) -> InstanceView:
-        """After the commit: keep the workflow for the next call and return the instance's view."""
-        self._cache.remember(inst, workflow)
-        return self._view(inst, workflow, ready)
+    def _remember(self, saved: Saved, workflow: Workflow) -> None:
+        """After the commit: keep the workflow for the next call on the same instance."""
+        self._cache.remember(saved.record, workflow, saved.rows)
+
+    def _done(self, saved: Saved, workflow: Workflow) -> InstanceView:
+        """After the commit: keep the workflow and return the instance's view."""
+        self._remember(saved, workflow)
+        return instance_view(saved.record, orjson.loads(saved.data), saved.rows.tasks)

@@ -22,7 +22,7 @@ from RestrictedPython.compile import compile_restricted_eval, compile_restricted
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.Limits import limited_range
 
-from efficacy_flow.errors import UnsafeExpression
+from efficacy_flow.errors import EfficacyFlowError, ScriptError, UnsafeExpression
 
 __all__ = ["SAFE_BUILTIN_NAMES", "Sandbox"]
 
@@ -128,7 +128,8 @@ class Sandbox:
     Thread-safe: the cache is guarded by a lock; compiled code objects are immutable.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, time_budget: float = 1.0) -> None:
+        self.time_budget = time_budget
         self._cache: dict[tuple[Mode, str], CodeType] = {}
         self._lock = Lock()
 
@@ -148,26 +149,45 @@ class Sandbox:
             self._cache[key] = code
         return code
 
-    def evaluate(self, source: str, variables: Mapping[str, Any], functions: Mapping[str, Any] = {}) -> Any:
+    def evaluate(
+        self,
+        source: str,
+        variables: Mapping[str, Any],
+        functions: Mapping[str, Any] = {},
+        *,
+        element_id: str | None = None,
+    ) -> Any:
         """Evaluate an expression with process ``variables`` and helper ``functions`` in scope."""
-        code = self.compile(source, "eval")
+        code = self.compile(source, "eval", element_id=element_id)
         scope = dict(_GUARDS)
         scope.update(functions)
         scope.update(variables)
-        return eval(code, scope)
+        try:
+            return eval(code, scope)
+        except EfficacyFlowError:
+            raise
+        except Exception as exc:
+            raise _script_error(source, element_id, exc) from exc
 
     def execute(
         self,
         source: str,
         variables: MutableMapping[str, Any],
         functions: Mapping[str, Any] = {},
+        *,
+        element_id: str | None = None,
     ) -> None:
         """Run a script; the variables it assigns or deletes are written back to ``variables``."""
-        code = self.compile(source, "exec")
+        code = self.compile(source, "exec", element_id=element_id)
         scope = dict(_GUARDS)
         scope.update(functions)
         scope.update(variables)
-        exec(code, scope)
+        try:
+            exec(code, scope)
+        except EfficacyFlowError:
+            raise
+        except Exception as exc:
+            raise _script_error(source, element_id, exc) from exc
         for name in list(variables):
             if name not in scope:
                 del variables[name]
@@ -208,3 +228,13 @@ class Sandbox:
             raise refuse("; ".join(result.errors) or "refused by RestrictedPython")
         code: CodeType = result.code
         return code
+
+
+def _script_error(source: str, element_id: str | None, exc: Exception) -> ScriptError:
+    where = f"element {element_id}" if element_id else "an expression"
+    return ScriptError(
+        f"{where}: {source!r} raised {type(exc).__name__}: {exc}",
+        expression=source,
+        element_id=element_id,
+        error=type(exc).__name__,
+    )

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
+
+from efficacy_flow.store import InstanceRecord, TaskRecord
 
 __all__ = [
     "Actor",
     "AuditEvent",
     "HistoryCheck",
+    "Incident",
     "InstanceSummary",
     "InstanceView",
     "TaskView",
     "TimerFired",
+    "instance_view",
+    "row_fields",
+    "summary",
+    "task_view",
 ]
 
 
@@ -67,6 +74,9 @@ class InstanceSummary:
     created_at: datetime
     updated_at: datetime
     suspended_at: datetime | None
+    #: The instance's failing step (an :class:`Incident`'s id) while it is retried or waits for an operator;
+    #: its timers are held until then (docs/engine.md, "Incidents").
+    incident_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +126,71 @@ class TimerFired:
     instance_id: str
     element_id: str
     due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A step that failed inside :meth:`Engine.tick` or :meth:`Engine.message` and was retried until the
+    retry policy gave up (Camunda 7's failed-job incident): it waits for an operator's
+    :meth:`Engine.retry_incident` after the data or definition is repaired.
+
+    Attributes:
+        id: the incident's id.
+        instance_id: the instance whose step failed (its timers are held meanwhile).
+        element_id: the element that failed, where known.
+        error: the error's class name (``ScriptError``, ``ExpressionLimitExceeded``, ``InvalidData``, ...).
+        message: the error's message, personal data masked.
+        attempts: how many times the step ran and failed.
+        created_at: when it failed first.
+        kind: what failed: ``"timer"`` (firing the instance's due timers) or ``"message"`` (a delivered
+            message).
+        status: ``"open"`` (waiting for an operator), ``"retrying"`` (another attempt is scheduled at
+            ``next_attempt_at``) or ``"resolved"``.
+        next_attempt_at: when the next automatic attempt runs (``"retrying"`` only).
+        updated_at: the last attempt.
+    """
+
+    id: str
+    instance_id: str
+    element_id: str | None
+    error: str
+    message: str
+    attempts: int
+    created_at: datetime
+    kind: str = "timer"
+    status: str = "open"
+    next_attempt_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+#: The instance row's columns a summary (and an ``InstanceView``) shows.
+_SHOWN = tuple(f.name for f in fields(InstanceSummary))
+
+
+def row_fields(record: InstanceRecord) -> dict[str, Any]:
+    """The shown columns of an instance row, by field name (shared with ``InstanceView``)."""
+    return {name: getattr(record, name) for name in _SHOWN}
+
+
+def summary(record: InstanceRecord) -> InstanceSummary:
+    """The summary of an instance row."""
+    return InstanceSummary(**row_fields(record))
+
+
+def task_view(row: TaskRecord) -> TaskView:
+    """The public view of a task row."""
+    return TaskView(
+        id=row.id,
+        instance_id=row.instance_id,
+        element_id=row.element_id,
+        name=row.name,
+        role=row.role,
+        unit=row.unit,
+        ready_at=row.ready_at,
+        due_at=row.due_at,
+    )
+
+
+def instance_view(record: InstanceRecord, data: Mapping[str, Any], ready: list[TaskRecord]) -> InstanceView:
+    """The public view of an instance: its row, its process data and its ready tasks."""
+    return InstanceView(**row_fields(record), data=data, tasks=tuple([task_view(t) for t in ready]))

@@ -6,14 +6,22 @@ optimistic ``version``), task rows, deadline rows (indexed by due time) and audi
 
 from __future__ import annotations
 
-from efficacy_flow.store._records import AuditRecord, DeadlineRecord, InstanceRecord, TaskRecord
-from efficacy_flow.store._store import Durability, Store, Transaction
+from efficacy_flow.store._records import (
+    AuditRecord,
+    DeadlineRecord,
+    IncidentRecord,
+    InstanceRecord,
+    TaskRecord,
+)
+from efficacy_flow.store._store import Durability, Reader, Store, Transaction
 
 __all__ = [
     "AuditRecord",
     "DeadlineRecord",
     "Durability",
+    "IncidentRecord",
     "InstanceRecord",
+    "Reader",
     "Store",
     "TaskRecord",
     "Transaction",

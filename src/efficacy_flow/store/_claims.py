@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import Connection, or_, select, text, update
+from sqlalchemy import Connection, insert, or_, select, text, update
 
-from efficacy_flow.store._records import AuditRecord, DeadlineRecord, InstanceRecord, TaskRecord
-from efficacy_flow.store._schema import audit_events, deadlines, instances, tasks
+from efficacy_flow.store._records import (
+    AuditRecord,
+    DeadlineRecord,
+    IncidentRecord,
+    InstanceRecord,
+    TaskRecord,
+)
+from efficacy_flow.store._schema import audit_events, deadlines, incidents, instances, tasks
 
 __all__ = ["ClaimQueries"]
 
@@ -44,7 +51,12 @@ class ClaimQueries:
         free = or_(deadlines.c.lease_until.is_(None), deadlines.c.lease_until <= now)
         query = (
             select(deadlines.c.id, deadlines.c.instance_id)
-            .where(deadlines.c.due_at <= now, deadlines.c.fired_at.is_(None), free)
+            .where(
+                deadlines.c.due_at <= now,
+                deadlines.c.fired_at.is_(None),
+                deadlines.c.incident_id.is_(None),
+                free,
+            )
             # due_at alone: the index yields rows in this order and the scan stops after ``limit`` rows (a
             # tie-break column would sort every due row on each claim).
             .order_by(deadlines.c.due_at)
@@ -81,6 +93,73 @@ class ClaimQueries:
         if worker is not None:
             query = query.where(deadlines.c.claimed_by == worker)
         query = query.order_by(deadlines.c.due_at, deadlines.c.id)
+        return [DeadlineRecord(**row) for row in self.conn.execute(query).mappings()]
+
+    # -- incidents (interim) -------------------------------------------------------------------------------
+
+    def insert_incident(self, record: IncidentRecord) -> None:
+        """Insert an incident row."""
+        self.conn.execute(insert(incidents).values({f.name: getattr(record, f.name) for f in fields(record)}))
+
+    def update_incident(self, incident_id: str, **columns: object) -> bool:
+        """Set incident columns; whether a row changed."""
+        result = self.conn.execute(update(incidents).where(incidents.c.id == incident_id).values(**columns))
+        return bool(result.rowcount == 1)
+
+    def get_incident(self, incident_id: str) -> IncidentRecord | None:
+        """An incident row, or None."""
+        row = self.conn.execute(select(incidents).where(incidents.c.id == incident_id)).mappings().first()
+        return IncidentRecord(**row) if row is not None else None
+
+    def incidents(
+        self, *, instance_id: str | None = None, statuses: Sequence[str] = ("open",)
+    ) -> list[IncidentRecord]:
+        """Incidents with one of ``statuses`` (of one instance if given), oldest first."""
+        query = select(incidents).where(incidents.c.status.in_(list(statuses)))
+        if instance_id is not None:
+            query = query.where(incidents.c.instance_id == instance_id)
+        query = query.order_by(incidents.c.created_at, incidents.c.id)
+        return [IncidentRecord(**row) for row in self.conn.execute(query).mappings()]
+
+    def claim_retries(
+        self, now: datetime, worker: str, lease_until: datetime, limit: int
+    ) -> list[IncidentRecord]:
+        """Claim retrying incidents whose next attempt is due."""
+        free = or_(incidents.c.lease_until.is_(None), incidents.c.lease_until <= now)
+        query = (
+            select(incidents)
+            .where(incidents.c.status == "retrying", incidents.c.next_attempt_at <= now, free)
+            .order_by(incidents.c.next_attempt_at)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = [IncidentRecord(**row) for row in self.conn.execute(query).mappings()]
+        for row in rows:
+            self.conn.execute(
+                update(incidents)
+                .where(incidents.c.id == row.id)
+                .values(claimed_by=worker, lease_until=lease_until)
+            )
+        return rows
+
+    def set_instance_incident(self, instance_id: str, incident_id: str | None) -> None:
+        """Set an instance's incident without a version bump."""
+        self.conn.execute(
+            update(instances).where(instances.c.id == instance_id).values(incident_id=incident_id)
+        )
+
+    def park_deadlines(self, instance_id: str, incident_id: str | None) -> None:
+        """Park (or unpark) an instance's deadline rows, clearing their claims."""
+        self.conn.execute(
+            update(deadlines)
+            .where(deadlines.c.instance_id == instance_id)
+            .values(incident_id=incident_id, claimed_by=None, lease_until=None)
+        )
+
+    def stale_claims(self, now: datetime) -> list[DeadlineRecord]:
+        """Deadline rows claimed by a worker whose lease has expired."""
+        query = select(deadlines).where(deadlines.c.claimed_by.is_not(None), deadlines.c.lease_until <= now)
         return [DeadlineRecord(**row) for row in self.conn.execute(query).mappings()]
 
     # -- batched reads for the consistency checker ---------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["AuditRecord", "DeadlineRecord", "InstanceRecord", "TaskRecord"]
+from efficacy_flow.calendar import TimeLimit
+
+__all__ = ["AuditRecord", "DeadlineRecord", "IncidentRecord", "InstanceRecord", "TaskRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,7 @@ class InstanceRecord:
     updated_at: datetime
     audit_seq: int
     audit_head: str
+    incident_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +64,11 @@ class DeadlineRecord:
     kind: str
     interrupting: bool
     due_at: datetime | None
-    remaining: str | None = None
+    remaining: TimeLimit | None = None
     fired_at: datetime | None = None
     claimed_by: str | None = None
     lease_until: datetime | None = None
+    incident_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +84,26 @@ class AuditRecord:
     after: str | None
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """A step that failed: retried (``status`` ``"retrying"``), waiting for an operator (``"open"``) or done
+    (``"resolved"``). ``kind`` is ``"timer"`` or ``"message"``; ``payload`` a message job's JSON text."""
+
+    id: str
+    instance_id: str
+    element_id: str | None
+    kind: str
+    status: str
+    error: str
+    message: str
+    attempts: int
+    payload: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    claimed_by: str | None = None
+    lease_until: datetime | None = None

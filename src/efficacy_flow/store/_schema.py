@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
+from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.errors import NaiveDatetime
 
@@ -36,6 +37,7 @@ __all__ = [
     "counters",
     "deadlines",
     "definitions",
+    "incidents",
     "instances",
     "tasks",
 ]
@@ -62,6 +64,22 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC).astimezone(CHINA_TZ)
+
+
+class TimeLimitText(TypeDecorator[TimeLimit]):
+    """A :class:`~efficacy_flow.calendar.TimeLimit` stored as ``"<n> <unit>"`` text (``"5 working_days"``)."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value: TimeLimit | None, dialect: Dialect) -> str | None:
+        return None if value is None else f"{value.n} {value.unit.value}"
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> TimeLimit | None:
+        if value is None:
+            return None
+        amount, _, unit = str(value).partition(" ")
+        return TimeLimit(int(amount), unit)  # type: ignore[arg-type]
 
 
 METADATA = MetaData()
@@ -102,6 +120,7 @@ instances = Table(
     # The head of the audit hash chain: a removed last event is detected against these.
     Column("audit_seq", Integer, nullable=False),
     Column("audit_head", String(64), nullable=False),
+    Column("incident_id", String(36), nullable=True),
 )
 
 #: User tasks: ready ones (what ``engine.tasks`` lists) and closed ones (so a second completion is
@@ -135,10 +154,11 @@ deadlines = Table(
     Column("kind", String(20), nullable=False),
     Column("interrupting", Boolean, nullable=False),
     Column("due_at", UtcDateTime, nullable=True, index=True),
-    Column("remaining", String(64), nullable=True),
+    Column("remaining", TimeLimitText, nullable=True),
     Column("fired_at", UtcDateTime, nullable=True),
     Column("claimed_by", String(200), nullable=True),
     Column("lease_until", UtcDateTime, nullable=True),
+    Column("incident_id", String(36), nullable=True),
 )
 
 audit_events = Table(
@@ -175,4 +195,28 @@ counter_events = Table(
     Column("key", String(200), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Index("ix_ef_counter_events_key_at", "counter", "key", "at"),
+)
+
+
+#: Failed steps (engine/_incidents.py): retried, waiting for an operator, or resolved.
+incidents = Table(
+    "ef_incidents",
+    METADATA,
+    Column("id", String(36), primary_key=True),
+    Column("instance_id", String(36), nullable=False, index=True),
+    Column("element_id", String(200), nullable=True),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("error", String(200), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("payload", Text, nullable=True),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("resolved_by", String(200), nullable=True),
+    Column("claimed_by", String(200), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Index("ix_ef_incidents_status_next", "status", "next_attempt_at"),
 )

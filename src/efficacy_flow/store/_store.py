@@ -42,7 +42,7 @@ from efficacy_flow.store._schema import (
     tasks,
 )
 
-__all__ = ["Durability", "Store", "Transaction"]
+__all__ = ["Durability", "Reader", "Store", "Transaction"]
 
 #: ``"default"``: SQLite WAL with synchronous=NORMAL — a killed process loses nothing committed; a power cut
 #:  may
@@ -178,6 +178,10 @@ class Store:
         """Release every pooled connection (and stop the log flusher)."""
         _release(self._pin, self._pinned, self._flusher)
         self._engine.dispose()
+
+    def read(self) -> AbstractContextManager[Transaction]:
+        """A transaction for reading (interim: the same as :meth:`transaction`)."""
+        return self.transaction()
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """Run a block as one transaction: it commits at the end, or rolls back if the block raises.
@@ -606,3 +610,7 @@ _values = attrgetter(*(f.name for f in fields(DeadlineRecord)))
 def _redact(url: str) -> str:
     # Never echo a password into an error message or a log.
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+#: Interim: reads run in write transactions until the read path lands.
+Reader = Transaction

@@ -1,4 +1,5 @@
-"""The engine's task walk (engine/_workflow.py) answers exactly as SpiffWorkflow's own iterators.
+"""The runtime's task walk (engine/runtime/walk.py, a fast path) answers exactly as SpiffWorkflow's own
+iterators (the stock path beside it).
 
 Every query the fast walk takes over is compared, result and order, with ``BpmnTaskIterator`` (and the plain
 ``TaskIterator`` of ``update_waiting_tasks``) at every step of every fixture process — user tasks, scripts,
@@ -16,18 +17,17 @@ from typing import Any
 import pytest
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.util.task import TaskIterator, TaskState
-from tests.engine._stepping import steps
+from tests.engine._stepping import deployments, steps
 
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.engine import _workflow
-from efficacy_flow.engine._definitions import Deployment, Services, build_deployment, read_folder
-from efficacy_flow.engine._sandbox import Sandbox
-from efficacy_flow.engine._workflow import EngineWorkflow
+from efficacy_flow.engine._definitions import Deployment
+from efficacy_flow.engine.runtime import walk as _workflow
+from efficacy_flow.engine.runtime.walk import EngineWorkflow
 from efficacy_flow.testing import FakeClock, ScenarioPlan, Simulation, make_test_engine
 
-FIXTURES = Path(__file__).parent / "fixtures"
-PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 
 #: Every state filter SpiffWorkflow and the engine pass, single states and masks.
 STATES = [
@@ -54,9 +54,7 @@ def _deployments(folder: str, clock: FakeClock, tmp_path: Path) -> dict[str, Dep
         path.mkdir(exist_ok=True)
         text = (FIXTURES / "called" / "fx_caller.bpmn").read_text(encoding="utf-8")
         (path / "fx_caller.bpmn").write_text(text.replace("SCRIPT", "marked = True"), encoding="utf-8")
-    sources, _ = read_folder(path)
-    services = Services(sandbox=Sandbox(), clock=clock, calendar=china())
-    return {source.process_id: build_deployment(source, services) for source in sources}
+    return deployments(path, clock)
 
 
 def _assert_same_answers(workflow: EngineWorkflow) -> int:
@@ -92,7 +90,8 @@ def _assert_same_answers(workflow: EngineWorkflow) -> int:
 
 def _drive(deployment: Deployment, clock: FakeClock, offset: int) -> Iterator[EngineWorkflow]:
     """Run a workflow step by step (user tasks, time running out, a message), yielding it after each step."""
-    for workflow in steps(deployment, clock, {"title": "路灯不亮", "unit": "市住建局"}, STEP_DATA, offset):
+    for handle in steps(deployment, clock, {"title": "路灯不亮", "unit": "市住建局"}, STEP_DATA, offset):
+        workflow = handle._workflow
         assert isinstance(workflow, EngineWorkflow)
         yield workflow
 
@@ -195,3 +194,13 @@ def test_a_simulated_month_of_the_shipped_processes_asks_nothing_the_walk_answer
     assert checked["queries"] > 100
     assert checked["waiting"] > 50
     assert 0 < checked["none_waiting"] < checked["waiting"]
+
+
+def test_the_stock_path_is_the_stock_iterators(tmp_path: Path) -> None:
+    """With the fast paths off (Engine(fast_paths=False)), every query goes to SpiffWorkflow's iterators."""
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    stock = deployments(FIXTURES / "basic", clock, fast=False)["fx_ten"]
+    handle = next(steps(stock, clock, {}, STEP_DATA, 0))
+    workflow = handle._workflow
+    assert workflow.fast_walk is False
+    assert isinstance(workflow.get_tasks_iterator(state=TaskState.READY), BpmnTaskIterator)

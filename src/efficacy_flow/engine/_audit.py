@@ -1,16 +1,15 @@
-"""The audit hash chain: each event's hash covers the previous hash and the event's canonical JSON.
+"""The audit trail: events chained by hash, and their public view with personal data masked.
 
 ``hash_n = sha256(hash_{n-1} + canonical_json(event_n))`` with ``hash_0`` the genesis value. The instance row
-keeps the head (last sequence number and hash), written in the same transaction, so removing the newest
-event is
-detected as well as altering or removing any other.
+keeps the head (last sequence number and hash), written in the same transaction, so removing the newest event
+is detected as well as altering or removing any other.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,9 +18,23 @@ try:  # optional: the same bytes, written faster (see canonical)
 except ImportError:  # pragma: no cover
     orjson = None  # type: ignore[assignment]
 
+from efficacy_flow.engine._schemas import mask_value
+from efficacy_flow.engine._views import AuditEvent
 from efficacy_flow.store import AuditRecord
 
-__all__ = ["GENESIS", "canonical", "chain_hash", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "Event",
+    "audit_record",
+    "audit_view",
+    "canonical",
+    "chain_hash",
+    "mask_history",
+    "verify_chain",
+]
+
+#: An audit event before it is chained: kind, actor, before, after.
+Event = tuple[str, str | None, Any, Any]
 
 GENESIS = "0" * 64
 
@@ -126,3 +139,42 @@ def verify_chain(records: Sequence[AuditRecord], head_seq: int, head_hash: str) 
             f"the history ends at event {last_seq}, but the instance recorded event {head_seq} last"
         )
     return problems
+
+
+def audit_record(instance_id: str, seq: int, head: str, event: Event, now: datetime) -> AuditRecord:
+    """The next audit record of the chain after (``seq``, ``head``)."""
+    kind, actor, before, after = event
+    before_text = canonical(before) if before is not None else None
+    after_text = canonical(after) if after is not None else None
+    digest = chain_hash(head, instance_id, seq + 1, now, actor, kind, before_text, after_text)
+    return AuditRecord(instance_id, seq + 1, now, actor, kind, before_text, after_text, head, digest)
+
+
+def audit_view(record: AuditRecord, pii: Mapping[str, str] | None) -> AuditEvent:
+    """The public view of an audit record, masked by ``pii`` (None: unmasked)."""
+
+    def shown(text: str | None) -> Any:
+        if text is None:
+            return None
+        value = json.loads(text)
+        return value if pii is None else mask_history(value, pii)
+
+    return AuditEvent(
+        instance_id=record.instance_id,
+        seq=record.seq,
+        at=record.at,
+        actor=record.actor,
+        kind=record.kind,
+        before=shown(record.before),
+        after=shown(record.after),
+        hash=record.hash,
+    )
+
+
+def mask_history(value: Any, pii: Mapping[str, str]) -> Any:
+    """Mask schema-declared pii fields by kind, and phone/ID numbers anywhere else."""
+    if isinstance(value, dict):
+        return {k: mask_value(v, pii[k]) if k in pii else mask_history(v, pii) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_history(v, pii) for v in value]
+    return mask_value(value)

@@ -1,4 +1,6 @@
-"""Finding the task a ``complete`` call names: the ready tasks kept at the last save, else SpiffWorkflow."""
+"""What a cached workflow handle remembers between calls (engine/runtime/workflow.py): the ready tasks and
+open tasks of its last snapshot, used to find the task a ``complete`` names and the data a view shows — always
+what a fresh scan would find."""
 
 from __future__ import annotations
 
@@ -9,37 +11,34 @@ from pathlib import Path
 
 import pytest
 from SpiffWorkflow.util.task import TaskState
-from tests.engine.test_engine_walk import CASES, _deployments, _drive
+from tests.engine._stepping import steps
+from tests.engine.runtime.test_walk import CASES, STEP_DATA, _deployments
 
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
-from efficacy_flow.engine._rows import collect_rows, instance_view, ready_task
-from efficacy_flow.engine._spiff import all_tasks
+from efficacy_flow.engine.runtime.workflow import SpiffWorkflow, _all_tasks
 from efficacy_flow.errors import ConcurrentUpdate
-from efficacy_flow.store import InstanceRecord
 from efficacy_flow.testing import FakeClock
 
 CLERK = Actor("c", {"受理员"})
 
 
 def test_the_kept_ready_tasks_are_the_workflows_own(engine: Engine) -> None:
-    """At every step of a 10-task run, each ready task kept at the save is the object SpiffWorkflow finds by
-    id; an id it does not hold is None, with or without the kept map."""
+    """At every step of a 10-task run, each ready task the cached handle keeps is the object a scan of the
+    workflow finds by id, and the snapshot lists exactly them; an id it does not hold is refused."""
     view = engine.start("fx_ten", {}, CLERK)
     while view.tasks:
-        workflow = engine._cache._entries[view.id][2]
-        kept = workflow.ef_ready
+        handle = engine._cache._entries[view.id][2]
+        assert isinstance(handle, SpiffWorkflow)
+        kept = handle._ready
         assert set(kept) == {t.id for t in view.tasks}
-        for task_id, task in kept.items():
-            assert task is workflow.get_task_from_id(uuid.UUID(task_id))
+        for task_id, (task, ready) in kept.items():
+            assert task is handle._lookup(task_id)
             assert task.state == TaskState.READY
-            assert ready_task(workflow, task_id) is task
+            assert ready.id == task_id
         stranger = str(uuid.uuid4())
-        assert ready_task(workflow, stranger) is None
-        del workflow.ef_ready  # a freshly loaded workflow has no map: SpiffWorkflow's lookup
-        assert ready_task(workflow, view.tasks[0].id) is kept[view.tasks[0].id]
-        assert ready_task(workflow, stranger) is None
-        collect_rows(view.id, workflow, engine.clock.now())  # restores the map
+        assert handle._lookup(stranger) is None
+        assert handle._lookup("not a uuid") is None
         view = engine.complete(view.tasks[0].id, {"note": "ok"}, CLERK)
     assert view.status == "completed"
 
@@ -68,20 +67,17 @@ def test_a_ready_row_the_state_does_not_hold_is_a_concurrent_update(engine: Engi
 @pytest.mark.parametrize(("folder", "process_id"), CASES, ids=[c[1] for c in CASES])
 def test_the_kept_open_tasks_are_a_fresh_scans(folder: str, process_id: str, tmp_path: Path) -> None:
     """At every step of every fixture (timers waiting, messages, branches, call activities), the open tasks
-    collect_rows keeps are the ones a scan finds, in its order, and the view's data is the same with or
+    a snapshot keeps are the ones a scan finds, in its order, and the process data is the same with or
     without them."""
     clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
     deployment = _deployments(folder, clock, tmp_path)[process_id]
-    inst = InstanceRecord(
-        "i", process_id, "h", None, "active", 1, b"", 1, "c", None, clock.now(), clock.now(), 0, ""
-    )
     waiting = 0
-    for workflow in _drive(deployment, clock, 2):
-        ready, _ = collect_rows("i", workflow, clock.now())
-        scanned = [t for t in all_tasks(workflow) if t.state in (TaskState.READY, TaskState.WAITING)]
-        assert workflow.ef_open == scanned
+    for handle in steps(deployment, clock, {"title": "路灯不亮", "unit": "市住建局"}, STEP_DATA, 2):
+        handle.snapshot(clock.now())
+        scanned = [t for t in _all_tasks(handle._workflow) if t.state in (TaskState.READY, TaskState.WAITING)]
+        assert handle._open == scanned
         waiting += sum(t.state == TaskState.WAITING for t in scanned)
-        kept = instance_view(inst, workflow, ready)
-        del workflow.ef_open
-        assert instance_view(inst, workflow, ready) == kept
+        kept = handle.data_json()
+        handle._open = None
+        assert handle.data_json() == kept
     assert waiting > 0 or process_id in ("fx_ten", "fx_nested", "fx_caller")  # the others have timers

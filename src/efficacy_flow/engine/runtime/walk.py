@@ -1,4 +1,5 @@
-"""The engine's workflow class: SpiffWorkflow's ``BpmnWorkflow`` with a cheaper walk over its task tree.
+"""The engine's workflow class: SpiffWorkflow's ``BpmnWorkflow`` with the engine's clock and hold flag, and a
+cheaper walk over its task tree (a fast path: the stock iterators stay beside it, ``fast_walk = False``).
 
 SpiffWorkflow answers every task query (``get_tasks``, ``get_next_task``, the READY scan of each engine step,
 the WAITING scan after each completion) with ``TaskIterator``/``BpmnTaskIterator``: a Python object that pops
@@ -28,6 +29,7 @@ iterators at every step of every fixture and shipped process):
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -42,13 +44,31 @@ _FAST_FIELDS = frozenset({"state", "manual", "spec_name"})
 
 
 class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
-    """A ``BpmnWorkflow`` whose common task queries walk the tree without ``TaskIterator`` (same results).
+    """A ``BpmnWorkflow`` that knows the engine's instant and whether its timers are held, and whose common
+    task queries walk the tree without ``TaskIterator`` (same results).
 
     Saved under SpiffWorkflow's own type name (``BpmnWorkflow``), so states read the same either way.
+
+    Attributes:
+        now: the instant of the engine call stepping the workflow (timers compare with it, never the wall
+            clock).
+        held: True while the instance is suspended (暂停计时): no timer fires.
+        stepping: the task being run by the current step, for error messages (None between steps).
+        fast_walk: False runs every query through SpiffWorkflow's own iterators (the stock path).
     """
 
+    def __init__(
+        self, spec: Any, subprocess_specs: Any = None, script_engine: Any = None, **kwargs: Any
+    ) -> None:
+        # Set before the base constructor runs: it queries the task tree.
+        self.now: datetime | None = None
+        self.held = False
+        self.stepping: Any = None
+        self.fast_walk = True
+        super().__init__(spec, subprocess_specs, script_engine=script_engine, **kwargs)
+
     def get_tasks_iterator(self, first_task: Any = None, **kwargs: Any) -> Iterator[Any]:
-        if kwargs.keys() <= _FAST_FIELDS and self._walkable():
+        if self.fast_walk and kwargs.keys() <= _FAST_FIELDS and self._walkable():
             return _walk(
                 first_task or self.task_tree,
                 kwargs.get("state", TaskState.ANY_MASK),
@@ -59,7 +79,7 @@ class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
         return super().get_tasks_iterator(first_task, **kwargs)  # type: ignore[no-any-return]
 
     def update_waiting_tasks(self) -> None:
-        if not self._walkable():
+        if not (self.fast_walk and self._walkable()):
             super().update_waiting_tasks()
             return
         # Workflow.update_waiting_tasks walks with the plain TaskIterator: no descent into subprocesses. The

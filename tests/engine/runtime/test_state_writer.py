@@ -1,77 +1,45 @@
-"""The fast state writer (engine/_spiff.py) writes exactly what SpiffWorkflow's stock converters and the
-stdlib JSON encoder wrote before it: same keys, same order, same values, same bytes — at every step of every
-fixture process, and for data orjson cannot write identically (NaN, huge integers, datetimes, int keys)."""
+"""The runtime's fast state writer (engine/runtime/serializer.py ``dump_state``) writes exactly what its stock
+path — SpiffWorkflow's own converters and the stdlib JSON encoder (``dump_state_stock``) — writes: same keys,
+same order, same values, same bytes, at every step of every fixture process, on a month of the shipped
+processes, and for values it cannot write itself (it hands those to the stock path)."""
 
 from __future__ import annotations
 
 import json
-import math
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
-from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from tests.engine._stepping import steps
+from tests.engine._stepping import deployments, steps
 
-from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.engine import _spiff
-from efficacy_flow.engine._definitions import Deployment, Services, build_deployment, read_folder
-from efficacy_flow.engine._sandbox import Sandbox
-from efficacy_flow.engine._workflow import EngineWorkflow
+from efficacy_flow.engine._definitions import Deployment
+from efficacy_flow.engine.runtime import serializer
+from efficacy_flow.engine.runtime.specs import message_event
+from efficacy_flow.engine.runtime.workflow import SpiffWorkflow
 from efficacy_flow.testing import FakeClock
 
-
-class _StockWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
-    """The converter as it was before the fast writer: the stock code paths, specs left out."""
-
-    def to_dict(self, workflow: Any) -> dict[str, Any]:
-        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-
-def _stock_registry() -> Any:
-    registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
-    TimerConditionalEventDefinitionConverter(
-        _spiff.ClockTimeDateEventDefinition, registry, typename="TimeDateEventDefinition"
-    )
-    MessageEventDefinitionConverter(
-        _spiff.EngineMessageEventDefinition, registry, typename="MessageEventDefinition"
-    )
-    _StockWorkflowConverter(BpmnWorkflow, registry)
-    # The engine's workflow class is a BpmnWorkflow saved under the stock type name.
-    _StockWorkflowConverter(EngineWorkflow, registry, typename="BpmnWorkflow")
-    return registry
-
-
-STOCK = _stock_registry()
-BASIC = Path(__file__).parent / "fixtures" / "basic"
+BASIC = Path(__file__).parents[1] / "fixtures" / "basic"
 
 
 def _stock_text(workflow: Any) -> str:
-    body = {"format_version": _spiff.STATE_FORMAT_VERSION, "workflow": STOCK.convert(workflow)}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_spiff._json_default)
+    return serializer.decompress_state(serializer.dump_state_stock(workflow)).decode("utf-8")
 
 
-def _written(workflow: Any) -> str:
-    return _spiff.decompress_state(_spiff.dump_state(workflow)).decode("utf-8")
+def _written(workflow: Any, writer: serializer.StateWriter) -> str:
+    return serializer.decompress_state(serializer.dump_state(workflow, writer)).decode("utf-8")
 
 
 def _deployments(clock: FakeClock) -> dict[str, Deployment]:
-    sources, _ = read_folder(BASIC)
-    services = Services(sandbox=Sandbox(), clock=clock, calendar=china())
-    return {source.process_id: build_deployment(source, services) for source in sources}
+    return deployments(BASIC, clock)
+
+
+def _inner(handle: SpiffWorkflow) -> Any:
+    return handle._workflow  # the SpiffWorkflow object behind the seam (what the fast path writes)
 
 
 #: Completion data for every user task: nested values, Chinese text, floats, a list to merge.
@@ -90,9 +58,15 @@ def _drive(
     """Run a workflow step by step; return (written, stock) texts after every step.
 
     Two of three steps complete a ready user task, the third lets time limits run out or sends a message;
-    ``offset`` shifts that rhythm (2: time runs out first).
+    ``offset`` shifts that rhythm (2: time runs out first). One writer across the steps, as a cached handle
+    keeps it.
     """
-    return [(_written(w), _stock_text(w)) for w in steps(deployment, clock, start, STEP_DATA, offset)]
+    texts = []
+    writer = serializer.StateWriter()
+    for handle in steps(deployment, clock, start, STEP_DATA, offset):
+        workflow = _inner(handle)
+        texts.append((_written(workflow, writer), _stock_text(workflow)))
+    return texts
 
 
 @pytest.mark.parametrize("offset", [0, 2], ids=["work-first", "time-first"])
@@ -107,57 +81,46 @@ def test_every_step_is_written_as_the_stock_converters_write_it(process_id: str,
         assert written == stock
 
 
+def _fresh_fx_ten(clock: FakeClock) -> Any:
+    handle = _deployments(clock)["fx_ten"].runtime.new("i")
+    assert isinstance(handle, SpiffWorkflow)
+    handle.start({}, clock.now())
+    return _inner(handle)
+
+
 @pytest.mark.parametrize(
-    ("value", "same"),
+    "value",
     [
-        pytest.param(float("nan"), math.isnan, id="nan"),
-        pytest.param(float("inf"), lambda v: v == float("inf"), id="infinity"),
-        pytest.param(2**70, lambda v: v == 2**70, id="huge-int"),
-        pytest.param({"nested": [float("-inf")]}, lambda v: v["nested"][0] == float("-inf"), id="nested-inf"),
-        pytest.param(
-            datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ),
-            lambda v: v == "2025-09-26 10:00:00+08:00",
-            id="datetime-as-text",
-        ),
+        pytest.param(float("nan"), id="nan"),
+        pytest.param(float("inf"), id="infinity"),
+        pytest.param(2**70, id="huge-int"),
+        pytest.param({"nested": [float("-inf")]}, id="nested-inf"),
+        pytest.param({2025: "a", 2026: "b"}, id="int-keys"),
     ],
 )
-def test_values_orjson_would_change_take_the_stdlib_path(value: Any, same: Any) -> None:
-    """NaN, infinities, huge integers and datetimes are written by the stdlib, as before, and read back."""
+def test_values_the_fast_path_cannot_write_go_to_the_stock_path(value: Any) -> None:
+    """Values the runtime never lets into process data (the JSON check refuses them at the step that makes
+    them), put there behind its back: the fast path declines them and the stock path writes them."""
     clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
-    deployment = _deployments(clock)["fx_ten"]
-    workflow = deployment.new_workflow()
-    workflow.get_next_task(state=TaskState.READY).data.update({"odd": value})
-    workflow.do_engine_steps()
-    assert _written(workflow) == _stock_text(workflow)
-    loaded = _spiff.load_state(
-        _spiff.dump_state(workflow), deployment.spec, deployment.subprocess_specs, deployment.script_engine
-    )
-    [ready] = [t for t in loaded.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-    assert same(ready.data["odd"])
-
-
-def test_non_string_keys_take_the_stdlib_path() -> None:
-    """A dict with integer keys is written as the stdlib writes it (keys as text)."""
-    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
-    workflow = _deployments(clock)["fx_ten"].new_workflow()
-    workflow.get_next_task(state=TaskState.READY).data.update({"by_year": {2025: "a", 2026: "b"}})
-    workflow.do_engine_steps()
-    assert _written(workflow) == _stock_text(workflow)
-    assert '"by_year":{"2025":"a","2026":"b"}' in _written(workflow)
+    workflow = _fresh_fx_ten(clock)
+    workflow.get_next_task(state=TaskState.READY, manual=True).data["odd"] = value
+    writer = serializer.StateWriter()
+    assert serializer._WORKFLOWS.encoded(workflow, writer) is None
+    assert _written(workflow, writer) == _stock_text(workflow)
 
 
 def test_settled_tasks_are_written_once_and_rewritten_when_they_change() -> None:
     """Predicted and finished tasks keep their JSON piece between saves; a change to one is written."""
     clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
-    workflow = _deployments(clock)["fx_ten"].new_workflow()
-    workflow.do_engine_steps()
+    workflow = _fresh_fx_ten(clock)
     for _ in range(3):
         task = workflow.get_next_task(state=TaskState.READY, manual=True)
         task.data.update({"note": "ok"})
         task.run()
         workflow.do_engine_steps()
-    assert _written(workflow) == _stock_text(workflow)
-    first = dict(workflow.ef_pieces)
+    writer = serializer.StateWriter()
+    assert _written(workflow, writer) == _stock_text(workflow)
+    first = dict(writer.pieces)
     settled = TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.FINISHED_MASK
     expected = {
         id(t)
@@ -166,37 +129,38 @@ def test_settled_tasks_are_written_once_and_rewritten_when_they_change() -> None
     }
     assert set(first) == expected
     assert len(expected) >= len(workflow.tasks) - 2  # all but the ready task and its predicted child
-    assert _written(workflow) == _stock_text(workflow)
-    assert all(workflow.ef_pieces[key] is entry for key, entry in first.items())  # reused, not rebuilt
+    assert _written(workflow, writer) == _stock_text(workflow)
+    assert all(writer.pieces[key] is entry for key, entry in first.items())  # reused, not rebuilt
 
     # A finished task's data replaced (not changed in place): its piece is rebuilt, the text is right.
     done = next(t for t in workflow.tasks.values() if t.task_spec.name == "Task_02")
     done.data = {**done.data, "note": "改过"}
-    assert _written(workflow) == _stock_text(workflow)
-    assert workflow.ef_pieces[id(done)] is not first[id(done)]
-    assert '"note":"改过"' in _written(workflow)
+    assert _written(workflow, writer) == _stock_text(workflow)
+    assert writer.pieces[id(done)] is not first[id(done)]
+    assert '"note":"改过"' in _written(workflow, writer)
 
 
 def test_a_simulated_month_saves_exactly_what_the_stock_converters_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every state the engine saves while a month of the shipped processes runs equals the stock text."""
-    from efficacy_flow.engine import _persist
+    from efficacy_flow.calendar import china
+    from efficacy_flow.engine.runtime import workflow as runtime_workflow
     from efficacy_flow.testing import ScenarioPlan, Simulation, make_test_engine
 
     saves = []
 
-    def checked_dump(workflow: Any) -> bytes:
-        state = _spiff.dump_state(workflow)
-        assert _spiff.decompress_state(state).decode("utf-8") == _stock_text(workflow)
+    def checked_dump(workflow: Any, writer: serializer.StateWriter) -> bytes:
+        state = serializer.dump_state(workflow, writer)
+        assert serializer.decompress_state(state).decode("utf-8") == _stock_text(workflow)
         saves.append(len(state))
         return state
 
-    monkeypatch.setattr(_persist, "dump_state", checked_dump)
+    monkeypatch.setattr(runtime_workflow, "dump_state", checked_dump)
     calendar = china()
     plan = ScenarioPlan(seed=11, tickets=12, window_cases=4, start=date(2025, 9, 22), end=date(2025, 10, 14))
     clock = FakeClock(datetime(2025, 9, 22, tzinfo=CHINA_TZ))
-    processes = Path(__file__).resolve().parents[2] / "processes"
+    processes = Path(__file__).resolve().parents[3] / "processes"
     engine = make_test_engine(tmp_path, processes, clock=clock, calendar=calendar)
     try:
         Simulation(engine, clock, calendar, plan).run()
@@ -207,8 +171,7 @@ def test_a_simulated_month_saves_exactly_what_the_stock_converters_write(
 
 def _ready_fx_ten(completion: dict[Any, Any]) -> Any:
     clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
-    workflow = _deployments(clock)["fx_ten"].new_workflow()
-    workflow.do_engine_steps()
+    workflow = _fresh_fx_ten(clock)
     for _ in range(2):
         task = workflow.get_next_task(state=TaskState.READY, manual=True)
         task.data.update(completion)
@@ -221,12 +184,13 @@ def test_the_workflow_fields_are_written_as_the_stock_converters_write_them() ->
     """Empty workflow fields are written without converting them; any other value takes the general path.
     Nothing is cached there: every change shows in the next save, and going back to empty does too."""
     workflow = _ready_fx_ten({"note": "ok"})
+    writer = serializer.StateWriter()
     last = workflow.last_task
     assert last is not None
     variants: list[tuple[str, Any]] = [
         ("data", {"owner": "张三", "scores": [1, 2.5]}),
         ("correlations", {"case": {"ticket": "T-1"}}),
-        ("bpmn_events", [_spiff.message_event("催办", {"by": "李四"})]),
+        ("bpmn_events", [message_event("催办", {"by": "李四"})]),
         ("success", False),
         ("completed", True),
         ("last_task", None),
@@ -237,33 +201,34 @@ def test_the_workflow_fields_are_written_as_the_stock_converters_write_them() ->
         ("completed", False),
         ("last_task", last),
     ]
-    texts = {_written(workflow)}
+    texts = {_written(workflow, writer)}
     for name, value in variants:
         setattr(workflow, name, value)
-        assert _spiff._WORKFLOWS.encoded(workflow) is not None  # all native: the piece path
-        written = _written(workflow)
+        assert serializer._WORKFLOWS.encoded(workflow, writer) is not None  # all native: the piece path
+        written = _written(workflow, writer)
         assert written == _stock_text(workflow), name
         texts.add(written)
     assert len(texts) == len(variants)  # every step changed the text; the last one restored the first
 
 
-def test_a_task_of_another_class_found_late_takes_the_whole_dict_path() -> None:
+def test_a_task_of_another_class_found_late_takes_the_stock_path() -> None:
     """The task class is checked while the pieces are written: a later task of another class means None."""
 
     class OtherTask(Task):  # type: ignore[misc]
         pass
 
     workflow = _ready_fx_ten({"note": "ok"})
-    assert _spiff._WORKFLOWS.encoded(workflow) is not None
-    before = dict(workflow.ef_pieces)
+    writer = serializer.StateWriter()
+    assert serializer._WORKFLOWS.encoded(workflow, writer) is not None
+    before = dict(writer.pieces)
     last = list(workflow.tasks.values())[-1]
     last.__class__ = OtherTask
     try:
-        assert _spiff._WORKFLOWS.encoded(workflow) is None
-        assert workflow.ef_pieces == before  # the cache is left as it was
+        assert serializer._WORKFLOWS.encoded(workflow, writer) is None
+        assert writer.pieces == before  # the cache is left as it was
     finally:
         last.__class__ = Task
-    assert _written(workflow) == _stock_text(workflow)
+    assert _written(workflow, writer) == _stock_text(workflow)
 
 
 def test_a_task_piece_is_the_task_dict_as_orjson_writes_it() -> None:
@@ -273,7 +238,8 @@ def test_a_task_piece_is_the_task_dict_as_orjson_writes_it() -> None:
     ready = workflow.get_next_task(state=TaskState.READY, manual=True)
     del ready.data[7]
     ready.data[7.5] = "odd"
-    converter, ids, tasks = _spiff._WORKFLOWS.tasks, _spiff._ids(workflow), workflow.tasks
+    converter, ids, tasks = serializer._WORKFLOWS.tasks, {}, workflow.tasks
+    assert converter is not None
     seen = set()
     for key, task in tasks.items():
         item, native = converter.task_dict(task, ids, tasks)
@@ -291,16 +257,29 @@ def test_a_task_piece_is_the_task_dict_as_orjson_writes_it() -> None:
 def test_internal_data_the_registry_converts_is_written_as_the_stock_converters_write_it() -> None:
     """Internal data the registry converts (datetimes, UUIDs), and changes to it, in the piece path."""
     workflow = _ready_fx_ten({"note": "ok"})
+    writer = serializer.StateWriter()
     ready = workflow.get_next_task(state=TaskState.READY, manual=True)
     ready.internal_data["ef_when"] = datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ)
     ready.internal_data["ef_ref"] = ready.id
-    assert _spiff._WORKFLOWS.encoded(workflow) is not None
-    assert _written(workflow) == _stock_text(workflow)
-    assert '"typename":"datetime"' in _written(workflow)
+    assert serializer._WORKFLOWS.encoded(workflow, writer) is not None
+    assert _written(workflow, writer) == _stock_text(workflow)
+    assert '"typename":"datetime"' in _written(workflow, writer)
     ready.internal_data["ef_ref"] = "plain"
-    assert _written(workflow) == _stock_text(workflow)
-    ready.internal_data["ef_ratio"] = float("nan")  # not native: the whole-dict path
-    assert _spiff._WORKFLOWS.encoded(workflow) is None
-    assert _written(workflow) == _stock_text(workflow)
+    assert _written(workflow, writer) == _stock_text(workflow)
+    ready.internal_data["ef_ratio"] = float("nan")  # not native: the stock path
+    assert serializer._WORKFLOWS.encoded(workflow, writer) is None
+    assert _written(workflow, writer) == _stock_text(workflow)
     ready.internal_data.clear()
-    assert _written(workflow) == _stock_text(workflow)
+    assert _written(workflow, writer) == _stock_text(workflow)
+
+
+@pytest.mark.parametrize("process_id", ["fx_ten", "fx_handle", "fx_rating", "fx_nested"])
+def test_a_saved_state_loads_back_to_the_same_state(process_id: str) -> None:
+    """What either path writes loads back into a workflow that writes the same text again (round trip)."""
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    deployment = _deployments(clock)[process_id]
+    for handle in steps(deployment, clock, {"title": "路灯不亮", "unit": "市住建局"}, STEP_DATA, 0):
+        state = handle.dump()
+        loaded = deployment.runtime.load(state, "i")
+        assert isinstance(loaded, SpiffWorkflow)
+        assert _stock_text(_inner(loaded)) == _stock_text(_inner(handle))

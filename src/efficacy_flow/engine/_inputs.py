@@ -1,0 +1,54 @@
+"""Checks of what callers pass to the engine's public calls, before anything is read or written.
+
+Every value that reaches the store or an audit event is checked here for its type and for text a database
+cannot hold (a lone surrogate such as ``"\\ud800"`` is not Unicode text), so a bad argument is an
+``InvalidInput`` naming it, never a driver error.
+"""
+
+from __future__ import annotations
+
+from efficacy_flow.engine._views import Actor
+from efficacy_flow.errors import InvalidInput
+
+__all__ = ["checked_actor", "checked_text"]
+
+
+def checked_text(
+    name: str, value: object, *, limit: int = 200, optional: bool = False, empty: bool = False
+) -> str | None:
+    """``value`` if it is text of 1 (0 if ``empty``) to ``limit`` characters that a database can store (None
+    if ``optional``).
+
+    Raises:
+        InvalidInput: anything else (``argument`` names the parameter).
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text, got {type(value).__name__}", argument=name)
+    if (not value and not empty) or len(value) > limit:
+        least = 0 if empty else 1
+        raise InvalidInput(f"{name} must have {least} to {limit} characters, got {len(value)}", argument=name)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                f"{name} is not valid Unicode text (a lone surrogate)", argument=name
+            ) from None
+    return value
+
+
+def checked_actor(actor: object, name: str = "actor") -> Actor:
+    """``actor`` if it is an :class:`Actor` whose id, roles and unit are storable text.
+
+    Raises:
+        InvalidInput: anything else.
+    """
+    if not isinstance(actor, Actor):
+        raise InvalidInput(f"{name} must be an Actor, got {type(actor).__name__}", argument=name)
+    checked_text(f"{name}.id", actor.id)
+    checked_text(f"{name}.unit", actor.unit, optional=True)
+    for role in actor.roles:
+        checked_text(f"{name}.roles", role)
+    return actor

@@ -1,0 +1,134 @@
+"""The engine's task specs and event definitions: clock-bound timers, messages whose payload is data, and
+business-rule tasks decided by efficacy_flow.policy.
+
+Nothing here patches SpiffWorkflow: the stock classes are subclassed and registered with the parser
+(runtime/parser.py) and the serializer (runtime/serializer.py) under the stock type names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageDefinition
+
+from efficacy_flow.engine.runtime.base import Due, Json
+
+__all__ = [
+    "DUE",
+    "LIMIT",
+    "PERIOD",
+    "READY_AT",
+    "REMAINING",
+    "ROLLED_FROM",
+    "UNIT",
+    "ClockTimeDateEventDefinition",
+    "EngineMessageEventDefinition",
+    "PolicyRuleTask",
+    "message_event",
+    "record_due",
+]
+
+#: Internal-data keys the engine keeps on SpiffWorkflow tasks (runtime/formats.py describes format 2).
+READY_AT = "ef_ready_at"
+UNIT = "ef_unit"
+PERIOD = "ef_period"
+LIMIT = "ef_limit"
+ROLLED_FROM = "ef_rolled_from"
+REMAINING = "ef_remaining"
+#: SpiffWorkflow's own key for a timer's due instant (ISO-8601 text).
+DUE = "event_value"
+#: ``ef_period`` of a timer whose ``timeDate`` is a fixed instant.
+INSTANT = "instant"
+
+
+def record_due(internal: dict[str, Json], due: Due) -> None:
+    """Write a due time into a timer's internal data (the keys of format 2)."""
+    internal[DUE] = due.due_at.isoformat()
+    if due.limit is not None:
+        internal[PERIOD] = due.limit.unit.value
+        internal[LIMIT] = f"{due.limit.n} {due.limit.unit.value}"
+    elif PERIOD not in internal:
+        internal[PERIOD] = INSTANT
+    if due.rolled_from is not None:
+        internal[ROLLED_FROM] = due.rolled_from.isoformat()
+    else:
+        internal.pop(ROLLED_FROM, None)
+
+
+class ClockTimeDateEventDefinition(TimeDateEventDefinition):  # type: ignore[misc]
+    """A ``timeDate`` timer evaluated by the engine and compared with the engine's instant (never the wall's).
+
+    The due instant is computed once, when the timer becomes ready (so it counts from the moment the attached
+    task became ready). It fires when ``due <= now``: a period ending at 24:00 has ended at 00:00 of the next
+    day. While the workflow's timers are held (suspension) it does not fire.
+    """
+
+    def has_fired(self, my_task: Any) -> bool:
+        internal = my_task.internal_data
+        if internal.get("event_fired", False):
+            return True
+        workflow = my_task.workflow.top_workflow
+        now: datetime = workflow.now
+        value = internal.get(DUE)
+        if value is None:
+            engine = workflow.script_engine
+            due = engine.services.due(self.expression, my_task.data, str(my_task.task_spec.bpmn_id), now)
+            record_due(internal, due)
+            value = internal[DUE]
+        if workflow.held:
+            return False
+        if datetime.fromisoformat(value) <= now:
+            internal["event_fired"] = True
+            return True
+        return False
+
+
+class EngineMessageEventDefinition(CamundaMessageDefinition):  # type: ignore[misc]
+    """A message whose payload is merged into the process data (conventions §8) unless a result variable is
+    set."""
+
+    def update_internal_data(self, my_task: Any, event: Any) -> None:
+        my_task.internal_data[self.name] = event.payload
+
+    def update_task_data(self, my_task: Any) -> None:
+        event_data = my_task.internal_data.get(self.name) or {}
+        payload = event_data.get("payload")
+        result_var = self.result_var or event_data.get("result_var")
+        if result_var:
+            my_task.data[result_var] = payload
+        elif isinstance(payload, dict):
+            my_task.data.update(payload)
+
+
+def message_event(name: str, payload: Mapping[str, Json]) -> Any:
+    """The event ``engine.message`` sends into a workflow."""
+    return BpmnEvent(
+        EngineMessageEventDefinition(name), payload={"payload": dict(payload), "result_var": None}
+    )
+
+
+class PolicyRuleTask(ScriptEngineTask, BpmnSpecMixin):  # type: ignore[misc]
+    """A business-rule task evaluated through efficacy_flow.policy (never SpiffWorkflow's own DMN engine)."""
+
+    def __init__(
+        self, wf_spec: Any, bpmn_id: str, decision_ref: str, result_variable: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.decision_ref = decision_ref
+        self.result_variable = result_variable
+
+    def _execute(self, task: Any) -> bool:
+        services = task.workflow.top_workflow.script_engine.services
+        result = services.decide(self.decision_ref, task.data, str(self.bpmn_id))
+        if isinstance(result, dict):
+            task.data.update(result)
+        else:
+            task.data[self.result_variable or self.decision_ref] = result
+        # SpiffWorkflow reads True as "finished"; None would leave the task STARTED forever.
+        return True
