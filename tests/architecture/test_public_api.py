@@ -6,10 +6,14 @@ efficacy_flow.calendar's surface is pinned in tests/calendar/test_calendar_api.p
 from __future__ import annotations
 
 import importlib
+import re
+from importlib import metadata
+from pathlib import Path
 
 import pytest
 
 import efficacy_flow
+from efficacy_flow import shipped_processes
 from efficacy_flow.errors import EfficacyFlowError
 
 SURFACE: dict[str, list[str]] = {
@@ -57,6 +61,7 @@ SURFACE: dict[str, list[str]] = {
         "__version__",
         "china",
         "load_decisions",
+        "shipped_processes",
     ],
     "efficacy_flow.engine": [
         "CHECKS",
@@ -144,9 +149,16 @@ SURFACE: dict[str, list[str]] = {
         "drive_to",
         "make_test_engine",
     ],
+    "efficacy_flow.simulation": [
+        "DEMO_UNITS",
+        "ScenarioPlan",
+        "Simulation",
+        "SimulationResult",
+    ],
     "efficacy_flow.clock": [
         "CHINA_TZ",
         "Clock",
+        "FakeClock",
         "SystemClock",
     ],
     "efficacy_flow.errors": [
@@ -194,3 +206,24 @@ def test_every_public_error_derives_from_the_root() -> None:
         value = getattr(efficacy_flow, name)
         if isinstance(value, type) and issubclass(value, BaseException):
             assert issubclass(value, EfficacyFlowError), name
+
+
+def test_version_agrees_with_the_package_metadata() -> None:
+    """``efficacy_flow.__version__`` (the one source, read by hatchling at build) is what the installed
+    distribution's metadata says."""
+    assert efficacy_flow.__version__ == metadata.version("efficacy-flow")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", efficacy_flow.__version__)
+
+
+def test_shipped_processes_is_an_absolute_folder_wherever_the_caller_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From any working directory the function returns the same absolute folder with the shipped BPMN, DMN
+    and YAML files; in this checkout's install it is the repository's processes/ (what designers edit)."""
+    monkeypatch.chdir(tmp_path)
+    folder = shipped_processes()
+    assert folder.is_absolute()
+    assert folder == Path(__file__).resolve().parents[2] / "processes"
+    names = {path.name for path in folder.iterdir()}
+    assert {"complaint_closure.bpmn", "window_escalation.bpmn", "accountability.bpmn"} <= names
+    assert {"time_limits.yaml", "schemas.yaml", "admonition_consequence.dmn"} <= names

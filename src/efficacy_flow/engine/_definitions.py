@@ -28,7 +28,7 @@ from efficacy_flow.engine._schemas import ProcessSchema, schema_from_mapping
 from efficacy_flow.engine._spiff import EngineParser, EngineScriptEngine
 from efficacy_flow.engine._workflow import EngineWorkflow
 from efficacy_flow.errors import EfficacyFlowError, ProcessDefinitionError
-from efficacy_flow.policy._time_limits import TimeLimitTable, parse_time_limits
+from efficacy_flow.policy import TimeLimitTable, parse_time_limits
 
 __all__ = ["DefinitionSource", "Deployment", "Services", "build_deployment", "read_folder"]
 

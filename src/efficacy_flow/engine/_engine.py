@@ -70,8 +70,7 @@ from efficacy_flow.errors import (
     UnknownProcess,
     UnknownTask,
 )
-from efficacy_flow.store import InstanceRecord, Store, TaskRecord, Transaction
-from efficacy_flow.store._store import Durability
+from efficacy_flow.store import Durability, InstanceRecord, Store, TaskRecord, Transaction
 
 __all__ = ["Engine"]
 
