@@ -6,6 +6,7 @@ exported here reports ``__module__ == "efficacy_flow"``, the name to import it b
 
 from __future__ import annotations
 
+from efficacy_flow import _public
 from efficacy_flow._shipped import shipped_processes
 from efficacy_flow.calendar import Deadline, TimeLimit, WorkingDayCalendar, china
 from efficacy_flow.clock import CHINA_TZ, Clock, SystemClock
@@ -96,3 +97,5 @@ __all__ = [
     "load_decisions",
     "shipped_processes",
 ]
+
+_public.publish(globals())

@@ -5,6 +5,7 @@ The only package that imports SpiffWorkflow (and RestrictedPython, for the sandb
 
 from __future__ import annotations
 
+from efficacy_flow import _public
 from efficacy_flow.engine._consistency import CHECKS, ConsistencyReport, Finding
 from efficacy_flow.engine._engine import Engine
 from efficacy_flow.engine._formats import UPGRADES
@@ -36,3 +37,5 @@ __all__ = [
     "TaskView",
     "TimerFired",
 ]
+
+_public.publish(globals())

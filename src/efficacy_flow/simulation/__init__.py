@@ -10,6 +10,7 @@ accountability deployed (``Engine(processes=shipped_processes(), clock=clock, ca
 
 from __future__ import annotations
 
+from efficacy_flow import _public
 from efficacy_flow.simulation._scenario import DEMO_UNITS, ScenarioPlan, Simulation, SimulationResult
 
 __all__ = [
@@ -18,3 +19,5 @@ __all__ = [
     "Simulation",
     "SimulationResult",
 ]
+
+_public.publish(globals())

@@ -8,6 +8,7 @@ and are re-exported here as well, so suites that import them from ``efficacy_flo
 
 from __future__ import annotations
 
+from efficacy_flow import _public
 from efficacy_flow.clock import FakeClock
 from efficacy_flow.simulation import DEMO_UNITS, ScenarioPlan, Simulation, SimulationResult
 from efficacy_flow.testing._decisions import assert_decision_table
@@ -24,3 +25,5 @@ __all__ = [
     "drive_to",
     "make_test_engine",
 ]
+
+_public.publish(globals())
