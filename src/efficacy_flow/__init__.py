@@ -1,10 +1,13 @@
 """efficacy_flow: an embeddable BPM engine for government efficiency supervision (机关效能建设).
 
-The public API is what this module exports; everything in a ``_module`` is private.
+The public API is what this module exports; everything in a ``_module`` is private. Every class and function
+exported here reports ``__module__ == "efficacy_flow"``, the name to import it by.
 """
 
 from __future__ import annotations
 
+from efficacy_flow import _public
+from efficacy_flow._shipped import shipped_processes
 from efficacy_flow.calendar import Deadline, TimeLimit, WorkingDayCalendar, china
 from efficacy_flow.clock import CHINA_TZ, Clock, SystemClock
 from efficacy_flow.engine import (
@@ -92,4 +95,7 @@ __all__ = [
     "__version__",
     "china",
     "load_decisions",
+    "shipped_processes",
 ]
+
+_public.publish(globals())

@@ -180,3 +180,16 @@ def test_missing_processes_folder_is_refused(tmp_path: Path, capsys: pytest.Capt
     """A wrong --processes folder is a clear error, not a traceback."""
     assert main(["demo", "--processes", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_default_processes_are_the_shipped_ones_wherever_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --processes the demo runs efficacy_flow.shipped_processes(), not whatever ./processes the
+    working directory holds: from a directory whose processes/ is empty it prints the report of an explicit
+    --processes run on the shipped folder."""
+    explicit = _demo(capsys, "--seed", "9")
+    (tmp_path / "processes").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--tickets", TICKETS, "--seed", "9"]) == 0
+    assert capsys.readouterr().out == explicit

@@ -13,6 +13,7 @@ recomputed when a year's notice arrives.
 
 from __future__ import annotations
 
+from efficacy_flow import _public
 from efficacy_flow.calendar._calendar import WorkingDayCalendar
 from efficacy_flow.calendar._data import Holiday, MakeUpDay, Notice
 from efficacy_flow.calendar._deadline import HOLIDAY, MAKE_UP_DAY, CrossedDay, Deadline
@@ -62,3 +63,5 @@ __all__ = [
     "china",
     "known_regions",
 ]
+
+_public.publish(globals())

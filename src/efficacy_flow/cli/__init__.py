@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from efficacy_flow import __version__
 from efficacy_flow.errors import EfficacyFlowError
 
 __all__ = ["main"]
@@ -21,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="efficacy-flow",
         description="机关效能建设流程引擎 — efficiency-supervision processes on BPMN.",
     )
+    parser.add_argument("--version", action="version", version=f"efficacy-flow {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _deadline.register(subparsers)
     _demo.register(subparsers)

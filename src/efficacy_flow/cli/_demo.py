@@ -1,9 +1,10 @@
 """``efficacy-flow demo``: a simulated month of 12345 tickets and window cases, then the per-unit indicators.
 
-Runs the shipped processes on the embedded SQLite store with a fake clock that moves hour by hour from
-2025-09-15 to 2025-10-24 (across National Day and Mid-Autumn 2025 and their make-up days), then prints
-办结率, 按时办结率 and 满意率 per handling unit (seed 003_e63eaf9f19ff150c.txt §二(四)) and the accountability
-outcomes (001_a86978e3ab2b148c.txt §四(五)). The same seed always prints the same report.
+Runs the shipped processes (``efficacy_flow.shipped_processes()``, or ``--processes``) on the embedded SQLite
+store with a fake clock that moves hour by hour from 2025-09-15 to 2025-10-24 (across National Day and
+Mid-Autumn 2025 and their make-up days), then prints 办结率, 按时办结率 and 满意率 per handling unit (seed
+003_e63eaf9f19ff150c.txt §二(四)) and the accountability outcomes (001_a86978e3ab2b148c.txt §四(五)). The same
+seed always prints the same report.
 """
 
 from __future__ import annotations
@@ -15,22 +16,31 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta
 from functools import partial
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from efficacy_flow import Engine, load_decisions, shipped_processes
 from efficacy_flow.calendar import HOLIDAY, MAKE_UP_DAY, WorkingDayCalendar, china
-from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.clock import CHINA_TZ, FakeClock
 from efficacy_flow.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from efficacy_flow.metrics import AccountabilityOutcomes, MetricsConfig, UnitIndicators
-    from efficacy_flow.testing import ScenarioPlan, SimulationResult
-
-    _Tables = dict[str, tuple[tuple[UnitIndicators, ...], UnitIndicators]]
+from efficacy_flow.metrics import (
+    DEFAULT_METRICS_CONFIG,
+    AccountabilityOutcomes,
+    MetricsConfig,
+    UnitIndicators,
+    accountability_outcomes,
+    collect_records,
+    in_admonition_year,
+    render_accountability,
+    render_indicators,
+    total_indicators,
+    unit_indicators,
+)
+from efficacy_flow.simulation import ScenarioPlan, Simulation, SimulationResult
 
 __all__ = ["register", "run"]
 
+_Tables = dict[str, tuple[tuple[UnitIndicators, ...], UnitIndicators]]
 _WEEKDAYS = "一二三四五六日"
 
 
@@ -54,8 +64,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--processes",
-        help="folder with the BPMN/DMN/YAML files (default ./processes if present, else the copy shipped "
-        "in the package)",
+        help="folder with the BPMN/DMN/YAML files (default: the processes this release ships, "
+        "efficacy_flow.shipped_processes(), wherever the command runs)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=run)
@@ -65,11 +75,9 @@ def run(args: argparse.Namespace) -> int:
     """Simulate, compute the indicators and print the report; return the exit code."""
     if args.tickets < 1:
         raise InvalidInput(f"--tickets must be at least 1, got {args.tickets}", field="tickets")
-    processes = Path(args.processes) if args.processes is not None else _default_processes()
+    processes = Path(args.processes) if args.processes is not None else shipped_processes()
     if not processes.is_dir():
-        raise InvalidInput(
-            f"--processes {processes}: no such folder (run from the repository root)", path=str(processes)
-        )
+        raise InvalidInput(f"--processes {processes}: no such folder", path=str(processes))
     if args.db is not None:
         # Never reuse the state of an earlier run silently: the report would mix two simulations.
         if Path(args.db).exists():
@@ -84,29 +92,7 @@ def run(args: argparse.Namespace) -> int:
 _SECTIONS = ("complaint_closure", "window_escalation")
 
 
-def _default_processes() -> Path:
-    """./processes when run from a checkout (what a designer edits), else the copy the wheel ships."""
-    here = Path("processes")
-    if here.is_dir():
-        return here
-    return Path(str(resources.files("efficacy_flow") / "_processes"))
-
-
 def _run(args: argparse.Namespace, processes: Path, db: Path) -> int:
-    # Imported here, not at the top: the engine (SpiffWorkflow) takes a while to import, and every other
-    # subcommand (``deadline``) would pay for it.
-    from efficacy_flow.engine import Engine
-    from efficacy_flow.metrics import (
-        DEFAULT_METRICS_CONFIG,
-        accountability_outcomes,
-        collect_records,
-        in_admonition_year,
-        total_indicators,
-        unit_indicators,
-    )
-    from efficacy_flow.policy import load_decisions
-    from efficacy_flow.testing import FakeClock, ScenarioPlan, Simulation
-
     plan = ScenarioPlan(seed=args.seed, tickets=args.tickets)
     config = DEFAULT_METRICS_CONFIG
     calendar = china()
@@ -185,8 +171,6 @@ def _render(
     outcomes: AccountabilityOutcomes,
     calendar: WorkingDayCalendar,
 ) -> str:
-    from efficacy_flow.metrics import render_accountability, render_indicators
-
     crossed = calendar.crossed(plan.start - timedelta(days=1), plan.end)
     holidays = [d.date for d in crossed if d.kind == HOLIDAY]
     make_up = [d.date for d in crossed if d.kind == MAKE_UP_DAY]

@@ -6,6 +6,7 @@ The only package that imports SpiffWorkflow (in runtime/) and RestrictedPython (
 
 from __future__ import annotations
 
+from efficacy_flow import _public
 from efficacy_flow.engine._consistency import CHECKS, ConsistencyReport, Finding
 from efficacy_flow.engine._engine import Engine
 from efficacy_flow.engine._sandbox import SAFE_BUILTIN_NAMES
@@ -41,3 +42,5 @@ __all__ = [
     "TaskView",
     "TimerFired",
 ]
+
+_public.publish(globals())

@@ -35,11 +35,13 @@ CHECKS: Mapping[str, str] = {
     "completion": "a completed task row and its task_completed event disagree",
     "version": "the instance version is impossible or went backwards",
     "orphan_rows": "task, deadline or audit rows name an instance that does not exist",
+    "open_incident": "a failed step waits for an operator (engine.incidents, engine.retry_incident)",
+    "stale_claim": "a deadline row is claimed by a worker whose lease has expired (held by no one)",
 }
 
 # Fields compared between stored and implied rows (claims and fired_at are bookkeeping, checked apart).
 _TASK_FIELDS = ("element_id", "name", "role", "unit", "ready_at", "due_at")
-_DEADLINE_FIELDS = ("task_id", "element_id", "kind", "interrupting", "due_at", "remaining")
+_DEADLINE_FIELDS = ("task_id", "element_id", "kind", "interrupting", "due_at", "remaining", "incident_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,22 @@ def check_store(
             after = batch[-1].id
         if done:
             break
+    with store.read() as tx:
+        incidents = tx.incidents(statuses=("open",))
+        stale = tx.stale_claims(now)
+    wanted = set(named) if named is not None else None
+    for incident in incidents:
+        if wanted is None or incident.instance_id in wanted:
+            detail = (
+                f"incident {incident.id} at {incident.element_id}: {incident.error} "
+                f"({incident.attempts} attempts)"
+            )
+            findings.append(Finding(incident.instance_id, "open_incident", detail))
+    for row in stale:
+        if wanted is None or row.instance_id in wanted:
+            lease = row.lease_until.isoformat() if row.lease_until else "?"
+            detail = f"deadline {row.id} ({row.element_id}) claimed by {row.claimed_by}, lease ended {lease}"
+            findings.append(Finding(row.instance_id, "stale_claim", detail))
     if instance_ids is None:
         with store.read() as tx:
             orphans = tx.orphan_instance_ids()

@@ -10,6 +10,7 @@ docs/metrics.md gives the formulas, their defaults and sources.
 
 from __future__ import annotations
 
+from efficacy_flow import _public
 from efficacy_flow.metrics._accountability import (
     PERSON_DECISION,
     UNIT_DECISION,
@@ -101,3 +102,5 @@ __all__ = [
     "total_indicators",
     "unit_indicators",
 ]
+
+_public.publish(globals())

@@ -7,6 +7,7 @@ See docs/policy.md.
 
 from __future__ import annotations
 
+from efficacy_flow import _public
 from efficacy_flow.policy._decisions import Decisions, load_decisions
 from efficacy_flow.policy._table import DecisionResult
 from efficacy_flow.policy._time_limits import TimeLimitTable, load_time_limits, parse_time_limits
@@ -19,3 +20,5 @@ __all__ = [
     "load_time_limits",
     "parse_time_limits",
 ]
+
+_public.publish(globals())

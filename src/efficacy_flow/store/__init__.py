@@ -6,6 +6,7 @@ optimistic ``version``), task rows, deadline rows (indexed by due time) and audi
 
 from __future__ import annotations
 
+from efficacy_flow import _public
 from efficacy_flow.store._records import (
     AuditRecord,
     DeadlineRecord,
@@ -26,3 +27,5 @@ __all__ = [
     "TaskRecord",
     "Transaction",
 ]
+
+_public.publish(globals())

@@ -55,12 +55,30 @@ def annotate(error: EfficacyFlowError, **context: object) -> EfficacyFlowError:
 
 
 def _element_of(exc: BaseException, workflow: Any) -> str | None:
-    task = getattr(exc, "task", None) or (
-        getattr(workflow, "stepping", None) if workflow is not None else None
-    )
+    """The element a failure happened at: the task SpiffWorkflow's exception names, else the innermost task
+    SpiffWorkflow's code was working on when a raw exception left it (its frames' ``my_task``/``task``), else
+    the task the step was running."""
+    task = getattr(exc, "task", None)
     spec = getattr(exc, "task_spec", None) or getattr(task, "task_spec", None)
+    if spec is None:
+        spec = _innermost_task_spec(exc.__traceback__)
+    if spec is None and workflow is not None:
+        spec = getattr(getattr(workflow, "stepping", None), "task_spec", None)
     element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
     return str(element) if element is not None else None
+
+
+def _innermost_task_spec(tb: TracebackType | None) -> Any:
+    found = None
+    while tb is not None:
+        frame_locals = tb.tb_frame.f_locals
+        for name in ("my_task", "task"):
+            candidate = frame_locals.get(name)
+            if candidate is not None and hasattr(candidate, "task_spec") and hasattr(candidate, "workflow"):
+                found = candidate.task_spec
+                break
+        tb = tb.tb_next
+    return found
 
 
 class StepErrors:

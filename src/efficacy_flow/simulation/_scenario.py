@@ -1,7 +1,7 @@
 """A seeded month of 12345 tickets, "办不成事" window cases and the accountability cases they lead to.
 
 :class:`Simulation` drives the shipped processes (complaint_closure, window_escalation, accountability) on a
-real engine with a :class:`~efficacy_flow.testing.FakeClock`, hour by hour, calling ``engine.tick()`` as time
+real engine with a :class:`~efficacy_flow.clock.FakeClock`, hour by hour, calling ``engine.tick()`` as time
 moves: tickets arrive, units acknowledge, return, handle (some late, some with an approved extension),
 requesters rate (some not at all, some 不满意, which sends the ticket to rework), supervisors refer repeated
 dissatisfaction to accountability, and accountability cases are investigated and decided. It is the engine of
@@ -22,10 +22,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from efficacy_flow.calendar import WorkingDayCalendar
-from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.clock import CHINA_TZ, FakeClock
 from efficacy_flow.engine import Actor, Engine, InstanceView, TaskView
 from efficacy_flow.errors import ConcurrentUpdate, InvalidState, UnknownTask
-from efficacy_flow.testing._clock import FakeClock
 
 __all__ = ["DEMO_UNITS", "ScenarioPlan", "Simulation", "SimulationResult"]
 
