@@ -32,7 +32,7 @@ from efficacy_flow.engine._definitions import (
     read_folder,
 )
 from efficacy_flow.engine._incidents import incident_view, record_failure, resolved
-from efficacy_flow.engine._inputs import checked_actor, checked_text
+from efficacy_flow.engine._inputs import checked_actor, checked_text, shown
 from efficacy_flow.engine._instance_ids import InstanceIds
 from efficacy_flow.engine._lookup import correlate, instance_row
 from efficacy_flow.engine._sandbox import Sandbox
@@ -156,7 +156,9 @@ class Engine:
             calendar = china()
         for name, value, least in (("tick_batch", tick_batch, 1), ("cache_size", cache_size, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise InvalidInput(f"{name} must be a whole number >= {least}, got {value!r}", argument=name)
+                raise InvalidInput(
+                    f"{name} must be a whole number >= {least}, got {shown(value)}", argument=name
+                )
         self._clock: Clock = clock or SystemClock()
         self._calendar = calendar
         self._retry = retry if retry is not None else RetryPolicy()
@@ -214,13 +216,23 @@ class Engine:
         return self._install(*self._prepare(processes))
 
     def _prepare(self, processes: str | Path) -> tuple[list[Deployment], str | Path, dict[str, CounterSpec]]:
-        sources, has_dmn = read_folder(processes)
-        if self._decisions is None and has_dmn:
-            from efficacy_flow.policy import load_decisions
+        if not isinstance(processes, str | Path):
+            raise InvalidInput(
+                f"processes must be a folder path, got {shown(processes)}", argument="processes"
+            )
+        try:
+            sources, has_dmn = read_folder(processes)
+            if self._decisions is None and has_dmn:
+                from efficacy_flow.policy import load_decisions
 
-            self._decisions = load_decisions(processes)
-        deployments = [build_deployment(source, self._services()) for source in sources]
-        counters = load_counters(processes, {**self._current, **{d.process_id: d for d in deployments}})
+                self._decisions = load_decisions(processes)
+            deployments = [build_deployment(source, self._services()) for source in sources]
+            counters = load_counters(processes, {**self._current, **{d.process_id: d for d in deployments}})
+        except OSError as exc:  # a path the system refuses (too long, no permission, a device, ...)
+            where = shown(str(processes), 200)
+            raise ProcessDefinitionError(
+                f"{where}: the processes folder cannot be read: {exc.strerror or exc}", path=str(processes)
+            ) from exc
         return deployments, processes, counters
 
     def _install(
@@ -277,7 +289,7 @@ class Engine:
         checked_text("business_key", business_key, optional=True)
         dep = self._current.get(process_id) if isinstance(process_id, str) else None
         if dep is None:
-            raise UnknownProcess(f"no deployed process {process_id!r}", process_id=process_id)
+            raise UnknownProcess(f"no deployed process {shown(process_id)}", process_id=process_id)
         values = dep.schema.validate_start(data)
         now = self._clock.now()
         instance_id = self._ids.next(now)
@@ -336,7 +348,7 @@ class Engine:
         with self._store.transaction() as tx:
             row = tx.get_task(task_id)
             if row is None:
-                raise UnknownTask(f"no task {task_id!r}", task_id=task_id)
+                raise UnknownTask(f"no task {shown(task_id)}", task_id=task_id)
             if row.status != "ready":
                 raise ConcurrentUpdate(
                     f"task {task_id} is already {row.status}", task_id=task_id, instance_id=row.instance_id
@@ -389,7 +401,7 @@ class Engine:
             inst = correlate(reader, correlation)
             dep = self._deployment(reader, inst.definition_hash)
         if name not in dep.messages:
-            raise InvalidState(f"process {inst.process_id} has no message {name!r}", message_name=name)
+            raise InvalidState(f"process {inst.process_id} has no message {shown(name)}", message_name=name)
         values = dep.schema.validate_message(name, payload)
         try:
             return self._deliver(inst.id, name, values, now, None)
@@ -657,7 +669,7 @@ class Engine:
         with self._store.transaction() as tx:
             row = tx.get_task(task_id)
             if row is None:
-                raise UnknownTask(f"no task {task_id!r}", task_id=task_id)
+                raise UnknownTask(f"no task {shown(task_id)}", task_id=task_id)
             if row.status != "ready":
                 raise ConcurrentUpdate(f"task {task_id} is already {row.status}", task_id=task_id)
             inst = instance_row(tx, row.instance_id)
@@ -698,7 +710,7 @@ class Engine:
         with self._store.read() as reader:
             incident = reader.get_incident(incident_id)
         if incident is None:
-            raise UnknownIncident(f"no incident {incident_id!r}", incident_id=incident_id)
+            raise UnknownIncident(f"no incident {shown(incident_id)}", incident_id=incident_id)
         if incident.status == "resolved":
             raise InvalidState(f"incident {incident_id} is already resolved", incident_id=incident_id)
         now = self._clock.now()
@@ -749,7 +761,7 @@ class Engine:
         """
         spec = self._counters.get(name) if isinstance(name, str) else None
         if spec is None:
-            raise InvalidInput(f"no counter {name!r} (counters.yaml)", counter=name)
+            raise InvalidInput(f"no counter {shown(name)} (counters.yaml)", counter=name)
         checked_text("key", str(key), empty=True)
         with self._store.read() as reader:
             return current_count(reader, spec, str(key), self._clock.now())
@@ -807,6 +819,15 @@ class Engine:
         each finding); ``previous``, an earlier report, adds "no version went backwards". Instances are read
         ``batch_size`` at a time, each batch in one read snapshot.
         """
+        if instance_ids is not None:
+            if isinstance(instance_ids, str) or not isinstance(instance_ids, list | tuple | set | frozenset):
+                raise InvalidInput("instance_ids must be a list of instance ids", argument="instance_ids")
+            for instance_id in instance_ids:
+                checked_text("instance_ids", instance_id)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInput("batch_size must be a whole number >= 1", argument="batch_size")
+        if previous is not None and not isinstance(previous, ConsistencyReport):
+            raise InvalidInput("previous must be a ConsistencyReport", argument="previous")
         return check_store(
             self._store,
             self._deployment,

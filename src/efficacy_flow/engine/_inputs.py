@@ -10,7 +10,18 @@ from __future__ import annotations
 from efficacy_flow.engine._views import Actor
 from efficacy_flow.errors import InvalidInput
 
-__all__ = ["checked_actor", "checked_text"]
+__all__ = ["checked_actor", "checked_text", "shown"]
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A caller's value as an error message may show it: text quoted and cut to ``limit`` characters, anything
+    else by its type (its repr may be huge, recurse without end, or fail: ``repr(10**5000)`` raises)."""
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[:limit] + "…"
+        return repr(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    return f"a {type(value).__name__}"
 
 
 def checked_text(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from efficacy_flow.engine._inputs import checked_text
+from efficacy_flow.engine._inputs import checked_text, shown
 from efficacy_flow.errors import InvalidInput, InvalidState, UnknownInstance
 from efficacy_flow.store import InstanceRecord, Reader
 
@@ -17,7 +17,7 @@ def instance_row(tx: Reader, instance_id: str, *, lock: bool = True) -> Instance
     checked_text("instance_id", instance_id)
     inst = tx.get_instance(instance_id, lock=True) if lock else tx.get_instance(instance_id)
     if inst is None:
-        raise UnknownInstance(f"no instance {instance_id!r}", instance_id=instance_id)
+        raise UnknownInstance(f"no instance {shown(instance_id)}", instance_id=instance_id)
     return inst
 
 

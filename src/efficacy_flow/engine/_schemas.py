@@ -75,8 +75,8 @@ def _validate(model: type[BaseModel] | None, data: Mapping[str, Any], where: str
     bad_keys = [k for k in data if not isinstance(k, str) or not k.isidentifier() or k.startswith("_")]
     if bad_keys:
         raise InvalidData(
-            f"{where}: invalid field names {bad_keys!r}",
-            errors=[{"field": str(k), "problem": "not a valid variable name"} for k in bad_keys],
+            f"{where}: invalid field names {', '.join(_key(k) for k in bad_keys)}",
+            errors=[{"field": _key(k), "problem": "not a valid variable name"} for k in bad_keys],
         )
     if model is None:
         return dict(data)
@@ -188,3 +188,10 @@ def mask_value(value: Any, kind: str | None = None) -> Any:
         return value[:6] + "*" * (len(value) - 10) + value[-4:]
     masked = _ID_NUMBER.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), value)
     return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), masked)
+
+
+def _key(key: object) -> str:
+    """A field name as an error shows it (a key of any type: text cut short, anything else by its type)."""
+    if isinstance(key, str):
+        return repr(key[:40])
+    return f"a {type(key).__name__}"
