@@ -113,3 +113,20 @@ def test_refused_code_is_not_cached_and_cached_code_is_reused() -> None:
             sandbox.compile("class A: pass", "exec")
     assert sandbox.compile("while n: n -= 1", "exec") is sandbox.compile("while n: n -= 1", "exec")
     assert sandbox.compile("a + 1", "eval") is not sandbox.compile("a + 1", "exec")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("(len, days)", id="in-place-expression"),
+        pytest.param("[(len, days) for _ in [0]][0]", id="expression-with-nested-scope"),
+    ],
+)
+def test_variables_win_over_functions_and_builtins(source: str) -> None:
+    """Both ways an expression is run (reading the variables in place, or in a scope of its own when it nests
+    a scope) resolve names the same: a variable hides a function of the same name, a function a builtin."""
+    assert Sandbox().evaluate(source, {"len": "variable"}, {"len": "function", "days": "function"}) == (
+        "variable",
+        "function",
+    )
+    assert Sandbox().evaluate(source, {}, {"len": "function", "days": "function"}) == ("function", "function")
