@@ -75,6 +75,13 @@ ALLOWED_SCRIPTS = [
         "copy = list(items)\ncopy[0] = 9\ndel copy[1]", {"copy": [9, 3]}, id="item-write-and-delete"
     ),
     pytest.param("r = [x for x in items][::-1]", {"r": [3, 2, 1]}, id="slice-read"),
+    pytest.param(
+        "r = [isinstance('a', str), isinstance(1, (str, int)), isinstance(1.5, str | int | float),"
+        " isinstance(None, int | str), int.from_bytes(b'\\x01\\x00', 'big'), str.join('-', ['a', 'b']),"
+        " sorted(['b', 'A'], key=str.lower)]",
+        {"r": [True, True, True, False, 256, "a-b", ["A", "b"]]},
+        id="str-and-int-still-behave-as-types",
+    ),
 ]
 
 

@@ -151,6 +151,13 @@ class _Constructor:
     def __instancecheck__(self, obj: Any) -> bool:
         return isinstance(obj, self.type)
 
+    # ``str | int`` is a union of the types, as in Python (for isinstance).
+    def __or__(self, other: Any) -> Any:
+        return self.type | (other.type if type(other) is _Constructor else other)
+
+    def __ror__(self, other: Any) -> Any:
+        return other | self.type
+
     def __repr__(self) -> str:
         return repr(self.type)
 
