@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from time import perf_counter
 
 import pytest
 
 from efficacy_flow.calendar import china
-from efficacy_flow.engine import Engine
+from efficacy_flow.engine import Actor, Engine
 from efficacy_flow.engine._sandbox import Sandbox
-from efficacy_flow.errors import ProcessDefinitionError, UnsafeExpression
+from efficacy_flow.errors import ExpressionLimitExceeded, ProcessDefinitionError, UnsafeExpression
 
 BASIC = Path(__file__).parent / "fixtures" / "basic"
 
@@ -144,9 +145,75 @@ def test_compiled_code_is_cached() -> None:
 
 def test_runtime_attribute_guard() -> None:
     """Even code compiled elsewhere cannot reach underscore attributes through the guard at run time."""
-    from efficacy_flow.engine._sandbox import _guarded_getattr
+    from efficacy_flow.engine._sandbox_guards import guarded_getattr as _guarded_getattr
 
     with pytest.raises(AttributeError):
         _guarded_getattr("x", "__class__")
     with pytest.raises(AttributeError):
         _guarded_getattr("x", "format")
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param("class A: pass", id="class"),
+        pytest.param("range.leak = reply", id="attribute-write-on-builtin"),
+        pytest.param("del reply.x", id="attribute-delete"),
+        pytest.param("with reply: pass", id="with"),
+        pytest.param("a = [1]\nb = [*a, *a]", id="star-display"),
+    ],
+)
+def test_new_refusals_fail_deployment(tmp_path: Path, script: str) -> None:
+    """A script that defines a class, writes an attribute, uses ``with`` or star-unpacks into a display is
+    refused when the process is deployed, naming the script task."""
+    with pytest.raises(UnsafeExpression) as caught:
+        _deploy(tmp_path, tmp_path / "m", script=script)
+    assert caught.value.element_id == "Script_Count"
+
+
+OPERATOR = Actor("op-1", {"受理员"})
+HANDLER = Actor("h-1", {"承办单位"}, unit="市住建局")
+START = {"title": "路灯不亮", "unit": "市住建局"}
+
+
+def test_script_past_its_budget_fails_the_call_and_the_engine_serves_the_next(tmp_path: Path) -> None:
+    """A deployed ``while True: pass`` ends the call that runs it with ExpressionLimitExceeded (time) after
+    the default budget of 1 s; the call rolls back, and the same instance then takes its other branch."""
+    engine = _deploy(tmp_path, tmp_path / "m", script="while True: pass")
+    instance = engine.start("fx_handle", START, OPERATOR)
+    (task,) = engine.tasks(instance_id=instance.id)
+    started = perf_counter()
+    with pytest.raises(ExpressionLimitExceeded) as caught:
+        engine.complete(task.id, {"reply": "已修复", "resolved": True}, HANDLER)
+    assert perf_counter() - started < 2.0  # the issue's bound; the budget is the unit under test
+    assert (caught.value.limit, caught.value.budget) == ("time", 1.0)
+    assert [t.id for t in engine.tasks(instance_id=instance.id)] == [task.id]
+    after = engine.complete(task.id, {"reply": "转办", "resolved": False}, HANDLER)
+    assert [t.element_id for t in after.tasks] == ["Task_Review"]
+
+
+@pytest.mark.parametrize(
+    ("place", "code"),
+    [
+        pytest.param("condition", "9**9**9 > 0", id="condition-power-tower"),
+        pytest.param("condition", "len('x' * 10**10) > 0", id="condition-repeat"),
+        pytest.param("timer", "working_days(10**10**7)", id="timer-huge-power"),
+    ],
+)
+def test_condition_and_timer_payloads_end_in_typed_errors(tmp_path: Path, place: str, code: str) -> None:
+    """A condition or timer expression that would build a huge value fails its call with
+    ExpressionLimitExceeded (size) at once; nothing is left half-done and the engine serves the next call."""
+    engine = _deploy(tmp_path, tmp_path / "m", **{place: code})
+    if place == "timer":
+        # The timer is evaluated when the task it guards becomes ready: at start.
+        with pytest.raises(ExpressionLimitExceeded) as caught:
+            engine.start("fx_handle", START, OPERATOR)
+        assert engine.tasks() == []
+    else:
+        instance = engine.start("fx_handle", START, OPERATOR)
+        (task,) = engine.tasks(instance_id=instance.id)
+        with pytest.raises(ExpressionLimitExceeded) as caught:
+            engine.complete(task.id, {"reply": "已修复", "resolved": True}, HANDLER)
+        assert [t.id for t in engine.tasks(instance_id=instance.id)] == [task.id]
+    assert caught.value.limit == "size"
+    assert engine.start("fx_ten", {}, OPERATOR).status == "active"

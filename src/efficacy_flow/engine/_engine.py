@@ -820,9 +820,10 @@ class Engine:
         ``batch_size`` at a time, each batch in one read snapshot.
         """
         if instance_ids is not None:
-            if isinstance(instance_ids, str) or not isinstance(instance_ids, list | tuple | set | frozenset):
+            listed: object = instance_ids  # checked as what a caller may really pass
+            if isinstance(listed, str) or not isinstance(listed, list | tuple | set | frozenset):
                 raise InvalidInput("instance_ids must be a list of instance ids", argument="instance_ids")
-            for instance_id in instance_ids:
+            for instance_id in listed:
                 checked_text("instance_ids", instance_id)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInput("batch_size must be a whole number >= 1", argument="batch_size")

@@ -1,136 +1,110 @@
 """The sandbox every BPMN expression, condition, script and timer runs in (conventions §7).
 
-Code is compiled with RestrictedPython's ``compile_restricted`` (which refuses names and attributes that begin
-with an underscore), then checked once more for what RestrictedPython lets through but we do not allow
-(imports,
-``format``/``format_map`` attribute lookups, escape-hatch builtins). It runs with a tiny builtins whitelist
-and
-guarded attribute access. Compiled code is cached by source text: evaluation never recompiles.
+Code is checked at deployment (`_sandbox_checks`), compiled by RestrictedPython with the sandbox's policy
+(`_sandbox_policy`: budget checks in every loop and function, size guards on the operators that can explode)
+and cached by source text: evaluation never recompiles. It runs with a whitelist of builtins, guarded
+attribute and item access and size-checked methods (`_sandbox_guards`), within a per-evaluation budget of
+time and call depth (`_sandbox_budget`). Whatever it raises leaves as a typed error:
+`ExpressionLimitExceeded` past a limit, `ScriptError` for an exception of the code itself; an
+`EfficacyFlowError` from a function the caller passed in passes through unchanged.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
-import operator
-from collections.abc import Callable, Mapping, MutableMapping
+import sys
+from collections.abc import Mapping, MutableMapping
 from threading import Lock
 from types import CodeType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
-from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
-from RestrictedPython.Limits import limited_range
 
-from efficacy_flow.errors import EfficacyFlowError, ScriptError, UnsafeExpression
+from efficacy_flow.engine._sandbox_budget import Budget, LimitReached
+from efficacy_flow.engine._sandbox_checks import assigns_names, needs_budget, refusal
+from efficacy_flow.engine._sandbox_guards import SAFE_BUILTIN_NAMES, Guards, text_size
+from efficacy_flow.engine._sandbox_policy import BudgetingPolicy
+from efficacy_flow.errors import (
+    EfficacyFlowError,
+    ExpressionLimitExceeded,
+    InvalidInput,
+    ScriptError,
+    UnsafeExpression,
+)
 
 __all__ = ["SAFE_BUILTIN_NAMES", "Sandbox"]
 
-#: The builtins scripts may call (conventions §7).
-SAFE_BUILTIN_NAMES = (
-    "abs",
-    "all",
-    "any",
-    "bool",
-    "dict",
-    "float",
-    "int",
-    "isinstance",
-    "len",
-    "list",
-    "max",
-    "min",
-    "range",
-    "round",
-    "set",
-    "sorted",
-    "str",
-    "sum",
-    "tuple",
-)
-
-#: Names refused at deployment even as variables: they are how sandboxes are usually escaped.
-FORBIDDEN_NAMES = frozenset(
-    {
-        "__import__",
-        "breakpoint",
-        "classmethod",
-        "compile",
-        "delattr",
-        "dir",
-        "eval",
-        "exec",
-        "getattr",
-        "globals",
-        "hasattr",
-        "help",
-        "input",
-        "locals",
-        "memoryview",
-        "object",
-        "open",
-        "property",
-        "setattr",
-        "staticmethod",
-        "super",
-        "type",
-        "vars",
-    }
-)
-
-#: Attributes refused at deployment: str.format/format_map reach attributes through the format mini-language.
-FORBIDDEN_ATTRIBUTES = frozenset(
-    {"format", "format_map", "mro", "gi_frame", "f_globals", "f_back", "tb_frame"}
-)
-
 Mode = Literal["eval", "exec"]
 
-
-def _guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
-    # Second line of defence: compile-time checks already refuse these names.
-    if name.startswith("_") or name in FORBIDDEN_ATTRIBUTES:
-        raise AttributeError(f"attribute {name!r} is not allowed in process expressions")
-    return getattr(obj, name, default) if default is not None else getattr(obj, name)
+#: How much of the source and of an exception's text an error message quotes (the fields keep all of it).
+_QUOTED = 200
 
 
-def _inplace(op: str, left: Any, right: Any) -> Any:
-    return _INPLACE[op](left, right)
+class _Compiled:
+    """A compiled expression or script and how it must be run."""
 
+    __slots__ = ("budgeted", "code", "in_place")
 
-_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.add,
-    "-=": operator.sub,
-    "*=": operator.mul,
-    "/=": operator.truediv,
-    "//=": operator.floordiv,
-    "%=": operator.mod,
-}
-
-_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
-_BUILTINS["range"] = limited_range
-_BUILTINS.update({"True": True, "False": False, "None": None})
-
-_GUARDS: dict[str, Any] = {
-    "__builtins__": _BUILTINS,
-    "_getattr_": _guarded_getattr,
-    "_getitem_": operator.getitem,
-    "_getiter_": iter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": lambda obj: obj,
-    "_inplacevar_": _inplace,
-}
+    def __init__(self, code: CodeType, *, budgeted: bool, in_place: bool) -> None:
+        self.code = code
+        #: It has a loop, a comprehension or a function: each run gets a Budget.
+        self.budgeted = budgeted
+        #: An expression that neither nests a scope nor assigns: it can read the variables where they are.
+        self.in_place = in_place
 
 
 class Sandbox:
-    """Compiles (once) and runs process code under restrictions.
+    """Compiles (once) and runs process code under restrictions and limits.
 
-    Thread-safe: the cache is guarded by a lock; compiled code objects are immutable.
+    The defaults, and why:
+
+    - ``time_budget=1.0`` seconds of wall time per evaluation, measured with ``time.perf_counter`` and checked
+      at every loop iteration and function call. A shipped condition takes about a microsecond and a script a
+      few; a second is far beyond both, yet short enough that a stuck expression cannot hold an instance (or a
+      tick's batch) for long.
+    - ``max_size=1_000_000`` elements, characters or bytes in one value built by the code: as much as the
+      engine's default cap on one instance's data (1 MB); nothing an expression computes needs more, and
+      building that much takes milliseconds.
+    - ``max_int_bits=8192`` bits (2,467 decimal digits) in one integer: amounts, counts and ids are far
+      smaller, every admitted integer converts to text (Python refuses int↔str beyond 4,300 digits) so it can
+      be saved as JSON and quoted in a message, and multiplying two of them takes about a microsecond.
+    - ``max_depth=50`` nested calls of functions the code defines: recursion in process code walks small
+      structures; each level costs two interpreter frames (the function and its budget wrapper), so 50 levels
+      stay far below Python's limit of 1,000 with the engine's and SpiffWorkflow's frames beneath.
+
+    Each limit is refused *before* the value is built (``9**9**9`` never starts), except the few that are
+    built first and measured, because their growth is a small factor (``encode``, ``hex``,
+    ``int.from_bytes``). Thread-safe: the cache is guarded by a lock, compiled code objects are immutable and
+    every evaluation has a budget of its own.
+
+    Raises:
+        InvalidInput: a limit that is not positive.
     """
 
-    def __init__(self, *, time_budget: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        time_budget: float = 1.0,
+        max_size: int = 1_000_000,
+        max_int_bits: int = 8192,
+        max_depth: int = 50,
+    ) -> None:
+        for name, value in (
+            ("time_budget", time_budget),
+            ("max_size", max_size),
+            ("max_int_bits", max_int_bits),
+            ("max_depth", max_depth),
+        ):
+            if not value > 0:
+                raise InvalidInput(f"Sandbox {name} must be positive, not {value!r}", field=name, value=value)
         self.time_budget = time_budget
-        self._cache: dict[tuple[Mode, str], CodeType] = {}
+        self.max_size = max_size
+        self.max_int_bits = max_int_bits
+        self.max_depth = max_depth
+        self._builtins = Guards(max_size, max_int_bits).builtins()
+        # Globals for expressions that read the variables in place: only the builtins (guards included).
+        self._globals: dict[str, Any] = {"__builtins__": self._builtins}
+        self._cache: dict[Mode, dict[str, _Compiled]] = {"eval": {}, "exec": {}}
         self._lock = Lock()
 
     def compile(self, source: str, mode: Mode, *, element_id: str | None = None) -> CodeType:
@@ -138,16 +112,9 @@ class Sandbox:
 
         Raises:
             UnsafeExpression: the code is not valid Python or uses something the sandbox refuses
-                (``expression`` and ``element_id`` name it).
+                (``expression``, ``element_id`` and ``problem`` say which and why).
         """
-        key = (mode, source)
-        code = self._cache.get(key)
-        if code is not None:
-            return code
-        code = self._compile(source, mode, element_id)
-        with self._lock:
-            self._cache[key] = code
-        return code
+        return self._compiled(source, mode, element_id).code
 
     def evaluate(
         self,
@@ -157,17 +124,21 @@ class Sandbox:
         *,
         element_id: str | None = None,
     ) -> Any:
-        """Evaluate an expression with process ``variables`` and helper ``functions`` in scope."""
-        code = self.compile(source, "eval", element_id=element_id)
-        scope = dict(_GUARDS)
-        scope.update(functions)
-        scope.update(variables)
-        try:
-            return eval(code, scope)
-        except EfficacyFlowError:
-            raise
-        except Exception as exc:
-            raise _script_error(source, element_id, exc) from exc
+        """The value of an expression with process ``variables`` and helper ``functions`` in scope
+        (variables win over functions of the same name).
+
+        Raises:
+            UnsafeExpression: the expression is refused (see `compile`).
+            ExpressionLimitExceeded: it ran past its time budget, nested calls too deep, or was about to
+                build too large a value (``limit`` and ``budget`` say which).
+            ScriptError: it raised (``error`` names the exception).
+        """
+        compiled = self._cache["eval"].get(source) or self._compiled(source, "eval", element_id)
+        if compiled.in_place:
+            # No nested scope and no assignment: read the variables where they are, copying nothing.
+            scope = self._globals if not functions else {**functions, "__builtins__": self._builtins}
+            return self._run(compiled, source, element_id, scope, variables)
+        return self._run(compiled, source, element_id, self._scope(compiled, variables, functions))
 
     def execute(
         self,
@@ -177,64 +148,131 @@ class Sandbox:
         *,
         element_id: str | None = None,
     ) -> None:
-        """Run a script; the variables it assigns or deletes are written back to ``variables``."""
-        code = self.compile(source, "exec", element_id=element_id)
-        scope = dict(_GUARDS)
-        scope.update(functions)
-        scope.update(variables)
-        try:
-            exec(code, scope)
-        except EfficacyFlowError:
-            raise
-        except Exception as exc:
-            raise _script_error(source, element_id, exc) from exc
+        """Run a script; the variables it assigns or deletes are written back to ``variables`` (only if it
+        completes).
+
+        Raises:
+            UnsafeExpression: the script is refused (see `compile`).
+            ExpressionLimitExceeded: it ran past its time budget, nested calls too deep, or was about to
+                build too large a value (``limit`` and ``budget`` say which).
+            ScriptError: it raised (``error`` names the exception).
+        """
+        compiled = self._cache["exec"].get(source) or self._compiled(source, "exec", element_id)
+        scope = self._scope(compiled, variables, functions)
+        self._run(compiled, source, element_id, scope)
         for name in list(variables):
             if name not in scope:
                 del variables[name]
         for name, value in scope.items():
-            if name in _GUARDS or name.startswith("_") or (name in functions and value is functions[name]):
+            if name.startswith("_") or (name in functions and value is functions[name]):
                 continue
             variables[name] = value
 
+    def _run(
+        self,
+        compiled: _Compiled,
+        source: str,
+        element_id: str | None,
+        scope: dict[str, Any],
+        variables: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run compiled code (eval runs statements as well, giving None) and type whatever it raises."""
+        try:
+            return eval(compiled.code, scope, variables)
+        except LimitReached as hit:
+            raise self._stopped(hit, source, element_id) from None
+        except EfficacyFlowError:
+            raise
+        except Exception as exc:
+            raise self._failed(exc, source, element_id) from exc
+
+    def _scope(
+        self, compiled: _Compiled, variables: Mapping[str, Any], functions: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        scope = {**functions, **variables, "__builtins__": self._builtins}
+        if compiled.budgeted:
+            scope["_budget_"] = Budget(self.time_budget, self.max_depth)
+        return scope
+
+    def _compiled(self, source: str, mode: Mode, element_id: str | None) -> _Compiled:
+        cache = self._cache[mode]
+        compiled = cache.get(source)
+        if compiled is None:
+            compiled = self._compile(source, mode, element_id)
+            with self._lock:
+                cache[source] = compiled
+        return compiled
+
     @staticmethod
-    def _compile(source: str, mode: Mode, element_id: str | None) -> CodeType:
+    def _compile(source: str, mode: Mode, element_id: str | None) -> _Compiled:
         def refuse(problem: str) -> UnsafeExpression:
-            where = f" in element {element_id}" if element_id else ""
             return UnsafeExpression(
-                f"unsafe or invalid expression{where}: {problem}: {source!r}",
+                f"unsafe or invalid expression{_in(element_id)}: {problem}: {_quote(source)}",
                 expression=source,
                 element_id=element_id,
                 problem=problem,
             )
 
-        try:
-            tree = ast.parse(source, mode=mode)
-        except SyntaxError as exc:
-            raise refuse(f"syntax error: {exc.msg}") from None
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                raise refuse("imports are not allowed")
-            if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
-                raise refuse(f"{node.id!r} is not allowed")
-            if isinstance(node, ast.Attribute) and (
-                node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES
-            ):
-                raise refuse(f"attribute {node.attr!r} is not allowed")
-            if isinstance(node, ast.Global | ast.Nonlocal):
-                raise refuse("global and nonlocal are not allowed")
         compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-        result = compiler(source, filename=f"<{element_id or 'expression'}>")
+        try:
+            tree = cast(ast.Module | ast.Expression, ast.parse(source, mode=mode))
+            problem = refusal(tree)
+            if problem is not None:
+                raise refuse(problem)
+            budgeted = needs_budget(tree)
+            in_place = mode == "eval" and not budgeted and not assigns_names(tree)
+            # RestrictedPython rewrites the tree it is given: it is parsed for this call only.
+            result = compiler(tree, filename=f"<{element_id or 'expression'}>", policy=BudgetingPolicy)
+        except SyntaxError as exc:
+            # From the parser, or from CPython's compiler ("'return' outside function").
+            raise refuse(f"syntax error: {exc.msg}") from None
+        except ValueError as exc:
+            raise refuse(f"not compilable: {exc}") from None  # a null byte in the source
+        except (RecursionError, MemoryError):
+            raise refuse("nested too deeply to compile") from None
         if result.errors or result.code is None:
             raise refuse("; ".join(result.errors) or "refused by RestrictedPython")
-        code: CodeType = result.code
-        return code
+        return _Compiled(result.code, budgeted=budgeted, in_place=in_place)
+
+    @staticmethod
+    def _stopped(hit: LimitReached, source: str, element_id: str | None) -> ExpressionLimitExceeded:
+        return ExpressionLimitExceeded(
+            f"expression{_in(element_id)} stopped: {hit.problem}: {_quote(source)}",
+            expression=source,
+            element_id=element_id,
+            limit=hit.limit,
+            budget=hit.budget,
+            problem=hit.problem,
+        )
+
+    def _failed(self, exc: Exception, source: str, element_id: str | None) -> EfficacyFlowError:
+        if isinstance(exc, RecursionError):
+            limit = sys.getrecursionlimit()
+            return self._stopped(
+                LimitReached("depth", limit, f"nested deeper than Python allows ({limit} frames)"),
+                source,
+                element_id,
+            )
+        if isinstance(exc, MemoryError):
+            return self._stopped(LimitReached("size", self.max_size, "ran out of memory"), source, element_id)
+        error = type(exc).__name__
+        # The text of an exception can quote a huge value (a KeyError's key): measure before building it.
+        if text_size(exc.args, 10 * _QUOTED) > 10 * _QUOTED:
+            text = "(its text is too long to quote)"
+        else:
+            text = str(exc)
+            text = text if len(text) <= _QUOTED else text[:_QUOTED] + "…"
+        return ScriptError(
+            f"expression{_in(element_id)} raised {error}: {text}: {_quote(source)}",
+            expression=source,
+            element_id=element_id,
+            error=error,
+        )
 
 
-def _script_error(source: str, element_id: str | None, exc: Exception) -> ScriptError:
-    where = f"element {element_id}" if element_id else "an expression"
-    return ScriptError(
-        f"{where}: {source!r} raised {type(exc).__name__}: {exc}",
-        expression=source,
-        element_id=element_id,
-        error=type(exc).__name__,
-    )
+def _in(element_id: str | None) -> str:
+    return f" in element {element_id}" if element_id else ""
+
+
+def _quote(source: str) -> str:
+    return repr(source) if len(source) <= _QUOTED else repr(source[:_QUOTED]) + "…"
