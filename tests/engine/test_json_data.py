@@ -48,6 +48,7 @@ def _deep(levels: int) -> dict[str, Any]:
         pytest.param(b"\x00", "x", "bytes", id="bytes"),
         pytest.param(datetime(2025, 1, 1), "x", "a datetime", id="datetime"),
         pytest.param(_deep(100), "x" + ".a" * 64, "nested deeper than 64", id="deep"),
+        pytest.param({"a": {"typename": "datetime"}}, "x.a", "reserved", id="reserved-key"),
     ],
 )
 def test_values_that_are_not_json_data(value: object, where: str, problem: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["MAX_DEPTH", "MAX_INT", "json_problem"]
+__all__ = ["MAX_DEPTH", "MAX_INT", "RESERVED_KEY", "json_problem"]
 
 #: The deepest nesting of lists and dicts accepted (a 10,000-deep dict would overflow Python's stack when
 #: saved).
@@ -20,7 +20,9 @@ MAX_DEPTH = 64
 #: other than Python's hold exactly).
 MAX_INT = 2**63 - 1
 
-_SCALARS = (str, int, float, bool, type(None))
+#: SpiffWorkflow's serializer reads a dict holding this key as an object of that type: such data could be
+#: saved but never loaded again.
+RESERVED_KEY = "typename"
 _NAMES = {
     set: "a set",
     frozenset: "a set",
@@ -62,6 +64,8 @@ def json_problem(value: object, path: str = "") -> tuple[str, str] | None:
                 for key, child in item.items():  # type: ignore[attr-defined]
                     if type(key) is not str:
                         return where, f"the key {key!r} is not a string"
+                    if key == RESERVED_KEY:
+                        return where, f"the key {RESERVED_KEY!r} is reserved by the saved-state format"
                     push((child, f"{where}.{key}" if where else key, depth + 1))
             else:
                 for index, child in enumerate(item):  # type: ignore[arg-type]

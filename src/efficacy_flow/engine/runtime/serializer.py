@@ -30,9 +30,11 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     TaskConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.engine.runtime.exceptions import LoadErrors
@@ -69,7 +71,9 @@ def _native(value: Any) -> bool:
     if kind is str or kind is int or kind is bool or value is None:
         return True
     if kind is float:
-        return bool(value - value == 0.0)  # False for NaN and the infinities
+        # Finite, and written alike: below 1e-4 orjson writes 0.000025 and 1e-7 where the stdlib writes
+        # 2.5e-05 and 1e-07 (the same number, other bytes); at and above it every double is written alike.
+        return bool(value == 0.0 or (abs(value) >= 1e-4 and value - value == 0.0))
     if kind is list or kind is tuple:
         return all(_native(v) for v in value)
     return False
@@ -137,6 +141,61 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
             return None
         return b'"' + _text(ids, key).encode("ascii") + b'":' + body
 
+    def restore_tasks(
+        self, dcts: dict[str, Any], workflow: Any, writer: StateWriter
+    ) -> dict[UUID, Any] | None:
+        """``mapping_from_dict(dcts, UUID, workflow=workflow)`` with the stock ``TaskConverter.from_dict`` for
+        each task — the same tasks, states, links, internal data and data (tests/engine/runtime/
+        test_state_reader.py compares the two) — with each id text parsed once and remembered in ``writer``
+        (so the next save writes no id through ``str(UUID)``), and plain JSON values taken as parsed instead
+        of passed through the registry's generic restore. None when a task is not a plain ``Task`` (then the
+        caller takes the stock path).
+        """
+        registry = self.registry
+        specs = workflow.spec.task_specs
+        top = workflow.top_workflow
+        uuids: dict[str, UUID] = {}
+        ids = writer.ids
+
+        def uid(text: str) -> UUID:
+            found = uuids.get(text)
+            if found is None:
+                found = uuids[text] = UUID(text)
+                ids[id(found)] = (found, text)
+            return found
+
+        tasks: dict[UUID, Any] = {}
+        workflow.tasks = tasks  # a Task registers itself in its workflow's map (and finds its parent there)
+        for dct in dcts.values():
+            if dct.get("typename") != "Task":
+                return None
+            spec = specs.get(dct["task_spec"])
+            task = Task(workflow, spec, state=dct["state"], id=uid(dct["id"]))
+            parent_text = dct["parent"]
+            task._parent = uid(parent_text) if parent_text is not None else None
+            task._children = [uid(child) for child in dct["children"]]
+            task.last_state_change = dct["last_state_change"]
+            task.triggered = dct["triggered"]
+            internal = dct["internal_data"]
+            task.internal_data = internal if _plain(internal) else registry.restore(internal)
+            if task._state & _WAITING and isinstance(spec, CatchingEvent):
+                top.event_manager.add_task(task)
+            delta = dct.get("delta")
+            parent = tasks.get(task._parent) if task._parent is not None else None
+            if delta and parent is not None:
+                data = DeepMerge.merge({}, parent.data)
+                updates = delta.get("updates", {})
+                data.update(updates if _plain(updates) else registry.restore(updates))
+                for key in delta.get("deletions", {}):
+                    if key in data:
+                        del data[key]
+            else:
+                data = dct["data"]
+                if not _plain(data):
+                    data = registry.restore(data)
+            task.data = data
+        return tasks
+
     def _contents(self, task: Any, parent: Any) -> tuple[Any, dict[str, Any], dict[str, Any], bool]:
         """A task's ``data``, ``delta`` and ``internal_data`` as the stock converter writes them, and whether
         they are all :func:`_native`. Plain internal data is returned as the task's own dict (the stock
@@ -180,6 +239,7 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
         return data, delta, internal, native
 
 
+_WAITING = TaskState.WAITING
 #: Task states whose tasks are not written to in place (see :meth:`_SpeclessWorkflowConverter.encoded`).
 _SETTLED = TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.FINISHED_MASK
 #: A task's cached JSON piece: the task, its stamp, its children then, the piece, its parent task.
@@ -374,9 +434,20 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
             return None
         return b"".join((start, b',"tasks":{', tasks, b"},", end, b"}"))
 
-    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
+    def from_dict(
+        self,
+        dct: dict[str, Any],
+        spec: Any = None,
+        subprocess_specs: Any = None,
+        writer: StateWriter | None = None,
+    ) -> Any:
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        tasks = None
+        if writer is not None and self.tasks is not None:
+            tasks = self.tasks.restore_tasks(dct["tasks"], workflow, writer)
+        if tasks is None:
+            tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.tasks = tasks
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
@@ -467,18 +538,50 @@ def decompress_state(state: bytes) -> bytes:
 
 
 def load_state(
-    state: bytes, spec: Any, subprocess_specs: Mapping[str, Any], script_engine: Any, instance_id: str
+    state: bytes,
+    spec: Any,
+    subprocess_specs: Mapping[str, Any],
+    script_engine: Any,
+    instance_id: str,
+    writer: StateWriter | None = None,
 ) -> Any:
     """Rebuild a workflow from its saved state and its (shared, already parsed) definition.
+
+    With a ``writer`` the fast reader restores the tasks (and seeds the writer for the next save); without,
+    SpiffWorkflow's own converters do (the stock path).
 
     Raises:
         StoreError: the state cannot be read (damaged, truncated, from a newer release, unrestorable).
     """
     with LoadErrors(instance_id):
         body = upgrade(_parse(decompress_state(state)))
-        workflow = _REGISTRY.restore(body["workflow"], spec=spec, subprocess_specs=dict(subprocess_specs))
+        specs = dict(subprocess_specs)
+        if writer is None:
+            workflow = _STOCK_REGISTRY.restore(body["workflow"], spec=spec, subprocess_specs=specs)
+        else:
+            workflow = _REGISTRY.restore(body["workflow"], spec=spec, subprocess_specs=specs, writer=writer)
         workflow.script_engine = script_engine
     return workflow
+
+
+def _plain(value: Any) -> bool:
+    """Whether the registry's restore would give back ``value`` as it is (equal, nothing converted): no dict
+    in it names a ``typename``."""
+    kind = type(value)
+    if kind is dict:
+        if "typename" in value:
+            return False
+        for item in value.values():
+            kind = type(item)
+            if (kind is dict or kind is list) and not _plain(item):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            kind = type(item)
+            if (kind is dict or kind is list) and not _plain(item):
+                return False
+    return True
 
 
 def _parse(encoded: bytes) -> Any:

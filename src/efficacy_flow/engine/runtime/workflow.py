@@ -111,10 +111,11 @@ class SpiffProcessRuntime(ProcessRuntime):
         return SpiffWorkflow(self, workflow, instance_id)
 
     def load(self, state: bytes, instance_id: str, *, suspended: bool = False) -> SpiffWorkflow:
-        workflow = load_state(state, self._spec, self._subprocess_specs, self._engine, instance_id)
+        writer = StateWriter() if self.fast else None
+        workflow = load_state(state, self._spec, self._subprocess_specs, self._engine, instance_id, writer)
         workflow.fast_walk = self.fast
         workflow.held = suspended
-        return SpiffWorkflow(self, workflow, instance_id)
+        return SpiffWorkflow(self, workflow, instance_id, writer)
 
 
 def _all_tasks(workflow: Any) -> list[Any]:
@@ -160,11 +161,13 @@ class SpiffWorkflow(Workflow):
 
     __slots__ = ("_instance_id", "_open", "_ready", "_runtime", "_timers", "_workflow", "_writer")
 
-    def __init__(self, runtime: SpiffProcessRuntime, workflow: Any, instance_id: str) -> None:
+    def __init__(
+        self, runtime: SpiffProcessRuntime, workflow: Any, instance_id: str, writer: StateWriter | None = None
+    ) -> None:
         self._runtime = runtime
         self._workflow = workflow
         self._instance_id = instance_id
-        self._writer = StateWriter() if runtime.fast else None
+        self._writer = writer if writer is not None else (StateWriter() if runtime.fast else None)
         # From the last snapshot: ready user tasks by id (with their view), open tasks, pending timers.
         self._ready: dict[str, tuple[Any, ReadyTask]] = {}
         self._open: list[Any] | None = None

@@ -1,0 +1,93 @@
+"""The runtime's fast state reader (engine/runtime/serializer.py ``restore_tasks``, a fast path) restores
+exactly what its stock path — SpiffWorkflow's own ``TaskConverter.from_dict`` through the registry — restores:
+the same tasks in the same order, with the same states, links, spec, flags, internal data and data, the same
+waiting catch events, and so the same saved text — at every step of every fixture process."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.engine._stepping import deployments, steps
+
+from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.engine.runtime import serializer
+from efficacy_flow.testing import FakeClock
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+STEP_DATA: dict[str, Any] = {
+    "reply": "已答复",
+    "resolved": True,
+    "rating": "满意",
+    "note": {"by": "张三", "scores": [1, 2.5e-05, -3], "typenames": ["not a converter's"]},
+}
+CASES = [
+    ("basic", "fx_ten"),
+    ("basic", "fx_handle"),
+    ("basic", "fx_rating"),
+    ("basic", "fx_nested"),
+    ("durable", "fx_durable"),
+    ("steps", "fx_cohandle"),
+]
+
+
+def _fingerprint(workflow: Any) -> list[tuple[Any, ...]]:
+    """Everything restore_tasks sets on each task, in task order."""
+    return [
+        (
+            key,
+            task.id,
+            task._parent,
+            list(task._children),
+            task._state,
+            task.task_spec.name,
+            task.triggered,
+            task.last_state_change,
+            task.internal_data,
+            task.data,
+        )
+        for key, task in workflow.tasks.items()
+    ]
+
+
+def _loaded(state: bytes, deployment: Any, fast: bool) -> Any:
+    runtime = deployment.runtime
+    writer = serializer.StateWriter() if fast else None
+    return serializer.load_state(
+        state, runtime._spec, runtime._subprocess_specs, runtime._engine, "i", writer
+    )
+
+
+@pytest.mark.parametrize("offset", [0, 2], ids=["work-first", "time-first"])
+@pytest.mark.parametrize(("folder", "process_id"), CASES, ids=[c[1] for c in CASES])
+def test_every_saved_step_reads_back_as_the_stock_converters_read_it(
+    folder: str, process_id: str, offset: int
+) -> None:
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    deployment = deployments(FIXTURES / folder, clock)[process_id]
+    start: dict[str, Any] = {"title": "路灯不亮", "unit": "市住建局"}
+    if process_id == "fx_cohandle":  # one step per unit: "unit" is each step's own item
+        start = {"units": ["市住建局", "市水务局"]}
+    checked = 0
+    for handle in steps(deployment, clock, start, STEP_DATA, offset):
+        state = handle.dump()
+        fast, stock = _loaded(state, deployment, True), _loaded(state, deployment, False)
+        assert _fingerprint(fast) == _fingerprint(stock)
+        assert set(fast.event_manager.tasks) == set(stock.event_manager.tasks)
+        assert fast.task_tree.id == stock.task_tree.id
+        assert (fast.last_task.id if fast.last_task else None) == (
+            stock.last_task.id if stock.last_task else None
+        )
+        assert serializer.dump_state_stock(fast) == serializer.dump_state_stock(stock)
+        checked += 1
+    assert checked > 1
+
+
+def test_a_registry_value_in_the_data_takes_the_registry_path() -> None:
+    """A data value the registry converts (a dict naming a converter's ``typename``) is restored by the
+    registry, as the stock path does; plain JSON is taken as parsed."""
+    assert serializer._plain({"a": [1, {"b": None}], "c": "typename"})
+    assert not serializer._plain({"a": [{"typename": "datetime", "value": "2025-01-01"}]})
+    assert not serializer._plain([{"typename": "x"}])
