@@ -19,7 +19,7 @@ from efficacy_flow.engine._definitions import Deployment
 from efficacy_flow.engine._history import verify_chain
 from efficacy_flow.engine._rows import collect_rows
 from efficacy_flow.engine._spiff import load_state
-from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Store, TaskRecord, Transaction
+from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Reader, Store, TaskRecord
 
 __all__ = ["CHECKS", "ConsistencyReport", "Finding", "check_store"]
 
@@ -91,7 +91,7 @@ class ConsistencyReport:
 
 def check_store(
     store: Store,
-    deployment: Callable[[Transaction, str], Deployment],
+    deployment: Callable[[Reader, str], Deployment],
     now: datetime,
     *,
     instance_ids: Sequence[str] | None = None,
@@ -113,8 +113,7 @@ def check_store(
     after: str | None = None  # keyset pagination in the database's own order
     start = 0
     while True:
-        with store.transaction() as tx:
-            tx.read_snapshot()
+        with store.read() as tx:
             if named is not None:
                 chunk = named[start : start + batch_size]
                 start += batch_size
@@ -125,7 +124,7 @@ def check_store(
                 done = not batch
             tasks, deadlines, audit = tx.rows_of_instances([inst.id for inst in batch])
             deps = {h: _definition(tx, deployment, h) for h in {inst.definition_hash for inst in batch}}
-        # States are loaded after the read transaction ends (on SQLite it holds the write lock).
+        # States are loaded after the read transaction ends (its snapshot need not outlive the reads).
         for inst in batch:
             versions[inst.id] = inst.version
             findings += _check_instance(
@@ -142,8 +141,7 @@ def check_store(
         if done:
             break
     if instance_ids is None:
-        with store.transaction() as tx:
-            tx.read_snapshot()
+        with store.read() as tx:
             orphans = tx.orphan_instance_ids()
         for table, ids in orphans.items():
             findings += [Finding(i, "orphan_rows", f"{table} rows name no existing instance") for i in ids]
@@ -152,7 +150,7 @@ def check_store(
 
 
 def _definition(
-    tx: Transaction, deployment: Callable[[Transaction, str], Deployment], definition_hash: str
+    tx: Reader, deployment: Callable[[Reader, str], Deployment], definition_hash: str
 ) -> Deployment | Exception:
     try:
         return deployment(tx, definition_hash)

@@ -70,7 +70,7 @@ from efficacy_flow.errors import (
     UnknownProcess,
     UnknownTask,
 )
-from efficacy_flow.store import InstanceRecord, Store, TaskRecord, Transaction
+from efficacy_flow.store import InstanceRecord, Reader, Store, TaskRecord, Transaction
 from efficacy_flow.store._store import Durability
 
 __all__ = ["Engine"]
@@ -198,7 +198,7 @@ class Engine:
             schemas=self._schemas,
         )
 
-    def _deployment(self, tx: Transaction, definition_hash: str) -> Deployment:
+    def _deployment(self, tx: Reader, definition_hash: str) -> Deployment:
         dep = self._by_hash.get(definition_hash)
         if dep is None:
             content = tx.get_definition(definition_hash)
@@ -266,7 +266,7 @@ class Engine:
         self, instance_id: str | None = None, role: str | None = None, unit: str | None = None
     ) -> list[TaskView]:
         """The ready user tasks, filtered by instance, role (lane name) and unit; oldest first."""
-        with self._store.transaction() as tx:
+        with self._store.read() as tx:
             rows = tx.ready_tasks(instance_id=instance_id, role=role, unit=unit)
         return [task_view(row) for row in rows]
 
@@ -485,7 +485,7 @@ class Engine:
 
     def instance(self, instance_id: str) -> InstanceView:
         """The instance as last committed (``data`` is the process data after the last step)."""
-        with self._store.transaction() as tx:
+        with self._store.read() as tx:
             inst = self._instance_row(tx, instance_id)
             workflow, (ready, _) = self._open(tx, inst, self._clock.now())
         return self._done(inst, workflow, ready)
@@ -495,7 +495,7 @@ class Engine:
     ) -> list[InstanceSummary]:
         """The instances matching every filter given, oldest first, from their rows alone (no workflow is
         loaded: one query, whatever the number of instances)."""
-        with self._store.transaction() as tx:
+        with self._store.read() as tx:
             rows = tx.list_instances(process_id=process_id, status=status, business_key=business_key)
         return [summary(row) for row in rows]
 
@@ -508,7 +508,7 @@ class Engine:
         spec = self._counters.get(name)
         if spec is None:
             raise InvalidInput(f"no counter {name!r} (counters.yaml)", counter=name)
-        with self._store.transaction() as tx:
+        with self._store.read() as tx:
             return current_count(tx, spec, str(key), self._clock.now())
 
     def history(
@@ -527,11 +527,13 @@ class Engine:
                 "reading history unmasked needs an actor (it is audited)", instance_id=instance_id
             )
         now = self._clock.now()
-        with self._store.transaction() as tx:
+        # Reading masked history is a pure read; reading it unmasked appends its own audit event.
+        with self._store.transaction() if unmasked else self._store.read() as tx:
             inst = self._instance_row(tx, instance_id)
             records = tx.audit_of(instance_id)
             pii = self._deployment(tx, inst.definition_hash).schema.pii
             if unmasked and actor is not None:
+                assert isinstance(tx, Transaction)
                 record = self._audit_record(
                     inst.id,
                     inst.audit_seq,
@@ -545,7 +547,7 @@ class Engine:
 
     def verify_history(self, instance_id: str) -> HistoryCheck:
         """Check the instance's audit hash chain; the result lists every altered or removed event."""
-        with self._store.transaction() as tx:
+        with self._store.read() as tx:
             inst = self._instance_row(tx, instance_id)
             records = tx.audit_of(instance_id)
         problems = verify_chain(records, inst.audit_seq, inst.audit_head)
@@ -584,7 +586,7 @@ class Engine:
     _save = staticmethod(save)
 
     def _open(
-        self, tx: Transaction, inst: InstanceRecord, now: datetime, dep: Deployment | None = None
+        self, tx: Reader, inst: InstanceRecord, now: datetime, dep: Deployment | None = None
     ) -> tuple[Any, Previous]:
         """The instance's workflow at the row's version, and the rows it implied when it was last saved."""
         workflow = self._cache.load(

@@ -7,6 +7,7 @@ the workflow by :func:`collect_rows`; issue 7's consistency checker compares exa
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
+from efficacy_flow.calendar import MINUTES, WORKING_DAYS, TimeLimit
 from efficacy_flow.engine._history import canonical, chain_hash
 from efficacy_flow.engine._listing import row_fields
 from efficacy_flow.engine._schemas import mask_value
@@ -37,7 +39,7 @@ from efficacy_flow.errors import (
     ProcessDefinitionError,
     UnknownInstance,
 )
-from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, TaskRecord, Transaction
+from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Reader, TaskRecord, Transaction
 
 __all__ = [
     "Event",
@@ -64,9 +66,12 @@ Event = tuple[str, str | None, Any, Any]
 _OPEN = TaskState.READY | TaskState.WAITING
 
 
-def instance_row(tx: Transaction, instance_id: str) -> InstanceRecord:
-    """The instance row, locked for update (PostgreSQL); UnknownInstance when absent."""
-    inst = tx.get_instance(instance_id, lock=True)
+def instance_row(tx: Reader, instance_id: str) -> InstanceRecord:
+    """The instance row, locked for update in a write transaction (PostgreSQL); UnknownInstance if absent."""
+    if isinstance(tx, Transaction):
+        inst = tx.get_instance(instance_id, lock=True)
+    else:
+        inst = tx.get_instance(instance_id)
     if inst is None:
         raise UnknownInstance(f"no instance {instance_id!r}", instance_id=instance_id)
     return inst
@@ -135,7 +140,7 @@ def collect_rows(
                 kind=internal.get(KIND, "elapsed"),
                 interrupting=bool(getattr(timer.task_spec, "cancel_activity", True)),
                 due_at=None if suspended or value is None else datetime.fromisoformat(value),
-                remaining=internal.get(REMAINING) if suspended else None,
+                remaining=_time_limit(internal.get(REMAINING)) if suspended else None,
             )
         )
     tasks = []
@@ -165,6 +170,17 @@ def collect_rows(
         )
     workflow.ef_ready = by_id
     return tasks, deadlines
+
+
+def _time_limit(remaining: str | None) -> TimeLimit | None:
+    """The timer's remaining-time text as a TimeLimit: "wd:N" → N working days, "s:N" → ceil(N/60) minutes
+    (the store's schema-2 upgrade converts stored rows the same way)."""
+    if remaining is None:
+        return None
+    unit, _, amount = remaining.partition(":")
+    if unit == "wd":
+        return TimeLimit(int(amount), WORKING_DAYS)
+    return TimeLimit(math.ceil(int(amount) / 60), MINUTES)
 
 
 def ready_task(workflow: Any, task_id: str) -> Any:

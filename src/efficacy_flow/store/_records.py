@@ -5,12 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["AuditRecord", "DeadlineRecord", "InstanceRecord", "TaskRecord"]
+from efficacy_flow.calendar import TimeLimit
+
+__all__ = ["AuditRecord", "DeadlineRecord", "IncidentRecord", "InstanceRecord", "TaskRecord"]
 
 
 @dataclass(frozen=True, slots=True)
 class InstanceRecord:
-    """One process instance: its saved workflow state and bookkeeping."""
+    """One process instance: its saved workflow state and bookkeeping.
+
+    ``incident_id`` names the instance's failing step while an incident for it is retrying or open (None
+    otherwise).
+    """
 
     id: str
     process_id: str
@@ -26,6 +32,7 @@ class InstanceRecord:
     updated_at: datetime
     audit_seq: int
     audit_head: str
+    incident_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +56,10 @@ class TaskRecord:
 class DeadlineRecord:
     """A pending timer.
 
-    ``due_at`` is None while the instance is suspended; ``remaining`` then holds the working time that was
-    left
-    (``"wd:3"`` working days or ``"s:7200"`` seconds). ``task_id`` is the user task the timer is attached to.
+    ``due_at`` is None while the instance is suspended; ``remaining`` then holds the time that was left
+    (``TimeLimit(3, WORKING_DAYS)``, ``TimeLimit(120, MINUTES)``). ``task_id`` is the user task the timer is
+    attached to. ``claimed_by``/``lease_until``: the worker that claimed the due row to fire it, and until
+    when. ``incident_id``: set while the instance's incident parks the row (it is then never claimed).
     """
 
     id: str
@@ -61,10 +69,11 @@ class DeadlineRecord:
     kind: str
     interrupting: bool
     due_at: datetime | None
-    remaining: str | None = None
+    remaining: TimeLimit | None = None
     fired_at: datetime | None = None
     claimed_by: str | None = None
     lease_until: datetime | None = None
+    incident_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +89,32 @@ class AuditRecord:
     after: str | None
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """A failed step of an instance (a timer or a message job), retried with backoff, then left open.
+
+    ``kind`` is ``"timer"`` or ``"message"``; ``status`` is ``"retrying"`` (``next_attempt_at`` says when),
+    ``"open"`` (retries used up: an operator repairs and retries it) or ``"resolved"`` (``resolved_at``,
+    ``resolved_by``). ``error`` is the failure's error class name, ``message`` its text; ``payload`` is JSON
+    text (a message job's name and payload). ``claimed_by``/``lease_until``: the worker retrying it, and until
+    when.
+    """
+
+    id: str
+    instance_id: str
+    element_id: str | None
+    kind: str
+    status: str
+    error: str
+    message: str
+    attempts: int
+    payload: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
