@@ -79,6 +79,7 @@ def save(
         updated_at=now,
         audit_seq=seq,
         audit_head=head,
+        incident_id=inst.incident_id,
     )
     if new:
         tx.insert_instance(saved)
