@@ -308,6 +308,23 @@ def test_parking_sets_and_clears_incident_ids_and_drops_claims(store: Store) -> 
         assert tx.claim_due(T0 + timedelta(minutes=10), "v", T0 + timedelta(minutes=15), 10) == ["i1"]
 
 
+def test_the_claim_reads_only_unparked_rows_through_the_due_time_index(tmp_path: Path) -> None:
+    """SQLite plans tick()'s claim as a search of the partial due-time index (rows no incident parks): parked
+    rows are never rescanned, and no other index or table scan is involved."""
+    store = Store(f"sqlite:///{tmp_path / 'plan.db'}")
+    text = store._sql.claimable  # the claim's own statement, with its placeholders
+    try:
+        with store.read() as reader:
+            plan = reader.execute(
+                "EXPLAIN QUERY PLAN " + text.replace("?", ":t", 2).replace("?", ":n"), {"t": T0, "n": 10}
+            )
+    finally:
+        store.close()
+    assert [row[-1] for row in plan] == [
+        "SEARCH ef_deadlines USING INDEX ix_ef_deadlines_due_unparked (due_at<?)"
+    ]
+
+
 def test_stale_claims_are_those_whose_lease_ran_out(store: Store) -> None:
     """stale_claims lists claimed rows with ``lease_until <= now`` (held by no one) and nothing else."""
     with store.transaction() as tx:

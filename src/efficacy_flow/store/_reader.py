@@ -128,24 +128,16 @@ class Reader:
     def count_instances(self, status: str | None = None) -> int:
         """How many instances there are (with ``status``, if given)."""
         params = () if status is None else (status,)
-        return int(self._rows(self._sql.count_instances(status is not None), params)[0][0])
+        return int(self._rows(self._sql.count_instances[status is not None], params)[0][0])
 
     def list_instances(
         self, *, process_id: str | None, status: str | None, business_key: str | None
     ) -> list[InstanceRecord]:
         """Instances matching every filter given, oldest first; ``state`` is left empty (never read)."""
-        given = [
-            (name, value)
-            for name, value in (
-                ("process_id", process_id),
-                ("status", status),
-                ("business_key", business_key),
-            )
-            if value is not None
-        ]
-        text = self._sql.list_instances(tuple(name for name, _ in given))
+        values = (process_id, status, business_key)  # in the order of LISTING_FILTERS
+        text = self._sql.list_instances[tuple(value is not None for value in values)]
         read = self._sql.read_instance
-        rows = self._rows(text, [v for _, v in given])
+        rows = self._rows(text, [value for value in values if value is not None])
         return [read((*row[:_STATE_AT], b"", *row[_STATE_AT:])) for row in rows]
 
     # -- tasks -----------------------------------------------------------------------------------------------
@@ -174,7 +166,7 @@ class Reader:
     ) -> list[TaskRecord]:
         """Ready tasks, filtered by whichever arguments are given, oldest first."""
         sql = self._sql
-        text = sql.ready_tasks(instance_id is not None, role is not None, unit is not None)
+        text = sql.ready_tasks[instance_id is not None, role is not None, unit is not None]
         params = [value for value in (instance_id, role, unit) if value is not None]
         read = sql.read_task
         return [read(row) for row in self._rows(text, params)]
@@ -222,7 +214,7 @@ class Reader:
         instant = self._sql.instant
         params = [counter, key, instant(until)]
         params += [instant(v) for v in (after, at_or_after) if v is not None]
-        text = self._sql.count_counter_events(after is not None, at_or_after is not None)
+        text = self._sql.count_counter_events[after is not None, at_or_after is not None]
         return int(self._rows(text, params)[0][0])
 
     def counter_events_of(self, instance_id: str) -> list[tuple[str, str, datetime]]:

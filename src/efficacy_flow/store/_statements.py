@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
+from itertools import product
 from typing import Any
 
 from sqlalchemy import Table
@@ -38,6 +39,7 @@ __all__ = [
     "INCIDENT_SETTABLE",
     "INSTANCE_SETTABLE",
     "IN_CHUNK",
+    "LISTING_FILTERS",
     "Statements",
     "chunks",
     "columns",
@@ -103,6 +105,29 @@ _CLAIMABLE = (
 )
 
 
+def _ready_tasks(instance_id: bool, role: bool, unit: bool) -> str:
+    where = ["status = 'ready'"] + [
+        f"{name} = ?" for name, on in (("instance_id", instance_id), ("role", role), ("unit", unit)) if on
+    ]
+    return f"SELECT {_TASK} FROM ef_tasks WHERE {' AND '.join(where)} ORDER BY ready_at, id"
+
+
+def _list_instances(filters: tuple[str, ...]) -> str:
+    where = f" WHERE {' AND '.join(f'{name} = ?' for name in filters)}" if filters else ""
+    return f"SELECT {_LISTED} FROM ef_instances{where} ORDER BY created_at, id"
+
+
+def _count_counter_events(after: bool, at_or_after: bool) -> str:
+    where = 'counter = ? AND "key" = ? AND at <= ?'
+    where += " AND at > ?" if after else ""
+    where += " AND at >= ?" if at_or_after else ""
+    return f"SELECT count(*) FROM ef_counter_events WHERE {where}"
+
+
+#: The columns ``list_instances`` may filter by, in the order their values are bound.
+LISTING_FILTERS = ("process_id", "status", "business_key")
+
+
 class Statements:
     """The SQL text of every statement for one dialect, and the converters of the rows they read and write.
 
@@ -131,6 +156,24 @@ class Statements:
         self._incident_binds: dict[str, Converter | None] = {c.name: convert.bind(c) for c in incidents.c}
         sql = self.sql
         lock = " FOR UPDATE" if postgresql else ""
+        # -- texts by which optional filters a call gives (every combination, made once)
+        on_off = (False, True)
+        #: Ready tasks by (instance_id, role, unit) given, each ``= ?`` in that order, oldest first.
+        self.ready_tasks = {key: sql(_ready_tasks(*key)) for key in product(on_off, repeat=3)}
+        #: Instances without their state, by which of LISTING_FILTERS are given (``= ?`` each), oldest first.
+        self.list_instances = {
+            given: sql(_list_instances(tuple(n for n, on in zip(LISTING_FILTERS, given, strict=True) if on)))
+            for given in product(on_off, repeat=3)
+        }
+        #: Counter events of (counter, key) with ``at <= ?``, by whether ``at > ?`` / ``at >= ?`` follow.
+        self.count_counter_events = {
+            key: sql(_count_counter_events(*key)) for key in product(on_off, repeat=2)
+        }
+        #: How many instances there are, by whether ``status = ?`` filters them.
+        self.count_instances = {
+            False: sql("SELECT count(*) FROM ef_instances"),
+            True: sql("SELECT count(*) FROM ef_instances WHERE status = ?"),
+        }
         # -- definitions
         self.get_definition = sql("SELECT content FROM ef_definitions WHERE hash = ?")
         self.put_definition = sql(
@@ -225,42 +268,6 @@ class Statements:
         return found
 
     # -- texts that depend on the call ---------------------------------------------------------------------
-
-    def ready_tasks(self, instance_id: bool, role: bool, unit: bool) -> str:
-        """Ready tasks with the given filters (each ``= ?``, in this order), oldest first."""
-
-        def make() -> str:
-            where = ["status = 'ready'"]
-            where += [f"{name} = ?" for name, on in (("instance_id", instance_id), ("role", role)) if on]
-            where += ["unit = ?"] if unit else []
-            return f"SELECT {_TASK} FROM ef_tasks WHERE {' AND '.join(where)} ORDER BY ready_at, id"
-
-        return self._made(("ready_tasks", instance_id, role, unit), make)
-
-    def list_instances(self, filters: tuple[str, ...]) -> str:
-        """Instances (without their state) with ``column = ?`` for each of ``filters``, oldest first."""
-
-        def make() -> str:
-            where = f" WHERE {' AND '.join(f'{name} = ?' for name in filters)}" if filters else ""
-            return f"SELECT {_LISTED} FROM ef_instances{where} ORDER BY created_at, id"
-
-        return self._made(("list_instances", filters), make)
-
-    def count_instances(self, by_status: bool) -> str:
-        """How many instances there are (with ``status = ?``)."""
-        where = " WHERE status = ?" if by_status else ""
-        return self._made(("count_instances", by_status), lambda: f"SELECT count(*) FROM ef_instances{where}")
-
-    def count_counter_events(self, after: bool, at_or_after: bool) -> str:
-        """Events of (counter, key) with ``at <= ?``, then ``at > ?`` and ``at >= ?`` where asked."""
-
-        def make() -> str:
-            where = 'counter = ? AND "key" = ? AND at <= ?'
-            where += " AND at > ?" if after else ""
-            where += " AND at >= ?" if at_or_after else ""
-            return f"SELECT count(*) FROM ef_counter_events WHERE {where}"
-
-        return self._made(("count_counter_events", after, at_or_after), make)
 
     def instances_after(self, after: bool, ids: int | None) -> str:
         """Instances by id, ``id > ?`` (``after``) and ``id IN (...)`` (``ids`` values), ``LIMIT ?``."""
