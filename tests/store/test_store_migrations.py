@@ -7,11 +7,14 @@ and filled through SQLAlchemy Core with its column types, as that release wrote 
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
+from tests._postgres import PG_DSN, fresh_schema, require_postgres
 from tests.store import schema_v1
 from tests.store.conftest import Legacy
 
@@ -243,3 +246,40 @@ def test_unknown_remaining_times_are_refused(text_: str) -> None:
     """Anything else is not a schema-1 remaining time."""
     with pytest.raises(ValueError):  # noqa: PT011 (int() or the unit check: either says it is not one)
         remaining_v2(text_)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_stores_opened_together_create_the_schema_once(dialect: str, tmp_path: Path) -> None:
+    """Four processes' worth of stores opening one new database at the same moment all open it (PostgreSQL:
+    the advisory lock orders them; SQLite: BEGIN IMMEDIATE does), and it holds schema 2 once."""
+    if dialect == "postgresql":
+        require_postgres()
+        url, schema = PG_DSN, fresh_schema()
+    else:
+        url, schema = f"sqlite:///{tmp_path / 'together.db'}", None
+    barrier = threading.Barrier(4)
+    opened: list[Store] = []
+    failures: list[BaseException] = []
+
+    def open_one() -> None:
+        barrier.wait(30)
+        try:
+            opened.append(Store(url, schema=schema))
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert failures == []
+        assert len(opened) == 4
+        with opened[0].read() as reader:
+            assert reader.execute('SELECT "key", value FROM ef_meta') == [("schema_version", "2")]
+    finally:
+        if opened:
+            opened[0].drop_schema()
+        for store in opened:
+            store.close()

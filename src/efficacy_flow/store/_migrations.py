@@ -32,7 +32,7 @@ def open_schema(tx: Transaction, dialect: Dialect, schema: str | None) -> int:
     """
     if tx.dialect == "postgresql":
         key = zlib.crc32(f"efficacy_flow schema {schema or ''}".encode())
-        tx._rows("SELECT pg_advisory_xact_lock(%s)", (key,))
+        tx._rows(tx._sql.sql("SELECT pg_advisory_xact_lock(?)"), (key,))
         if schema is not None:
             tx._run(f'CREATE SCHEMA IF NOT EXISTS "{schema}"', ())
     found = _version(tx)
