@@ -427,11 +427,15 @@ def test_newer_schema_is_refused(store: Store) -> None:
     [pytest.param("default", 1, id="normal"), pytest.param("power-loss", 2, id="full")],
 )
 def test_sqlite_durability_settings(tmp_path: Path, durability: str, expected: int) -> None:
-    """SQLite runs in WAL mode; synchronous is NORMAL (1) by default, FULL (2) for power-loss durability."""
+    """SQLite runs in WAL mode; synchronous is NORMAL (1) by default, FULL (2) for power-loss durability;
+    every connection waits up to 30 s for a lock."""
     store = Store(f"sqlite:///{tmp_path / 's.db'}", durability=durability)  # type: ignore[arg-type]
     with store.transaction() as tx:
         assert tx.execute("PRAGMA journal_mode") == [("wal",)]
         assert tx.execute("PRAGMA synchronous") == [(expected,)]
+        assert tx.execute("PRAGMA busy_timeout") == [(30000,)]
+    with store.read() as reader:
+        assert reader.execute("PRAGMA busy_timeout") == [(30000,)]
     store.close()
 
 

@@ -9,10 +9,10 @@ occur: row locks (``FOR UPDATE``, ``SKIP LOCKED``) exist only on PostgreSQL, whe
 serialized by ``BEGIN IMMEDIATE`` instead. Everything else (``ON CONFLICT DO NOTHING``, partial indexes,
 ``IN`` lists, ``LIMIT``) is the same text on both.
 
-Statements with optional filters have one text per combination of filters, made on first use and kept. The
-drivers cache the prepared statement by its text (sqlite3's per-connection statement cache; psycopg
-prepares a text server-side once it has run a few times), so each text is parsed and planned once per
-connection.
+Statements with optional filters have one text per combination of filters, all made with the rest; those with
+``IN`` lists have one per length, made on first use and kept. The drivers cache the prepared statement by its
+text (sqlite3's per-connection statement cache; psycopg prepares a text server-side once it has run a few
+times), so each text is parsed and planned once per connection.
 """
 
 from __future__ import annotations

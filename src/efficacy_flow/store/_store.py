@@ -123,7 +123,10 @@ class Store:
 
     def _create_engine(self, url: str) -> SAEngine:
         if self.dialect == "sqlite":
-            engine = create_engine(url)
+            # Wait up to 30 s for a lock another connection holds, from the connection's first statement on:
+            # switching a new database to WAL needs its lock, which a process opening it at the same moment
+            # may hold (a busy timeout set by a PRAGMA after that would come too late).
+            engine = create_engine(url, connect_args={"timeout": 30.0})
             synchronous = "FULL" if self.durability == "power-loss" else "NORMAL"
             # With its log flushed in the background (the default durability), a file store checkpoints less
             # often: see WAL_AUTOCHECKPOINT. synchronous=FULL syncs every commit and keeps SQLite's default.
@@ -137,7 +140,6 @@ class Store:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute(f"PRAGMA synchronous={synchronous}")
                 cursor.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
-                cursor.execute("PRAGMA busy_timeout=30000")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
 
