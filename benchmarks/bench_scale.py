@@ -14,8 +14,8 @@
 How the rows are made: one real instance of tests/engine/fixtures/basic/fx_handle is started through the
 engine per "template" (a start time), and copied N times with fresh ids: every UUID in the saved state (the
 workflow's and the tasks') is replaced consistently per copy, the audit chain is re-hashed for the new
-instance id, and the rows (instance, ready task, 2 deadlines, 1 audit event) are bulk-inserted with
-SQLAlchemy Core through the store's own tables, 5,000 instances per statement batch. The copies are
+instance id, and the rows (instance, ready task, 2 deadlines, 1 audit event) are inserted through the
+store's own writes, 5,000 instances per transaction. The copies are
 indistinguishable from started instances (the consistency checker finds nothing) and tick() runs them.
 
 Run: ``PYTHONPATH=src python benchmarks/bench_scale.py [--quick]`` (PostgreSQL at ``EFFICACY_FLOW_TEST_PG``,
@@ -36,18 +36,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-
-from sqlalchemy import insert, text
 
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine, _spiff
 from efficacy_flow.engine._audit import GENESIS, chain_hash
-from efficacy_flow.store import Store
-from efficacy_flow.store._schema import audit_events, deadlines, instances, tasks
+from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Store, TaskRecord
 from efficacy_flow.testing import FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "engine" / "fixtures" / "basic"
@@ -65,21 +62,19 @@ class Template:
     """A started instance's rows, ready to be copied with fresh ids."""
 
     def __init__(self, store: Store, instance_id: str) -> None:
-        with store.transaction() as tx:
-            inst = tx.get_instance(instance_id)
+        with store.read() as reader:
+            inst = reader.get_instance(instance_id)
             assert inst is not None
-            self.instance = asdict(inst)
-            self.tasks = [asdict(t) for t in tx.ready_tasks(instance_id=instance_id)]
-            self.deadlines = [asdict(d) for d in tx.deadlines_of(instance_id)]
-            self.audit = [asdict(a) for a in tx.audit_of(instance_id)]
+            self.instance = inst
+            self.tasks = reader.ready_tasks(instance_id=instance_id)
+            self.deadlines = reader.deadlines_of(instance_id)
+            self.audit = reader.audit_of(instance_id)
         body = _spiff.decompress_state(inst.state).decode("utf-8")
         # The state split at its UUIDs: a copy is the pieces joined with fresh ids (no regex per copy).
         self.pieces = _UUID.split(body)
         self.ids = _UUID.findall(body)
 
-    def copy(
-        self,
-    ) -> tuple[dict[str, object], list[dict[str, object]], list[dict[str, object]], list[dict[str, object]]]:
+    def copy(self) -> tuple[InstanceRecord, list[TaskRecord], list[DeadlineRecord], list[AuditRecord]]:
         """Rows of one fresh copy: (instance, tasks, deadlines, audit events)."""
         fresh = {old: str(uuid.uuid4()) for old in dict.fromkeys(self.ids)}
         parts = [self.pieces[0]]
@@ -88,23 +83,21 @@ class Template:
         instance_id = str(uuid.uuid4())
         events, head = [], GENESIS
         for event in self.audit:
-            at, actor, kind = event["at"], event["actor"], event["kind"]
-            assert isinstance(at, datetime)
             digest = chain_hash(
-                head, instance_id, event["seq"], at, actor, kind, event["before"], event["after"]
+                head, instance_id, event.seq, event.at, event.actor, event.kind, event.before, event.after
             )
-            events.append({**event, "instance_id": instance_id, "prev_hash": head, "hash": digest})
+            events.append(replace(event, instance_id=instance_id, prev_hash=head, hash=digest))
             head = digest
         state = _spiff.compress_state("".join(parts).encode("utf-8"))
-        inst = {**self.instance, "id": instance_id, "state": state, "audit_head": head}
-        task_rows = [{**t, "id": fresh[t["id"]], "instance_id": instance_id} for t in self.tasks]
+        inst = replace(self.instance, id=instance_id, state=state, audit_head=head)
+        task_rows = [replace(t, id=fresh[t.id], instance_id=instance_id) for t in self.tasks]
         deadline_rows = [
-            {
-                **d,
-                "id": fresh[d["id"]],
-                "instance_id": instance_id,
-                "task_id": fresh.get(d["task_id"]) if d["task_id"] else None,
-            }
+            replace(
+                d,
+                id=fresh[d.id],
+                instance_id=instance_id,
+                task_id=fresh.get(d.task_id) if d.task_id else None,
+            )
             for d in self.deadlines
         ]
         return inst, task_rows, deadline_rows, events
@@ -119,27 +112,26 @@ def _templates(store: Store, starts: list[datetime]) -> list[Template]:
         made.append(Template(store, engine.start("fx_handle", START, OPERATOR).id))
     # The templates themselves are removed: only copies remain, in exactly the wanted numbers.
     with store.transaction() as tx:
-        for table in (audit_events, deadlines, tasks, instances):
-            tx.conn.execute(table.delete())
+        for table in ("ef_audit_events", "ef_deadlines", "ef_tasks", "ef_instances"):
+            tx.execute(f"DELETE FROM {table}")
     return made
 
 
 def populate(store: Store, plan: list[tuple[Template, int]], chunk: int = 5000) -> int:
-    """Bulk-insert copies: ``plan`` is (template, how many); returns the number of instances made."""
+    """Insert copies through the store's own writes, ``chunk`` instances per transaction: ``plan`` is
+    (template, how many); returns the number of instances made."""
     made = 0
     for template, count in plan:
         for begin in range(0, count, chunk):
-            rows: tuple[list[dict[str, object]], ...] = ([], [], [], [])
-            for _ in range(min(chunk, count - begin)):
-                inst, task_rows, deadline_rows, events = template.copy()
-                rows[0].append(inst)
-                rows[1].extend(task_rows)
-                rows[2].extend(deadline_rows)
-                rows[3].extend(events)
             with store.transaction() as tx:
-                for table, values in zip((instances, tasks, deadlines, audit_events), rows, strict=True):
-                    tx.conn.execute(insert(table), values)
-            made += len(rows[0])
+                for _ in range(min(chunk, count - begin)):
+                    inst, task_rows, deadline_rows, events = template.copy()
+                    tx.insert_instance(inst)
+                    tx.sync_tasks(inst.id, task_rows, closed_status="cancelled", at=T0, by=None, previous=[])
+                    tx.replace_deadlines(inst.id, deadline_rows, previous=[])
+                    for event in events:
+                        tx.append_audit(event)
+                    made += 1
     return made
 
 
@@ -263,15 +255,13 @@ def measure_workers(timers: int, rounds: int) -> dict[str, float]:
                 (template,) = _templates(store, [T0])
                 populate(store, [(template, timers)], chunk=2000)
                 with store.transaction() as tx:  # statistics, as a live table has them
-                    tx.conn.execute(text("ANALYZE"))
-                    size = tx.conn.execute(
-                        text(
-                            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
-                            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                            "WHERE n.nspname = :s AND c.relkind = 'r'"
-                        ),
+                    tx.execute("ANALYZE")
+                    ((size,),) = tx.execute(
+                        "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = :s AND c.relkind = 'r'",
                         {"s": store.schema},
-                    ).scalar_one()
+                    )
                 result["pg_bytes_per_instance"] = int(size) / timers
                 wall, fired = _run_workers(store, n, now)
                 assert fired == timers, (fired, timers)

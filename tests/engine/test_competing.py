@@ -73,7 +73,7 @@ class PauseBeforeCommit:
             return
         self.watched = {}
         if tx.dialect == "postgresql":
-            self.backend_pid = int(tx.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+            self.backend_pid = int(tx.execute("SELECT pg_backend_pid()")[0][0])
         self.paused.set()
         if not self.release.wait(GUARD):
             raise RuntimeError("the paused transaction was never released")
@@ -147,7 +147,7 @@ class Probe:
             # B's engine reuses its one pooled connection; SQLite traces BEGIN IMMEDIATE before it waits for
             # the write lock that A holds.
             with store.transaction() as tx:
-                raw = tx.conn.connection.dbapi_connection
+                raw = tx._cursor.connection  # the pinned sqlite3 connection
             assert raw is not None
             raw.set_trace_callback(self._trace)
         else:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import CHECKS, Actor, ConsistencyReport, Engine
@@ -40,7 +39,7 @@ def test_consistent_store_reports_nothing(engine: Engine, clock: FakeClock) -> N
 
 def _sql(engine: Engine, statement: str, **params: object) -> None:
     with engine.store.transaction() as tx:
-        tx.conn.execute(text(statement), params)
+        tx.execute(statement, params)
 
 
 def _damage_state(engine: Engine, ids: list[str]) -> str:
@@ -63,7 +62,10 @@ def _extra_task_row(engine: Engine, ids: list[str]) -> str:
 def _damage_due_time(engine: Engine, ids: list[str]) -> str:
     victim = engine.start("fx_handle", START, OPERATOR).id
     _sql(
-        engine, "UPDATE ef_deadlines SET due_at = :t WHERE instance_id = :i", t=datetime(2030, 1, 1), i=victim
+        engine,
+        "UPDATE ef_deadlines SET due_at = :t WHERE instance_id = :i",
+        t=datetime(2030, 1, 1, tzinfo=CHINA_TZ),
+        i=victim,
     )
     return victim
 
@@ -80,7 +82,7 @@ def _fired_flag(engine: Engine, ids: list[str]) -> str:
     _sql(
         engine,
         "UPDATE ef_deadlines SET fired_at = :t WHERE instance_id = :i",
-        t=datetime(2025, 10, 2),
+        t=datetime(2025, 10, 2, tzinfo=CHINA_TZ),
         i=victim,
     )
     return victim

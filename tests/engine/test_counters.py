@@ -261,7 +261,7 @@ class _Blocked:
         self.pg: Any = None
         if store.dialect == "sqlite":
             with store.transaction() as tx:  # B's engine reuses this one pooled connection
-                raw = tx.conn.connection.dbapi_connection
+                raw = tx._cursor.connection  # the pinned sqlite3 connection
             assert raw is not None
             raw.set_trace_callback(lambda sql: self.began.set() if sql.startswith("BEGIN") else None)
             self.began.clear()
@@ -300,7 +300,7 @@ def test_a_start_waits_for_the_counter_lock(store_factory: Callable[[], Store], 
         if paused.is_set():
             return
         if tx.dialect == "postgresql":
-            blocked.backend = int(tx.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+            blocked.backend = int(tx.execute("SELECT pg_backend_pid()")[0][0])
         paused.set()
         release.wait(GUARD)
 

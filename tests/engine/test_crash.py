@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 import efficacy_flow
 from efficacy_flow.calendar import china
@@ -86,18 +85,14 @@ def _reported(side: Path) -> dict[str, list[str]]:
 
 def _assert_reported_commits_present(store: Store, reported: dict[str, list[str]]) -> None:
     with store.transaction() as tx:
-        instances = set(tx.conn.execute(text("SELECT id FROM ef_instances")).scalars())
+        instances = {row[0] for row in tx.execute("SELECT id FROM ef_instances")}
         completed = Counter(
             json.loads(after)["task_id"]
-            for after in tx.conn.execute(
-                text("SELECT after FROM ef_audit_events WHERE kind = 'task_completed'")
-            ).scalars()
+            for (after,) in tx.execute("SELECT after FROM ef_audit_events WHERE kind = 'task_completed'")
         )
         fired = Counter(
             (row[0], json.loads(row[1])["element_id"])
-            for row in tx.conn.execute(
-                text("SELECT instance_id, after FROM ef_audit_events WHERE kind = 'timer_fired'")
-            ).all()
+            for row in tx.execute("SELECT instance_id, after FROM ef_audit_events WHERE kind = 'timer_fired'")
         )
     assert set(reported["started"]) <= instances
     assert all(completed[task_id] == 1 for task_id in reported["completed"]), (
@@ -127,9 +122,7 @@ def _crash_loop(store: Store, tmp_path: Path, kills: int, seed: int) -> None:
     checker.clock.set(START + timedelta(days=3650))  # type: ignore[attr-defined]
     checker.tick()
     with store.transaction() as tx:
-        left = tx.conn.execute(
-            text("SELECT count(*) FROM ef_deadlines WHERE due_at IS NOT NULL")
-        ).scalar_one()
+        ((left,),) = tx.execute("SELECT count(*) FROM ef_deadlines WHERE due_at IS NOT NULL")
     assert left == 0
     assert checker.check_consistency(previous=previous).ok
     reported = _reported(side)
@@ -178,7 +171,7 @@ def _worker_main(argv: list[str]) -> int:
     url, schema, seed, side_path = argv
     store = _AnnouncingStore(url, schema=None if schema == "-" else schema)
     with store.transaction() as tx:  # continue from the newest change: time never runs backwards
-        latest = tx.conn.execute(text("SELECT max(updated_at) FROM ef_instances")).scalar()
+        ((latest,),) = tx.execute("SELECT max(updated_at) FROM ef_instances")
     clock = FakeClock(START)
     if latest is not None:
         clock.set(max(START, _aware(latest)))
@@ -215,11 +208,10 @@ def _worker_main(argv: list[str]) -> int:
             else:
                 status = "active" if op == "suspend" else "suspended"
                 with store.transaction() as tx:
-                    ids = list(
-                        tx.conn.execute(
-                            text("SELECT id FROM ef_instances WHERE status = :s ORDER BY id"), {"s": status}
-                        ).scalars()
+                    found = tx.execute(
+                        "SELECT id FROM ef_instances WHERE status = :s ORDER BY id", {"s": status}
                     )
+                    ids = [row[0] for row in found]
                 if ids:
                     target = rng.choice(ids)
                     if op == "suspend":

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from sqlalchemy import text
 
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
@@ -204,8 +203,8 @@ def test_unreadable_state_is_a_store_error(engine: Engine, damaged: bytes) -> No
     """A saved state that cannot be read raises StoreError (not a bare zstd, zlib or JSON error)."""
     inst = engine.start("fx_handle", START, OPERATOR)
     with engine.store.transaction() as tx:
-        statement = text("UPDATE ef_instances SET state = :s, version = 5 WHERE id = :i")
-        tx.conn.execute(statement, {"s": damaged, "i": inst.id})
+        statement = "UPDATE ef_instances SET state = :s, version = 5 WHERE id = :i"
+        tx.execute(statement, {"s": damaged, "i": inst.id})
     with pytest.raises(StoreError):
         engine.instance(inst.id)
 
@@ -323,9 +322,7 @@ def test_tick_never_loads_instances_that_are_not_due(
     others = [engine.start("fx_handle", START, OPERATOR).id for _ in range(3)]
     with engine.store.transaction() as tx:
         for other in others:
-            tx.conn.execute(
-                text("UPDATE ef_instances SET state = :s WHERE id = :i"), {"s": b"garbage", "i": other}
-            )
+            tx.execute("UPDATE ef_instances SET state = :s WHERE id = :i", {"s": b"garbage", "i": other})
     clock.set(at(2025, 10, 1))
     worker = make_engine()  # a separate worker: nothing cached in memory
     assert {(f.instance_id, f.element_id) for f in worker.tick()} == {
@@ -439,9 +436,8 @@ def test_verify_history_detects_altered_event(engine: Engine) -> None:
     engine.complete(only_task(engine, inst.id).id, {"reply": "a", "resolved": False}, HANDLER)
     assert engine.verify_history(inst.id)
     with engine.store.transaction() as tx:
-        tx.conn.execute(
-            text("UPDATE ef_audit_events SET actor = 'mallory' WHERE instance_id = :i AND seq = 1"),
-            {"i": inst.id},
+        tx.execute(
+            "UPDATE ef_audit_events SET actor = 'mallory' WHERE instance_id = :i AND seq = 1", {"i": inst.id}
         )
     check = engine.verify_history(inst.id)
     assert not check.ok
@@ -458,8 +454,8 @@ def test_verify_history_detects_removed_event(engine: Engine, seq: int) -> None:
     engine.complete(only_task(engine, inst.id).id, {}, REVIEWER)
     assert engine.verify_history(inst.id).events == 4
     with engine.store.transaction() as tx:
-        tx.conn.execute(
-            text("DELETE FROM ef_audit_events WHERE instance_id = :i AND seq = :s"), {"i": inst.id, "s": seq}
+        tx.execute(
+            "DELETE FROM ef_audit_events WHERE instance_id = :i AND seq = :s", {"i": inst.id, "s": seq}
         )
     assert not engine.verify_history(inst.id).ok
 

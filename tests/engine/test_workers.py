@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 import efficacy_flow
 from efficacy_flow.calendar import china
@@ -92,9 +91,7 @@ def clone_instances(store: Store, template_id: str, n: int) -> list[str]:
 def _fired_counts(store: Store) -> Counter[tuple[str, str]]:
     """How often each (instance, timer element) fired, counted from the audit events."""
     with store.transaction() as tx:
-        rows = tx.conn.execute(
-            text("SELECT instance_id, after FROM ef_audit_events WHERE kind = 'timer_fired'")
-        ).all()
+        rows = tx.execute("SELECT instance_id, after FROM ef_audit_events WHERE kind = 'timer_fired'")
     return Counter((str(r[0]), json.loads(r[1])["element_id"]) for r in rows)
 
 
@@ -167,7 +164,7 @@ def test_failed_instance_releases_its_claim_and_others_fire(
     on them, the next tick does not take them before the retry is due); the others fire in the same round."""
     engine, ids = populated(4)
     with engine.store.transaction() as tx:
-        tx.conn.execute(text("UPDATE ef_instances SET state = :s WHERE id = :i"), {"s": b"junk", "i": ids[1]})
+        tx.execute("UPDATE ef_instances SET state = :s WHERE id = :i", {"s": b"junk", "i": ids[1]})
     with caplog.at_level(logging.WARNING, logger="efficacy_flow.engine"):
         fired = engine.tick()
     assert {f.instance_id for f in fired} == {ids[0], ids[2], ids[3]}

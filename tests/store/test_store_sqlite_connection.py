@@ -4,21 +4,18 @@ second writer inside one transaction, and a busy connection falls back to the po
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.store import InstanceRecord, Store, TaskRecord, Transaction
+from tests.store.rows import T0, instance, task
 
-T0 = datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ)
+from efficacy_flow.store import Store, Transaction
 
 
 def _seed(store: Store) -> None:
-    record = InstanceRecord("i1", "p", "h" * 64, None, "active", 1, b"s", 1, "op", None, T0, T0, 0, "0" * 64)
-    task = TaskRecord("t1", "i1", "Task_A", "办理", "承办单位", None, "ready", T0, T0 + timedelta(days=3))
     with store.transaction() as tx:
-        tx.insert_instance(record)
-        tx.sync_tasks("i1", [task], closed_status="cancelled", at=T0, by=None, previous=[])
+        tx.insert_instance(instance())
+        tx.sync_tasks("i1", [task("t1")], closed_status="cancelled", at=T0, by=None, previous=[])
 
 
 def test_instance_read_with_its_task_is_reused_only_while_unchanged(tmp_path: Path) -> None:

@@ -189,7 +189,7 @@ class TimeLimit:
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 0:
             raise InvalidTimeLimit(
-                f"a time limit needs a non-negative whole number, got {self.n!r}", text=repr(self.n)
+                f"a time limit needs a non-negative whole number, got {_shown(self.n)}", text=_shown(self.n)
             )
         try:
             unit = TimeUnit(self.unit)
@@ -212,7 +212,9 @@ class TimeLimit:
             InvalidTimeLimit: the text is not a limit (``text`` holds it).
         """
         if not isinstance(text, str):
-            raise InvalidTimeLimit(f"a time limit must be text, got {type(text).__name__}", text=repr(text))
+            raise InvalidTimeLimit(
+                f"a time limit must be text, got {type(text).__name__}", text=f"a {type(text).__name__}"
+            )
         match = _NUMBER.match(text)
         if match:
             raw, suffix = match.groups()
@@ -226,3 +228,11 @@ class TimeLimit:
 
     def __str__(self) -> str:
         return f"{self.n}{self.unit.label}"
+
+
+def _shown(value: object) -> str:
+    """A caller's value as a message may show it: a small int as itself, anything else by its type (the repr
+    of a huge int fails, of a deep structure recurses without end)."""
+    if type(value) is int and abs(value) < 10**18:
+        return str(value)
+    return f"a {type(value).__name__}"

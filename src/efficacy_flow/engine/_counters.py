@@ -23,7 +23,7 @@ from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine._audit import Event
 from efficacy_flow.engine._definitions import Deployment
 from efficacy_flow.errors import ProcessDefinitionError
-from efficacy_flow.store import Transaction
+from efficacy_flow.store import Reader, Transaction
 
 __all__ = [
     "COUNTERS_FILE",
@@ -141,7 +141,7 @@ def period_start(period: Period, now: datetime) -> tuple[datetime | None, bool]:
     return None, True
 
 
-def current_count(tx: Transaction, spec: CounterSpec, key: str, now: datetime) -> int:
+def current_count(tx: Reader, spec: CounterSpec, key: str, now: datetime) -> int:
     """The count of (``spec``, ``key``) in the period that ends at ``now``."""
     begin, inclusive = period_start(spec.period, now)
     return tx.count_counter_events(

@@ -7,15 +7,19 @@ from typing import Any
 
 from efficacy_flow.engine._inputs import checked_text, shown
 from efficacy_flow.errors import InvalidInput, InvalidState, UnknownInstance
-from efficacy_flow.store import InstanceRecord, Reader
+from efficacy_flow.store import InstanceRecord, Reader, Transaction
 
 __all__ = ["correlate", "instance_row"]
 
 
 def instance_row(tx: Reader, instance_id: str, *, lock: bool = True) -> InstanceRecord:
-    """The instance row (``lock``: ``FOR UPDATE`` on PostgreSQL); UnknownInstance when absent."""
+    """The instance row (``lock``, in a write transaction: ``FOR UPDATE`` on PostgreSQL); UnknownInstance when
+    absent."""
     checked_text("instance_id", instance_id)
-    inst = tx.get_instance(instance_id, lock=True) if lock else tx.get_instance(instance_id)
+    if lock and isinstance(tx, Transaction):
+        inst = tx.get_instance(instance_id, lock=True)
+    else:
+        inst = tx.get_instance(instance_id)
     if inst is None:
         raise UnknownInstance(f"no instance {shown(instance_id)}", instance_id=instance_id)
     return inst

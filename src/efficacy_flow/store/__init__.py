@@ -1,12 +1,15 @@
 """Durable state for the engine: SQLite by default, PostgreSQL for scale, one contract for both.
 
 The store knows nothing of BPMN: it keeps definitions (by content hash), instances (saved state and an
-optimistic ``version``), task rows, deadline rows (indexed by due time) and audit events.
+optimistic ``version``), task rows, deadline rows (indexed by due time), audit events, counters and
+incidents. Reads run in :meth:`Store.read` (a :class:`Reader`, which never waits for a writer), writes in
+:meth:`Store.transaction` (a :class:`Transaction`).
 """
 
 from __future__ import annotations
 
 from efficacy_flow import _public
+from efficacy_flow.store._reader import Reader
 from efficacy_flow.store._records import (
     AuditRecord,
     DeadlineRecord,
@@ -14,7 +17,8 @@ from efficacy_flow.store._records import (
     InstanceRecord,
     TaskRecord,
 )
-from efficacy_flow.store._store import Durability, Reader, Store, Transaction
+from efficacy_flow.store._store import Durability, Store
+from efficacy_flow.store._transaction import Transaction
 
 __all__ = [
     "AuditRecord",

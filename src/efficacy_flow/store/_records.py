@@ -12,7 +12,11 @@ __all__ = ["AuditRecord", "DeadlineRecord", "IncidentRecord", "InstanceRecord", 
 
 @dataclass(frozen=True, slots=True)
 class InstanceRecord:
-    """One process instance: its saved workflow state and bookkeeping."""
+    """One process instance: its saved workflow state and bookkeeping.
+
+    ``incident_id`` names the instance's failing step while an incident for it is retrying or open (None
+    otherwise).
+    """
 
     id: str
     process_id: str
@@ -52,9 +56,10 @@ class TaskRecord:
 class DeadlineRecord:
     """A pending timer.
 
-    ``due_at`` is None while the instance is suspended; ``remaining`` then holds the working time that was
-    left
-    (``"wd:3"`` working days or ``"s:7200"`` seconds). ``task_id`` is the user task the timer is attached to.
+    ``due_at`` is None while the instance is suspended; ``remaining`` then holds the time that was left
+    (``TimeLimit(3, WORKING_DAYS)``, ``TimeLimit(120, MINUTES)``). ``task_id`` is the user task the timer is
+    attached to. ``claimed_by``/``lease_until``: the worker that claimed the due row to fire it, and until
+    when. ``incident_id``: set while the instance's incident parks the row (it is then never claimed).
     """
 
     id: str
@@ -88,8 +93,14 @@ class AuditRecord:
 
 @dataclass(frozen=True, slots=True)
 class IncidentRecord:
-    """A step that failed: retried (``status`` ``"retrying"``), waiting for an operator (``"open"``) or done
-    (``"resolved"``). ``kind`` is ``"timer"`` or ``"message"``; ``payload`` a message job's JSON text."""
+    """A failed step of an instance (a timer or a message job), retried with backoff, then left open.
+
+    ``kind`` is ``"timer"`` or ``"message"``; ``status`` is ``"retrying"`` (``next_attempt_at`` says when),
+    ``"open"`` (retries used up: an operator repairs and retries it) or ``"resolved"`` (``resolved_at``,
+    ``resolved_by``). ``error`` is the failure's error class name, ``message`` its text; ``payload`` is JSON
+    text (a message job's name and payload). ``claimed_by``/``lease_until``: the worker retrying it, and until
+    when.
+    """
 
     id: str
     instance_id: str

@@ -1,19 +1,24 @@
-"""The tables, in SQLAlchemy 2 Core, shared by SQLite and PostgreSQL.
+"""The tables, declared once in SQLAlchemy 2 Core for SQLite and PostgreSQL (DDL only: no statement runs
+through SQLAlchemy; see store/_statements.py).
 
-Instants are stored as naive UTC in plain ``DateTime`` columns (:class:`UtcDateTime`) so that both databases
-order and compare them the same way; they come back aware, in Asia/Shanghai.
+Instants are stored as naive UTC in plain ``DateTime`` columns — on SQLite the text ``YYYY-MM-DD
+HH:MM:SS.ffffff``, as SQLAlchemy's ``DATETIME`` writes it; on PostgreSQL ``timestamp without time zone`` — so
+both databases order and compare them the same way (store/_converters.py converts them).
+
+Schema versions (recorded in ``ef_meta``; store/_migrations.py upgrades an older database when it opens):
+
+1. The first release: definitions, instances, tasks, deadlines (remaining time as ``"wd:N"``/``"s:N"``),
+   audit events, counters.
+2. Incidents (``ef_incidents``); ``incident_id`` on instances and deadlines; the due-time index covers only
+   rows no incident parks; remaining time as ``TimeLimit`` text (``"5 working_days"``, ``"120 minutes"``).
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Dialect,
     Index,
     Integer,
     LargeBinary,
@@ -21,17 +26,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    TypeDecorator,
 )
 
-from efficacy_flow.calendar import TimeLimit
-from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.errors import NaiveDatetime
-
 __all__ = [
+    "DUE_INDEX",
     "METADATA",
     "SCHEMA_VERSION",
-    "UtcDateTime",
+    "TIME_LIMIT",
     "audit_events",
     "counter_events",
     "counters",
@@ -39,48 +40,15 @@ __all__ = [
     "definitions",
     "incidents",
     "instances",
+    "meta",
     "tasks",
 ]
 
-#: Bumped when a table changes shape; recorded in ``meta`` so an old database is recognised.
-SCHEMA_VERSION = 1
+#: Bumped when a table changes shape; recorded in ``ef_meta`` so an old database is recognised and upgraded.
+SCHEMA_VERSION = 2
 
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware instant stored as naive UTC; read back in Asia/Shanghai."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise NaiveDatetime(f"the store needs aware datetimes, got {value.isoformat()}", value=value)
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC).astimezone(CHINA_TZ)
-
-
-class TimeLimitText(TypeDecorator[TimeLimit]):
-    """A :class:`~efficacy_flow.calendar.TimeLimit` stored as ``"<n> <unit>"`` text (``"5 working_days"``)."""
-
-    impl = String(64)
-    cache_ok = True
-
-    def process_bind_param(self, value: TimeLimit | None, dialect: Dialect) -> str | None:
-        return None if value is None else f"{value.n} {value.unit.value}"
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> TimeLimit | None:
-        if value is None:
-            return None
-        amount, _, unit = str(value).partition(" ")
-        return TimeLimit(int(amount), unit)  # type: ignore[arg-type]
-
+#: ``Column.info`` of a column that holds a ``TimeLimit`` as text (store/_converters.py).
+TIME_LIMIT = {"value": "time_limit"}
 
 METADATA = MetaData()
 
@@ -98,7 +66,7 @@ definitions = Table(
     Column("hash", String(64), primary_key=True),
     Column("process_id", String(200), nullable=False, index=True),
     Column("content", LargeBinary, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )
 
 instances = Table(
@@ -114,17 +82,17 @@ instances = Table(
     Column("state", LargeBinary, nullable=False),
     Column("format_version", Integer, nullable=False),
     Column("first_responder", String(200), nullable=False),
-    Column("suspended_at", UtcDateTime, nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("suspended_at", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
     # The head of the audit hash chain: a removed last event is detected against these.
     Column("audit_seq", Integer, nullable=False),
     Column("audit_head", String(64), nullable=False),
+    # Schema 2: the incident of the instance's failing step, while it is retrying or open.
     Column("incident_id", String(36), nullable=True),
 )
 
-#: User tasks: ready ones (what ``engine.tasks`` lists) and closed ones (so a second completion is
-#:  recognised).
+#: User tasks: ready ones (what ``engine.tasks`` lists) and closed ones (a second completion is recognised).
 tasks = Table(
     "ef_tasks",
     METADATA,
@@ -135,15 +103,16 @@ tasks = Table(
     Column("role", String(200), nullable=True),
     Column("unit", String(200), nullable=True),
     Column("status", String(20), nullable=False),
-    Column("ready_at", UtcDateTime, nullable=False),
-    Column("due_at", UtcDateTime, nullable=True),
-    Column("closed_at", UtcDateTime, nullable=True),
+    Column("ready_at", DateTime, nullable=False),
+    Column("due_at", DateTime, nullable=True),
+    Column("closed_at", DateTime, nullable=True),
     Column("closed_by", String(200), nullable=True),
     Index("ix_ef_tasks_status_role", "status", "role"),
 )
 
-#: Pending timers. ``due_at`` is indexed: tick() reads only rows that are due. ``claimed_by``/``lease_until``:
-#: the worker that claimed a due row to fire it, and until when (store/_claims.py; docs/operations.md).
+#: Pending timers. ``claimed_by``/``lease_until``: the worker that claimed a due row to fire it, and until
+#: when (store/_transaction.py; docs/operations.md). ``incident_id`` (schema 2) parks the rows of an instance
+#: whose step failed: the due-time index holds only unparked rows, so tick() never rescans parked ones.
 deadlines = Table(
     "ef_deadlines",
     METADATA,
@@ -153,12 +122,19 @@ deadlines = Table(
     Column("element_id", String(200), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("interrupting", Boolean, nullable=False),
-    Column("due_at", UtcDateTime, nullable=True, index=True),
-    Column("remaining", TimeLimitText, nullable=True),
-    Column("fired_at", UtcDateTime, nullable=True),
+    Column("due_at", DateTime, nullable=True),
+    Column("remaining", String(64), nullable=True, info=TIME_LIMIT),
+    Column("fired_at", DateTime, nullable=True),
     Column("claimed_by", String(200), nullable=True),
-    Column("lease_until", UtcDateTime, nullable=True),
+    Column("lease_until", DateTime, nullable=True),
     Column("incident_id", String(36), nullable=True),
+)
+# Schema 1 had a plain index on due_at (ix_ef_deadlines_due_at); schema 2 replaces it with this one.
+DUE_INDEX = Index(
+    "ix_ef_deadlines_due_unparked",
+    deadlines.c.due_at,
+    sqlite_where=deadlines.c.incident_id.is_(None),
+    postgresql_where=deadlines.c.incident_id.is_(None),
 )
 
 audit_events = Table(
@@ -166,7 +142,7 @@ audit_events = Table(
     METADATA,
     Column("instance_id", String(36), primary_key=True),
     Column("seq", Integer, primary_key=True),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", DateTime, nullable=False),
     Column("actor", String(200), nullable=True),
     Column("kind", String(40), nullable=False),
     Column("before", Text, nullable=True),
@@ -182,7 +158,7 @@ counters = Table(
     METADATA,
     Column("counter", String(100), primary_key=True),
     Column("key", String(200), primary_key=True),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )
 
 #: One row per counted start (durable counters, docs/engine.md): the count of a period is the number of rows
@@ -193,12 +169,12 @@ counter_events = Table(
     Column("counter", String(100), primary_key=True),
     Column("instance_id", String(36), primary_key=True),
     Column("key", String(200), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", DateTime, nullable=False),
     Index("ix_ef_counter_events_key_at", "counter", "key", "at"),
 )
 
-
-#: Failed steps (engine/_incidents.py): retried, waiting for an operator, or resolved.
+#: Schema 2: failed steps (store/_records.py IncidentRecord). Indexed by instance (an instance's incidents)
+#: and by (status, next_attempt_at) (the retries that are due).
 incidents = Table(
     "ef_incidents",
     METADATA,
@@ -211,12 +187,12 @@ incidents = Table(
     Column("message", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("payload", Text, nullable=True),
-    Column("next_attempt_at", UtcDateTime, nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("next_attempt_at", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("resolved_at", DateTime, nullable=True),
     Column("resolved_by", String(200), nullable=True),
     Column("claimed_by", String(200), nullable=True),
-    Column("lease_until", UtcDateTime, nullable=True),
+    Column("lease_until", DateTime, nullable=True),
     Index("ix_ef_incidents_status_next", "status", "next_attempt_at"),
 )

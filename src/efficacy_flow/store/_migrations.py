@@ -1,0 +1,133 @@
+"""Opening a database: create the tables of a new one, upgrade an older one, refuse a newer one.
+
+Everything happens in the one write transaction :class:`~efficacy_flow.store.Store` opens with: a failed
+upgrade leaves the database exactly as it was. On PostgreSQL the transaction first takes an advisory lock per
+schema, so processes opening one database at the same time create or upgrade it once, one after the other.
+
+The DDL text comes from the table definitions (store/_schema.py) through SQLAlchemy's public ``compile()``
+for the store's dialect; the upgrade steps are written out per version below.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable
+
+from sqlalchemy import Dialect, Index, Table
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from efficacy_flow.errors import StoreError
+from efficacy_flow.store._schema import DUE_INDEX, METADATA, SCHEMA_VERSION, deadlines, incidents, instances
+from efficacy_flow.store._transaction import Transaction
+
+__all__ = ["UPGRADES", "open_schema", "remaining_v2"]
+
+
+def open_schema(tx: Transaction, dialect: Dialect, schema: str | None) -> int:
+    """Make the database hold the current schema; return the version it held (0: it was empty).
+
+    Raises:
+        StoreError: the database was written by a newer version, or an upgrade step failed.
+    """
+    if tx.dialect == "postgresql":
+        key = zlib.crc32(f"efficacy_flow schema {schema or ''}".encode())
+        tx._rows(tx._sql.sql("SELECT pg_advisory_xact_lock(?)"), (key,))
+        if schema is not None:
+            tx._run(f'CREATE SCHEMA IF NOT EXISTS "{schema}"', ())
+    found = _version(tx)
+    if found is None:
+        for table in METADATA.sorted_tables:
+            _create(tx, dialect, table)
+        tx._run(
+            tx._sql.sql("INSERT INTO ef_meta (\"key\", value) VALUES ('schema_version', ?)"),
+            (str(SCHEMA_VERSION),),
+        )
+        return 0
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store was written by a newer efficacy_flow (schema {found} > {SCHEMA_VERSION})",
+            schema_version=found,
+        )
+    for version in range(found, SCHEMA_VERSION):
+        UPGRADES[version](tx, dialect)
+    if found < SCHEMA_VERSION:
+        tx._run(
+            tx._sql.sql("UPDATE ef_meta SET value = ? WHERE \"key\" = 'schema_version'"),
+            (str(SCHEMA_VERSION),),
+        )
+    return found
+
+
+def _version(tx: Transaction) -> int | None:
+    """The recorded schema version, or None for a database without the store's tables."""
+    exists = (
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ef_meta'"
+        if tx.dialect == "sqlite"
+        else "SELECT 1 WHERE to_regclass('ef_meta') IS NOT NULL"
+    )
+    if not tx._rows(exists):
+        return None
+    rows = tx._rows("SELECT value FROM ef_meta WHERE \"key\" = 'schema_version'")
+    return int(rows[0][0]) if rows else None
+
+
+def _create(tx: Transaction, dialect: Dialect, table: Table) -> None:
+    """Create a table and its indexes (the due-time index with ``ef_deadlines``)."""
+    tx._run(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)), ())
+    indexes: list[Index] = sorted(table.indexes, key=lambda index: str(index.name))
+    if table is deadlines:
+        indexes.append(DUE_INDEX)
+    for index in indexes:
+        _index(tx, dialect, index)
+
+
+def _index(tx: Transaction, dialect: Dialect, index: Index) -> None:
+    tx._run(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)), ())
+
+
+def remaining_v2(text: str) -> str:
+    """A schema-1 remaining time as schema 2 stores it: ``"wd:N"`` → ``"N working_days"``, ``"s:N"`` →
+    ``"ceil(N/60) minutes"`` (rounded up: a paused limit never loses time by the upgrade).
+
+    Raises:
+        ValueError: the text is neither.
+    """
+    unit, _, amount = text.partition(":")
+    count = int(amount)
+    if count < 0 or unit not in ("wd", "s"):
+        raise ValueError(text)
+    return f"{count} working_days" if unit == "wd" else f"{math.ceil(count / 60)} minutes"
+
+
+def _upgrade_1_to_2(tx: Transaction, dialect: Dialect) -> None:
+    """Incidents: ``ef_incidents``, ``incident_id`` on instances and deadlines, the due-time index over
+    unparked rows only; remaining times as TimeLimit text; and a deadline's ``kind`` named as its saved state
+    names the period since state format 2 (format 1's ``"elapsed"`` is minutes of elapsed time,
+    engine/runtime/formats.py)."""
+    for table in (instances, deadlines):
+        column = table.c.incident_id
+        tx._run(
+            f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(dialect=dialect)}", ()
+        )
+    _create(tx, dialect, incidents)
+    tx._run("DROP INDEX IF EXISTS ix_ef_deadlines_due_at", ())
+    _index(tx, dialect, DUE_INDEX)
+    rewritten = []
+    for deadline_id, remaining in tx._rows(
+        "SELECT id, remaining FROM ef_deadlines WHERE remaining IS NOT NULL"
+    ):
+        try:
+            rewritten.append((remaining_v2(str(remaining)), deadline_id))
+        except ValueError:
+            raise StoreError(
+                f"cannot upgrade the store: deadline {deadline_id} has an unreadable remaining time",
+                deadline_id=deadline_id,
+            ) from None
+    if rewritten:
+        tx._run_many(tx._sql.sql("UPDATE ef_deadlines SET remaining = ? WHERE id = ?"), rewritten)
+    tx._run("UPDATE ef_deadlines SET kind = 'minutes' WHERE kind = 'elapsed'", ())
+
+
+#: The step from each version to the next, applied in order when an older database opens.
+UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {1: _upgrade_1_to_2}

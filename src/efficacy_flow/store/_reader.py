@@ -1,0 +1,290 @@
+"""Every read the store offers, on one transaction's DB-API cursor (:class:`Reader`).
+
+A :class:`Reader` comes from :meth:`Store.read` (a read transaction: it never waits for a writer) and is the
+base of :class:`~efficacy_flow.store.Transaction` (a write transaction reads through the same methods and sees
+its own writes). Statements and converters: store/_statements.py; driver errors: store/_driver_errors.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from efficacy_flow.calendar import TimeLimit
+from efficacy_flow.store._converters import time_limit_text
+from efficacy_flow.store._driver_errors import translate
+from efficacy_flow.store._records import (
+    AuditRecord,
+    DeadlineRecord,
+    IncidentRecord,
+    InstanceRecord,
+    TaskRecord,
+)
+from efficacy_flow.store._statements import Statements, chunks
+
+__all__ = ["Reader"]
+
+_TASK_WIDTH = len(fields(TaskRecord))
+#: Where ``state`` is among the instance columns (a listing selects all the others).
+_STATE_AT = [f.name for f in fields(InstanceRecord)].index("state")
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class Reader:
+    """The reads available inside one transaction.
+
+    On SQLite a read transaction is ``BEGIN DEFERRED`` on a connection that refuses writes (``PRAGMA
+    query_only``): in WAL mode it passes a writer holding ``BEGIN IMMEDIATE`` and sees the last commit. On
+    PostgreSQL it is ``REPEATABLE READ READ ONLY``: one snapshot for all its statements and no row locks, so
+    reading an instance another transaction has locked returns its last committed state at once. Every
+    statement of a Reader reads that one snapshot; a write attempted through one fails with
+    :class:`~efficacy_flow.errors.StoreError`.
+    """
+
+    __slots__ = ("_cursor", "_prefetched", "_sql", "dialect")
+
+    def __init__(self, cursor: Any, sql: Statements) -> None:
+        self.dialect = sql.dialect
+        self._cursor = cursor
+        self._sql = sql
+        # SQLite: the instance row read along with a task (get_task), with the connection's change count.
+        self._prefetched: tuple[InstanceRecord, int] | None = None
+
+    # -- running statements ----------------------------------------------------------------------------------
+
+    def _rows(self, text: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run a query; return every row as the driver gives it (fetchall also resets SQLite's statement)."""
+        cursor = self._cursor
+        try:
+            cursor.execute(text, params)
+            return cursor.fetchall()  # type: ignore[no-any-return]
+        except Exception as exc:
+            error = translate(exc)
+            if error is exc:
+                raise
+        raise error  # outside the except clause: the driver's exception is not chained
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one hand-written statement in this transaction and return its rows (none for a statement that
+        returns none), as the driver gives them.
+
+        For tests and repair scripts: ``:name`` placeholders on both databases; aware datetimes and
+        ``TimeLimit`` values are bound as the store binds them. Through a Reader only reads succeed.
+
+        Raises:
+            StoreError: the database refused the statement (a write, through a Reader).
+            NaiveDatetime: a naive datetime among ``params``.
+        """
+        values = {name: self._bound(value) for name, value in (params or {}).items()}
+        if self.dialect == "postgresql":
+            sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+        cursor = self._cursor
+        try:
+            cursor.execute(sql, values)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description is not None else []
+        except Exception as exc:
+            error = translate(exc)
+            if error is exc:
+                raise
+        raise error
+
+    def _bound(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return self._sql.instant(value)
+        if isinstance(value, TimeLimit):
+            return time_limit_text(value)
+        return value
+
+    # -- definitions -----------------------------------------------------------------------------------------
+
+    def get_definition(self, hash_: str) -> bytes | None:
+        """The stored content of a definition, or None."""
+        rows = self._rows(self._sql.get_definition, (hash_,))
+        return bytes(rows[0][0]) if rows else None
+
+    # -- instances -------------------------------------------------------------------------------------------
+
+    def get_instance(self, instance_id: str) -> InstanceRecord | None:
+        """An instance row as this transaction sees it, or None."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None:
+            record, changes = prefetched
+            # Proof it is still the stored row: SQLite transactions are serialized (BEGIN IMMEDIATE) or read
+            # one snapshot (a reader), so only this connection could have changed it, and it changed no row
+            # since the read.
+            if record.id == instance_id and changes == self._cursor.connection.total_changes:
+                return record
+        rows = self._rows(self._sql.get_instance, (instance_id,))
+        return self._sql.read_instance(rows[0]) if rows else None
+
+    def instance_ids_by_business_key(self, business_key: str) -> list[str]:
+        """Ids of the instances carrying this business key, oldest first."""
+        return [str(row[0]) for row in self._rows(self._sql.instance_ids_by_business_key, (business_key,))]
+
+    def count_instances(self, status: str | None = None) -> int:
+        """How many instances there are (with ``status``, if given)."""
+        params = () if status is None else (status,)
+        return int(self._rows(self._sql.count_instances[status is not None], params)[0][0])
+
+    def list_instances(
+        self, *, process_id: str | None, status: str | None, business_key: str | None
+    ) -> list[InstanceRecord]:
+        """Instances matching every filter given, oldest first; ``state`` is left empty (never read)."""
+        values = (process_id, status, business_key)  # in the order of LISTING_FILTERS
+        text = self._sql.list_instances[tuple(value is not None for value in values)]
+        read = self._sql.read_instance
+        rows = self._rows(text, [value for value in values if value is not None])
+        return [read((*row[:_STATE_AT], b"", *row[_STATE_AT:])) for row in rows]
+
+    # -- tasks -----------------------------------------------------------------------------------------------
+
+    def get_task(self, task_id: str) -> TaskRecord | None:
+        """A task row (ready or closed), or None.
+
+        On SQLite the task's instance row is read in the same statement and kept for the next
+        :meth:`get_instance` of this transaction (every call that takes a task reads its instance next).
+        """
+        sql = self._sql
+        if self.dialect != "sqlite":
+            rows = self._rows(sql.get_task, (task_id,))
+            return sql.read_task(rows[0]) if rows else None
+        rows = self._rows(sql.get_task_and_instance, (task_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        if row[_TASK_WIDTH] is not None:  # the instance's id: None only if the row is missing
+            instance = sql.read_instance(row[_TASK_WIDTH:])
+            self._prefetched = (instance, self._cursor.connection.total_changes)
+        return sql.read_task(row[:_TASK_WIDTH])
+
+    def ready_tasks(
+        self, *, instance_id: str | None = None, role: str | None = None, unit: str | None = None
+    ) -> list[TaskRecord]:
+        """Ready tasks, filtered by whichever arguments are given, oldest first."""
+        sql = self._sql
+        text = sql.ready_tasks[instance_id is not None, role is not None, unit is not None]
+        params = [value for value in (instance_id, role, unit) if value is not None]
+        read = sql.read_task
+        return [read(row) for row in self._rows(text, params)]
+
+    # -- deadlines -------------------------------------------------------------------------------------------
+
+    def deadlines_of(self, instance_id: str) -> list[DeadlineRecord]:
+        """The pending timers of an instance, by id."""
+        read = self._sql.read_deadline
+        return [read(row) for row in self._rows(self._sql.deadlines_of, (instance_id,))]
+
+    def due_instance_ids(self, now: datetime, limit: int) -> list[str]:
+        """Instances with an unparked timer due at ``now`` (``due_at <= now``), earliest first."""
+        rows = self._rows(self._sql.due_instance_ids, (self._sql.instant(now), limit))
+        return [str(row[0]) for row in rows]
+
+    def claimed_rows(self, worker: str | None = None) -> list[DeadlineRecord]:
+        """Rows currently carrying a claim (by ``worker``, if given), for operators and tests."""
+        params = () if worker is None else (worker,)
+        read = self._sql.read_deadline
+        return [read(row) for row in self._rows(self._sql.claimed_rows(worker is not None), params)]
+
+    def stale_claims(self, now: datetime) -> list[DeadlineRecord]:
+        """Rows claimed by a worker whose lease has expired (``lease_until <= now``): claims no one holds."""
+        read = self._sql.read_deadline
+        return [read(row) for row in self._rows(self._sql.stale_claims, (self._sql.instant(now),))]
+
+    # -- audit -----------------------------------------------------------------------------------------------
+
+    def audit_of(self, instance_id: str) -> list[AuditRecord]:
+        """Every audit event of an instance, in sequence order."""
+        read = self._sql.read_audit
+        return [read(row) for row in self._rows(self._sql.audit_of, (instance_id,))]
+
+    # -- counters --------------------------------------------------------------------------------------------
+
+    def count_counter_events(
+        self, counter: str, key: str, *, after: datetime | None, at_or_after: datetime | None, until: datetime
+    ) -> int:
+        """How many events of (``counter``, ``key``) are in the period that ends at ``until`` (inclusive).
+
+        The period starts strictly after ``after`` or at/after ``at_or_after`` (at most one is given; neither:
+        from the first event).
+        """
+        instant = self._sql.instant
+        params = [counter, key, instant(until)]
+        params += [instant(v) for v in (after, at_or_after) if v is not None]
+        text = self._sql.count_counter_events[after is not None, at_or_after is not None]
+        return int(self._rows(text, params)[0][0])
+
+    def counter_events_of(self, instance_id: str) -> list[tuple[str, str, datetime]]:
+        """The (counter, key, at) events recorded for one instance, by counter."""
+        out = self._sql.converters.instant_out
+        rows = self._rows(self._sql.counter_events_of, (instance_id,))
+        return [(str(counter), str(key), out(at)) for counter, key, at in rows]
+
+    # -- incidents -------------------------------------------------------------------------------------------
+
+    def get_incident(self, incident_id: str) -> IncidentRecord | None:
+        """An incident, or None."""
+        rows = self._rows(self._sql.get_incident, (incident_id,))
+        return self._sql.read_incident(rows[0]) if rows else None
+
+    def incidents(
+        self, *, instance_id: str | None = None, statuses: Sequence[str] | None = ("open",)
+    ) -> list[IncidentRecord]:
+        """Incidents with one of ``statuses`` (None: any status), of one instance if given, oldest first."""
+        wanted = list(statuses) if statuses is not None else None
+        if wanted is not None and not wanted:
+            return []
+        params = [*(wanted or ()), *((instance_id,) if instance_id is not None else ())]
+        text = self._sql.incidents(len(wanted) if wanted is not None else None, instance_id is not None)
+        read = self._sql.read_incident
+        return [read(row) for row in self._rows(text, params)]
+
+    # -- batched reads for the consistency checker ---------------------------------------------------------
+
+    def instances_after(
+        self, after_id: str | None, limit: int, *, ids: Sequence[str] | None = None
+    ) -> list[InstanceRecord]:
+        """Up to ``limit`` instances with ids greater than ``after_id`` (None: from the start), by id.
+
+        ``ids``: only these instances.
+        """
+        read = self._sql.read_instance
+        head = [after_id] if after_id is not None else []
+        if ids is None:
+            text = self._sql.instances_after(after_id is not None, None)
+            return [read(row) for row in self._rows(text, [*head, limit])]
+        found: list[InstanceRecord] = []
+        for chunk in chunks(list(ids)):
+            text = self._sql.instances_after(after_id is not None, len(chunk))
+            found += [read(row) for row in self._rows(text, [*head, *chunk, limit])]
+        found.sort(key=lambda record: record.id)
+        return found[:limit]
+
+    def rows_of_instances(
+        self, instance_ids: Sequence[str]
+    ) -> tuple[dict[str, list[TaskRecord]], dict[str, list[DeadlineRecord]], dict[str, list[AuditRecord]]]:
+        """Every task row, deadline row and audit event of these instances, grouped by instance id."""
+        sql = self._sql
+        task_rows: dict[str, list[TaskRecord]] = defaultdict(list)
+        deadline_rows: dict[str, list[DeadlineRecord]] = defaultdict(list)
+        audit_rows: dict[str, list[AuditRecord]] = defaultdict(list)
+        for chunk in chunks(list(instance_ids)):
+            for task in map(sql.read_task, self._rows(sql.of_instances("tasks", len(chunk)), chunk)):
+                task_rows[task.instance_id].append(task)
+            for row in map(sql.read_deadline, self._rows(sql.of_instances("deadlines", len(chunk)), chunk)):
+                deadline_rows[row.instance_id].append(row)
+            for event in map(sql.read_audit, self._rows(sql.of_instances("audit_events", len(chunk)), chunk)):
+                audit_rows[event.instance_id].append(event)
+        return task_rows, deadline_rows, audit_rows
+
+    def orphan_instance_ids(self) -> dict[str, list[str]]:
+        """Instance ids that task, deadline, audit or incident rows name but no instance row has, by table."""
+        found: dict[str, list[str]] = {}
+        for table in ("tasks", "deadlines", "audit_events", "incidents"):
+            ids = [str(row[0]) for row in self._rows(self._sql.orphans(table))]
+            if ids:
+                found[table] = ids
+        return found

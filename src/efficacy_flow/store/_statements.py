@@ -1,0 +1,405 @@
+"""Every statement the store runs, as SQL text prepared once per dialect, with the row converters it needs.
+
+The SQL is written here by hand (``?`` placeholders, turned into psycopg's ``%s`` for PostgreSQL) rather than
+compiled from SQLAlchemy Core constructs. Both would give one text per dialect; hand-written text gives the
+bind order in plain sight (the values are passed as a tuple in that order, nothing maps names to positions),
+the exact statement the database plans, and no dependency on the compiler's bind bookkeeping, whose only
+ordered view of positional binds is semi-private. The few dialect differences are spelled out where they
+occur: row locks (``FOR UPDATE``, ``SKIP LOCKED``) exist only on PostgreSQL, where SQLite's transactions are
+serialized by ``BEGIN IMMEDIATE`` instead. Everything else (``ON CONFLICT DO NOTHING``, partial indexes,
+``IN`` lists, ``LIMIT``) is the same text on both.
+
+Statements with optional filters have one text per combination of filters, all made with the rest; those with
+``IN`` lists have one per length, made on first use and kept. The drivers cache the prepared statement by its
+text (sqlite3's per-connection statement cache; psycopg prepares a text server-side once it has run a few
+times), so each text is parsed and planned once per connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
+from itertools import product
+from typing import Any
+
+from sqlalchemy import Table
+
+from efficacy_flow.errors import InvalidInput
+from efficacy_flow.store._converters import Converter, Converters, RowWriter
+from efficacy_flow.store._records import (
+    AuditRecord,
+    DeadlineRecord,
+    IncidentRecord,
+    InstanceRecord,
+    TaskRecord,
+)
+from efficacy_flow.store._schema import audit_events, deadlines, incidents, instances, tasks
+
+__all__ = [
+    "INCIDENT_SETTABLE",
+    "INSTANCE_SETTABLE",
+    "IN_CHUNK",
+    "LISTING_FILTERS",
+    "Statements",
+    "chunks",
+    "columns",
+    "placeholders",
+]
+
+#: Bound values per ``IN`` list: under SQLite's historical limit of 999 variables per statement.
+IN_CHUNK = 900
+
+# Column names SQLAlchemy's DDL quotes (keywords in SQLite): quoted the same way in every statement.
+_QUOTED = frozenset({"before", "after", "key"})
+
+
+def _name(column: str) -> str:
+    return f'"{column}"' if column in _QUOTED else column
+
+
+def columns(record: type[Any], prefix: str = "", *, without: Iterable[str] = ()) -> str:
+    """The column list of a record's fields, in their order (``prefix``: a table alias)."""
+    skipped = set(without)
+    return ", ".join(prefix + _name(f.name) for f in fields(record) if f.name not in skipped)
+
+
+def placeholders(n: int) -> str:
+    """``?, ?, ...`` for ``n`` values."""
+    return ", ".join("?" * n)
+
+
+def _inserting(table: Table, record: type[Any]) -> str:
+    return f"INSERT INTO {table.name} ({columns(record)}) VALUES ({placeholders(len(fields(record)))})"
+
+
+_INSTANCE = columns(InstanceRecord)
+_TASK = columns(TaskRecord)
+_DEADLINE = columns(DeadlineRecord)
+_AUDIT = columns(AuditRecord)
+_INCIDENT = columns(IncidentRecord)
+#: Every instance column but the saved state, which a listing never needs (it reads back as b"").
+_LISTED = columns(InstanceRecord, without=("state",))
+
+#: The instance columns a caller may set through ``update_instance`` (besides the bumped version).
+INSTANCE_SETTABLE = frozenset(f.name for f in fields(InstanceRecord)) - {"id", "version"}
+#: The incident columns ``update_incident`` may set.
+INCIDENT_SETTABLE = frozenset(
+    {
+        "element_id",
+        "status",
+        "error",
+        "message",
+        "attempts",
+        "next_attempt_at",
+        "updated_at",
+        "resolved_at",
+        "resolved_by",
+        "claimed_by",
+        "lease_until",
+    }
+)
+
+#: A due, unclaimed (or lease-expired), unparked deadline row: the claim's filter. ``incident_id IS NULL`` is
+#: the due-time index's own condition (store/_schema.py), so the index serves the claim.
+_CLAIMABLE = (
+    "due_at <= ? AND fired_at IS NULL AND incident_id IS NULL AND (lease_until IS NULL OR lease_until <= ?)"
+)
+
+
+def _ready_tasks(instance_id: bool, role: bool, unit: bool) -> str:
+    where = ["status = 'ready'"] + [
+        f"{name} = ?" for name, on in (("instance_id", instance_id), ("role", role), ("unit", unit)) if on
+    ]
+    return f"SELECT {_TASK} FROM ef_tasks WHERE {' AND '.join(where)} ORDER BY ready_at, id"
+
+
+def _list_instances(filters: tuple[str, ...]) -> str:
+    where = f" WHERE {' AND '.join(f'{name} = ?' for name in filters)}" if filters else ""
+    return f"SELECT {_LISTED} FROM ef_instances{where} ORDER BY created_at, id"
+
+
+def _count_counter_events(after: bool, at_or_after: bool) -> str:
+    where = 'counter = ? AND "key" = ? AND at <= ?'
+    where += " AND at > ?" if after else ""
+    where += " AND at >= ?" if at_or_after else ""
+    return f"SELECT count(*) FROM ef_counter_events WHERE {where}"
+
+
+#: The columns ``list_instances`` may filter by, in the order their values are bound.
+LISTING_FILTERS = ("process_id", "status", "business_key")
+
+
+class Statements:
+    """The SQL text of every statement for one dialect, and the converters of the rows they read and write.
+
+    Attributes holding text are ready for the driver (``%s`` placeholders on PostgreSQL); the methods make
+    (and keep) the texts that depend on which filters or columns a call uses.
+    """
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        postgresql = dialect == "postgresql"
+        self._texts: dict[Any, str] = {}
+        self._settings: dict[Any, tuple[str, tuple[Converter | None, ...]]] = {}
+        convert = self.converters = Converters(dialect)
+        self.instant: Callable[[Any], Any] = convert.instant
+        self.read_instance = convert.reader(InstanceRecord, instances)
+        self.read_task = convert.reader(TaskRecord, tasks)
+        self.read_deadline = convert.reader(DeadlineRecord, deadlines)
+        self.read_audit = convert.reader(AuditRecord, audit_events)
+        self.read_incident = convert.reader(IncidentRecord, incidents)
+        self.write_instance: RowWriter = convert.writer(InstanceRecord, instances)
+        self.write_task: RowWriter = convert.writer(TaskRecord, tasks)
+        self.write_deadline: RowWriter = convert.writer(DeadlineRecord, deadlines)
+        self.write_audit: RowWriter = convert.writer(AuditRecord, audit_events)
+        self.write_incident: RowWriter = convert.writer(IncidentRecord, incidents)
+        self._instance_binds: dict[str, Converter | None] = {c.name: convert.bind(c) for c in instances.c}
+        self._incident_binds: dict[str, Converter | None] = {c.name: convert.bind(c) for c in incidents.c}
+        sql = self.sql
+        lock = " FOR UPDATE" if postgresql else ""
+        # -- texts by which optional filters a call gives (every combination, made once)
+        on_off = (False, True)
+        #: Ready tasks by (instance_id, role, unit) given, each ``= ?`` in that order, oldest first.
+        self.ready_tasks = {key: sql(_ready_tasks(*key)) for key in product(on_off, repeat=3)}
+        #: Instances without their state, by which of LISTING_FILTERS are given (``= ?`` each), oldest first.
+        self.list_instances = {
+            given: sql(_list_instances(tuple(n for n, on in zip(LISTING_FILTERS, given, strict=True) if on)))
+            for given in product(on_off, repeat=3)
+        }
+        #: Counter events of (counter, key) with ``at <= ?``, by whether ``at > ?`` / ``at >= ?`` follow.
+        self.count_counter_events = {
+            key: sql(_count_counter_events(*key)) for key in product(on_off, repeat=2)
+        }
+        #: How many instances there are, by whether ``status = ?`` filters them.
+        self.count_instances = {
+            False: sql("SELECT count(*) FROM ef_instances"),
+            True: sql("SELECT count(*) FROM ef_instances WHERE status = ?"),
+        }
+        # -- definitions
+        self.get_definition = sql("SELECT content FROM ef_definitions WHERE hash = ?")
+        self.put_definition = sql(
+            "INSERT INTO ef_definitions (hash, process_id, content, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (hash) DO NOTHING"
+        )
+        # -- instances
+        self.get_instance = sql(f"SELECT {_INSTANCE} FROM ef_instances WHERE id = ?")
+        self.get_instance_locked = sql(f"SELECT {_INSTANCE} FROM ef_instances WHERE id = ?{lock}")
+        self.insert_instance = sql(_inserting(instances, InstanceRecord))
+        self.instance_ids_by_business_key = sql(
+            "SELECT id FROM ef_instances WHERE business_key = ? ORDER BY created_at, id"
+        )
+        self.advance_audit_head = sql(
+            "UPDATE ef_instances SET audit_seq = ?, audit_head = ? WHERE id = ? AND audit_seq = ?"
+        )
+        self.set_instance_incident = sql("UPDATE ef_instances SET incident_id = ? WHERE id = ?")
+        # -- tasks
+        self.get_task = sql(f"SELECT {_TASK} FROM ef_tasks WHERE id = ?")
+        # A task with its instance row in one statement (SQLite: see Reader.get_task).
+        self.get_task_and_instance = sql(
+            f"SELECT {columns(TaskRecord, 't.')}, {columns(InstanceRecord, 'i.')}"
+            " FROM ef_tasks t LEFT JOIN ef_instances i ON i.id = t.instance_id WHERE t.id = ?"
+        )
+        self.insert_task = sql(_inserting(tasks, TaskRecord))
+        self.close_task = sql(
+            "UPDATE ef_tasks SET status = ?, closed_at = ?, closed_by = ? WHERE id = ? AND status = 'ready'"
+        )
+        self.retime_task = sql("UPDATE ef_tasks SET due_at = ?, unit = ? WHERE id = ?")
+        # -- deadlines
+        self.deadlines_of = sql(f"SELECT {_DEADLINE} FROM ef_deadlines WHERE instance_id = ? ORDER BY id")
+        self.insert_deadline = sql(_inserting(deadlines, DeadlineRecord))
+        self.delete_deadline = sql("DELETE FROM ef_deadlines WHERE id = ?")
+        changed = ", ".join(f"{_name(f.name)} = ?" for f in fields(DeadlineRecord) if f.name != "id")
+        self.update_deadline = sql(f"UPDATE ef_deadlines SET {changed} WHERE id = ?")
+        self.due_instance_ids = sql(
+            "SELECT instance_id FROM ef_deadlines"
+            " WHERE due_at <= ? AND fired_at IS NULL AND incident_id IS NULL"
+            " GROUP BY instance_id ORDER BY min(due_at), instance_id LIMIT ?"
+        )
+        # due_at alone orders the claim: the index yields rows in this order and the scan stops after
+        # ``limit`` rows (a tie-break column would sort every due row on each claim).
+        self.claimable = sql(
+            f"SELECT id, instance_id FROM ef_deadlines WHERE {_CLAIMABLE} ORDER BY due_at LIMIT ?"
+            + (" FOR UPDATE SKIP LOCKED" if postgresql else "")
+        )
+        self.stale_claims = sql(
+            f"SELECT {_DEADLINE} FROM ef_deadlines WHERE claimed_by IS NOT NULL AND lease_until <= ?"
+            " ORDER BY due_at, id"
+        )
+        self.park_deadlines = sql(
+            "UPDATE ef_deadlines SET incident_id = ?, claimed_by = NULL, lease_until = NULL"
+            " WHERE instance_id = ?"
+        )
+        # -- audit
+        self.insert_audit = sql(_inserting(audit_events, AuditRecord))
+        self.audit_of = sql(f"SELECT {_AUDIT} FROM ef_audit_events WHERE instance_id = ? ORDER BY seq")
+        # -- counters
+        self.lock_counter = sql(
+            'INSERT INTO ef_counters (counter, "key", created_at) VALUES (?, ?, ?)'
+            ' ON CONFLICT (counter, "key") DO NOTHING'
+        )
+        # SQLite needs no row lock: BEGIN IMMEDIATE already made the transaction the only writer.
+        self.lock_counter_row = (
+            sql('SELECT counter FROM ef_counters WHERE counter = ? AND "key" = ? FOR UPDATE')
+            if postgresql
+            else None
+        )
+        self.add_counter_event = sql(
+            'INSERT INTO ef_counter_events (counter, "key", at, instance_id) VALUES (?, ?, ?, ?)'
+        )
+        self.counter_events_of = sql(
+            'SELECT counter, "key", at FROM ef_counter_events WHERE instance_id = ? ORDER BY counter'
+        )
+        # -- incidents
+        self.get_incident = sql(f"SELECT {_INCIDENT} FROM ef_incidents WHERE id = ?")
+        self.insert_incident = sql(_inserting(incidents, IncidentRecord))
+        self.retryable = sql(
+            "SELECT id FROM ef_incidents WHERE status = 'retrying' AND next_attempt_at <= ?"
+            " AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, id LIMIT ?"
+            + (" FOR UPDATE SKIP LOCKED" if postgresql else "")
+        )
+
+    def sql(self, text: str) -> str:
+        """``text`` (``?`` placeholders) as the driver takes it."""
+        return text.replace("?", "%s") if self.dialect == "postgresql" else text
+
+    def _made(self, key: Any, make: Callable[[], str]) -> str:
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = self.sql(make())
+        return found
+
+    # -- texts that depend on the call ---------------------------------------------------------------------
+
+    def instances_after(self, after: bool, ids: int | None) -> str:
+        """Instances by id, ``id > ?`` (``after``) and ``id IN (...)`` (``ids`` values), ``LIMIT ?``."""
+
+        def make() -> str:
+            where = ["id > ?"] if after else []
+            where += [f"id IN ({placeholders(ids)})"] if ids is not None else []
+            clause = f" WHERE {' AND '.join(where)}" if where else ""
+            return f"SELECT {_INSTANCE} FROM ef_instances{clause} ORDER BY id LIMIT ?"
+
+        return self._made(("instances_after", after, ids), make)
+
+    def of_instances(self, table: str, n: int) -> str:
+        """Every row of ``table`` (``tasks``, ``deadlines``, ``audit_events``) of ``n`` instances."""
+
+        def make() -> str:
+            selected, order = {
+                "tasks": (_TASK, "id"),
+                "deadlines": (_DEADLINE, "id"),
+                "audit_events": (_AUDIT, "instance_id, seq"),
+            }[table]
+            return (
+                f"SELECT {selected} FROM ef_{table} WHERE instance_id IN ({placeholders(n)}) ORDER BY {order}"
+            )
+
+        return self._made(("of_instances", table, n), make)
+
+    def orphans(self, table: str) -> str:
+        """Instance ids that rows of ``ef_<table>`` name but no instance row has."""
+        return self._made(
+            ("orphans", table),
+            lambda: (
+                f"SELECT DISTINCT instance_id FROM ef_{table} r WHERE NOT EXISTS"
+                " (SELECT 1 FROM ef_instances i WHERE i.id = r.instance_id) ORDER BY instance_id"
+            ),
+        )
+
+    def claimed_rows(self, by_worker: bool) -> str:
+        """Deadline rows carrying a claim (``claimed_by = ?``)."""
+        where = "claimed_by = ?" if by_worker else "claimed_by IS NOT NULL"
+        return self._made(
+            ("claimed_rows", by_worker),
+            lambda: f"SELECT {_DEADLINE} FROM ef_deadlines WHERE {where} ORDER BY due_at, id",
+        )
+
+    def claim(self, table: str, n: int) -> str:
+        """Set ``claimed_by = ?, lease_until = ?`` on ``n`` rows of ``ef_<table>`` (``deadlines``,
+        ``incidents``) by id."""
+        return self._made(
+            ("claim", table, n),
+            lambda: f"UPDATE ef_{table} SET claimed_by = ?, lease_until = ? WHERE id IN ({placeholders(n)})",
+        )
+
+    def release_claims(self, n: int) -> str:
+        """Clear the claims of one worker (``claimed_by = ?``) on the rows of ``n`` instances."""
+        return self._made(
+            ("release_claims", n),
+            lambda: (
+                "UPDATE ef_deadlines SET claimed_by = NULL, lease_until = NULL"
+                f" WHERE claimed_by = ? AND instance_id IN ({placeholders(n)})"
+            ),
+        )
+
+    def incidents(self, n_statuses: int | None, by_instance: bool) -> str:
+        """Incidents with ``status IN (...)`` (``n_statuses`` values; None: any) and ``instance_id = ?``,
+        oldest first."""
+
+        def make() -> str:
+            where = [f"status IN ({placeholders(n_statuses)})"] if n_statuses is not None else []
+            where += ["instance_id = ?"] if by_instance else []
+            clause = f" WHERE {' AND '.join(where)}" if where else ""
+            return f"SELECT {_INCIDENT} FROM ef_incidents{clause} ORDER BY created_at, id"
+
+        return self._made(("incidents", n_statuses, by_instance), make)
+
+    def incidents_by_id(self, n: int) -> str:
+        """The incidents with ``n`` ids, earliest next attempt first."""
+        return self._made(
+            ("incidents_by_id", n),
+            lambda: (
+                f"SELECT {_INCIDENT} FROM ef_incidents WHERE id IN ({placeholders(n)})"
+                " ORDER BY next_attempt_at, id"
+            ),
+        )
+
+    # -- version-checked and partial updates ---------------------------------------------------------------
+
+    def update_instance(self, names: tuple[str, ...]) -> tuple[str, tuple[Converter | None, ...]]:
+        """``SET version = ?, <names> = ? ... WHERE id = ? AND version = ?`` and the names' converters.
+
+        Raises:
+            InvalidInput: a name that is not a settable instance column.
+        """
+        return self._setting("ef_instances", names, INSTANCE_SETTABLE, self._instance_binds, versioned=True)
+
+    def update_incident(self, names: tuple[str, ...]) -> tuple[str, tuple[Converter | None, ...]]:
+        """``SET <names> = ? ... WHERE id = ?`` and the names' converters.
+
+        Raises:
+            InvalidInput: a name that is not a settable incident column.
+        """
+        return self._setting("ef_incidents", names, INCIDENT_SETTABLE, self._incident_binds, versioned=False)
+
+    def _setting(
+        self,
+        table: str,
+        names: tuple[str, ...],
+        settable: frozenset[str],
+        binds: dict[str, Converter | None],
+        *,
+        versioned: bool,
+    ) -> tuple[str, tuple[Converter | None, ...]]:
+        key = (table, names)
+        found = self._settings.get(key)
+        if found is None:
+            unknown = sorted(set(names) - settable)
+            if unknown or not names:
+                allowed = ", ".join(sorted(settable))
+                raise InvalidInput(
+                    f"{table}: cannot set {', '.join(unknown) or 'nothing'} (settable: {allowed})",
+                    columns=unknown,
+                )
+            assignments = ", ".join(f"{name} = ?" for name in names)
+            if versioned:
+                text = f"UPDATE {table} SET version = ?, {assignments} WHERE id = ? AND version = ?"
+            else:
+                text = f"UPDATE {table} SET {assignments} WHERE id = ?"
+            found = self._settings[key] = (self.sql(text), tuple(binds[name] for name in names))
+        return found
+
+
+def chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    """``values`` in pieces of at most :data:`IN_CHUNK`."""
+    return [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]

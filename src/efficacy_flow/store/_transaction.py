@@ -1,0 +1,303 @@
+"""Every write the store offers (:class:`Transaction`, a :class:`~efficacy_flow.store.Reader` that writes).
+
+Claims: due deadline rows and due incident retries are marked with a worker id and a lease expiry. On
+PostgreSQL the rows are chosen with ``FOR UPDATE SKIP LOCKED``: concurrent claimers never wait for each other
+and never receive the same row. On SQLite every write transaction starts with ``BEGIN IMMEDIATE``, so claims
+are serialized. A claim only divides the work; exactly-once firing is guaranteed by the engine, which locks
+the instance and re-reads its due rows in the transaction that fires them.
+
+Counters: a count is the number of event rows of a (counter, key) in a period. Concurrent increments of one
+(counter, key) are serialized by :meth:`Transaction.lock_counter`: on SQLite the transaction already holds the
+database's write lock; on PostgreSQL the ``ef_counters`` row is upserted and then locked ``FOR UPDATE``, so a
+second transaction waits until the first commits and then counts its event too (READ COMMITTED takes a new
+snapshot per statement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from efficacy_flow.errors import ConcurrentUpdate, EfficacyFlowError
+from efficacy_flow.store._driver_errors import translate
+from efficacy_flow.store._reader import Reader
+from efficacy_flow.store._records import (
+    AuditRecord,
+    DeadlineRecord,
+    IncidentRecord,
+    InstanceRecord,
+    TaskRecord,
+)
+from efficacy_flow.store._statements import chunks
+
+__all__ = ["Transaction"]
+
+
+class Transaction(Reader):
+    """The reads and writes available inside one write transaction (:meth:`Store.transaction`).
+
+    SQLite: ``BEGIN IMMEDIATE`` (one writer at a time, taken up front so two writers never deadlock on
+    upgrade). PostgreSQL: ``READ COMMITTED``; :meth:`get_instance` with ``lock=True`` reads ``FOR UPDATE``,
+    and :meth:`update_instance` checks the optimistic ``version``.
+    """
+
+    __slots__ = ()
+
+    # -- running statements ----------------------------------------------------------------------------------
+
+    def _run(
+        self, text: str, params: Sequence[Any], *, conflict: type[EfficacyFlowError] | None = None
+    ) -> int:
+        """Run a statement; return how many rows it changed."""
+        cursor = self._cursor
+        try:
+            cursor.execute(text, params)
+            return int(cursor.rowcount)
+        except Exception as exc:
+            error = translate(exc, conflict=conflict)
+            if error is exc:
+                raise
+        raise error  # outside the except clause: the driver's exception is not chained
+
+    def _run_many(self, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement once per row (a single row is a plain execute, which is cheaper)."""
+        if len(rows) == 1:
+            self._run(text, rows[0])
+            return
+        cursor = self._cursor
+        try:
+            cursor.executemany(text, rows)
+            return
+        except Exception as exc:
+            error = translate(exc)
+            if error is exc:
+                raise
+        raise error
+
+    # -- definitions -----------------------------------------------------------------------------------------
+
+    def put_definition(self, hash_: str, process_id: str, content: bytes, at: datetime) -> bool:
+        """Store a definition unless one with this hash exists; return True when it was new."""
+        params = (hash_, process_id, content, self._sql.instant(at))
+        return self._run(self._sql.put_definition, params) == 1
+
+    # -- instances -------------------------------------------------------------------------------------------
+
+    def get_instance(self, instance_id: str, *, lock: bool = False) -> InstanceRecord | None:
+        """Read an instance (``lock``: PostgreSQL ``FOR UPDATE``; SQLite already holds the write lock)."""
+        if not lock or self.dialect == "sqlite":
+            return super().get_instance(instance_id)
+        self._prefetched = None
+        rows = self._rows(self._sql.get_instance_locked, (instance_id,))
+        return self._sql.read_instance(rows[0]) if rows else None
+
+    def insert_instance(self, record: InstanceRecord) -> None:
+        """Insert a new instance row."""
+        self._run(self._sql.insert_instance, self._sql.write_instance(record))
+
+    def update_instance(self, instance_id: str, expected_version: int, **values: Any) -> int:
+        """Write instance columns if the row still has ``expected_version``; return the new version.
+
+        Raises:
+            ConcurrentUpdate: another transaction changed the instance first.
+            InvalidInput: a name in ``values`` is not a settable instance column.
+        """
+        text, converters = self._sql.update_instance(tuple(values))
+        params: list[Any] = [expected_version + 1]
+        for value, converter in zip(values.values(), converters, strict=True):
+            params.append(value if value is None or converter is None else converter(value))
+        params += (instance_id, expected_version)
+        if self._run(text, params) != 1:
+            raise ConcurrentUpdate(
+                f"instance {instance_id} changed since version {expected_version}",
+                instance_id=instance_id,
+                expected_version=expected_version,
+            )
+        return expected_version + 1
+
+    def set_instance_incident(self, instance_id: str, incident_id: str | None) -> bool:
+        """Set (or clear) the instance's ``incident_id`` without a version bump; return whether it exists."""
+        return self._run(self._sql.set_instance_incident, (incident_id, instance_id)) == 1
+
+    def advance_audit_head(self, instance_id: str, expected_seq: int, seq: int, head: str) -> None:
+        """Move the audit head without a version bump (reading history unmasked changes no state).
+
+        Raises:
+            ConcurrentUpdate: another transaction appended an audit event first.
+        """
+        if self._run(self._sql.advance_audit_head, (seq, head, instance_id, expected_seq)) != 1:
+            raise ConcurrentUpdate(
+                f"instance {instance_id}: history changed meanwhile", instance_id=instance_id
+            )
+
+    # -- tasks -----------------------------------------------------------------------------------------------
+
+    def sync_tasks(
+        self,
+        instance_id: str,
+        ready: Sequence[TaskRecord],
+        *,
+        closed_status: str,
+        at: datetime,
+        by: str | None,
+        previous: Sequence[TaskRecord] | None = None,
+        completed_id: str | None = None,
+    ) -> None:
+        """Make the instance's ready rows equal ``ready``.
+
+        Rows that are no longer ready are closed: ``completed_id`` as ``completed`` (by ``by``), the others
+        with ``closed_status`` (e.g. ``cancelled`` when a timer interrupted them). ``previous`` is what the
+        caller knows the ready rows to be (saves a query); without it they are read.
+        """
+        sql = self._sql
+        known = previous if previous is not None else self.ready_tasks(instance_id=instance_id)
+        current = {t.id: t for t in known}
+        wanted = {t.id: t for t in ready}
+        gone = current.keys() - wanted.keys()
+        if gone:
+            closed_at = sql.instant(at)
+            closing = [
+                ("completed", closed_at, by, task_id)
+                if task_id == completed_id
+                else (closed_status, closed_at, None, task_id)
+                for task_id in gone
+            ]
+            self._run_many(sql.close_task, closing)
+        new = [sql.write_task(record) for task_id, record in wanted.items() if task_id not in current]
+        if new:
+            self._run_many(sql.insert_task, new)
+        changed = [
+            (sql.instant(record.due_at), record.unit, task_id)
+            for task_id, record in wanted.items()
+            if task_id in current
+            and (current[task_id].due_at != record.due_at or current[task_id].unit != record.unit)
+        ]
+        if changed:
+            self._run_many(sql.retime_task, changed)
+
+    def close_task(self, task_id: str, *, status: str, at: datetime, by: str | None) -> bool:
+        """Close a ready task; return False when it was no longer ready (another call closed it)."""
+        return self._run(self._sql.close_task, (status, self._sql.instant(at), by, task_id)) == 1
+
+    # -- deadlines -------------------------------------------------------------------------------------------
+
+    def replace_deadlines(
+        self,
+        instance_id: str,
+        rows: Sequence[DeadlineRecord],
+        *,
+        previous: Sequence[DeadlineRecord] | None = None,
+    ) -> None:
+        """Make the instance's pending timers exactly ``rows`` (``previous``: the known current rows)."""
+        sql = self._sql
+        known = previous if previous is not None else self.deadlines_of(instance_id)
+        current = {d.id: d for d in known}
+        wanted = {d.id: d for d in rows}
+        gone = [(key,) for key in current.keys() - wanted.keys()]
+        if gone:
+            self._run_many(sql.delete_deadline, gone)
+        new = [sql.write_deadline(record) for key, record in wanted.items() if key not in current]
+        if new:
+            self._run_many(sql.insert_deadline, new)
+        changed = [
+            (*sql.write_deadline(record)[1:], key)
+            for key, record in wanted.items()
+            if key in current and current[key] != record
+        ]
+        if changed:
+            self._run_many(sql.update_deadline, changed)
+
+    def park_deadlines(self, instance_id: str, incident_id: str | None) -> int:
+        """Set (or, with None, clear) ``incident_id`` on every deadline row of an instance and clear their
+        claims; return how many rows there are. A parked row is never claimed (:meth:`claim_due`)."""
+        return self._run(self._sql.park_deadlines, (incident_id, instance_id))
+
+    def claim_due(self, now: datetime, worker: str, lease_until: datetime, limit: int) -> list[str]:
+        """Claim up to ``limit`` due, unclaimed, unparked deadline rows for ``worker``; return their
+        instance ids.
+
+        A row is claimable when ``due_at <= now``, it has not fired, no incident parks it, and it is
+        unclaimed or its lease has expired (``lease_until <= now``). Claimed rows get ``claimed_by = worker``
+        and ``lease_until``. Instance ids come earliest due first, each once (an instance may have several
+        due rows).
+        """
+        sql = self._sql
+        at = sql.instant(now)
+        rows = self._rows(sql.claimable, (at, at, limit))
+        if not rows:
+            return []
+        until = sql.instant(lease_until)
+        for chunk in chunks([str(row[0]) for row in rows]):
+            self._run(sql.claim("deadlines", len(chunk)), (worker, until, *chunk))
+        return list(dict.fromkeys(str(row[1]) for row in rows))
+
+    def release_claims(self, worker: str, instance_ids: Sequence[str]) -> int:
+        """Clear ``worker``'s claims on the rows of these instances (so the next tick retries them)."""
+        released = 0
+        for chunk in chunks(list(instance_ids)):
+            released += self._run(self._sql.release_claims(len(chunk)), (worker, *chunk))
+        return released
+
+    # -- audit -----------------------------------------------------------------------------------------------
+
+    def append_audit(self, record: AuditRecord) -> None:
+        """Append one audit event (the caller computed its hash and bumps the instance head).
+
+        Raises:
+            ConcurrentUpdate: another transaction appended this sequence number first.
+        """
+        self._run(self._sql.insert_audit, self._sql.write_audit(record), conflict=ConcurrentUpdate)
+
+    # -- counters --------------------------------------------------------------------------------------------
+
+    def lock_counter(self, counter: str, key: str, at: datetime) -> None:
+        """Hold the lock of (``counter``, ``key``) until this transaction ends, creating its row if needed."""
+        self._run(self._sql.lock_counter, (counter, key, self._sql.instant(at)))
+        if self._sql.lock_counter_row is not None:
+            self._rows(self._sql.lock_counter_row, (counter, key))
+
+    def add_counter_event(self, counter: str, key: str, at: datetime, instance_id: str) -> None:
+        """Record that ``instance_id`` was counted for (``counter``, ``key``) at ``at``."""
+        self._run(self._sql.add_counter_event, (counter, key, self._sql.instant(at), instance_id))
+
+    # -- incidents -------------------------------------------------------------------------------------------
+
+    def insert_incident(self, record: IncidentRecord) -> None:
+        """Insert a new incident."""
+        self._run(self._sql.insert_incident, self._sql.write_incident(record))
+
+    def update_incident(self, incident_id: str, **columns: Any) -> bool:
+        """Set incident columns (any of status, error, message, attempts, next_attempt_at, updated_at,
+        resolved_at, resolved_by, claimed_by, lease_until); return whether a row changed.
+
+        Raises:
+            InvalidInput: a name that is not one of those columns.
+        """
+        text, converters = self._sql.update_incident(tuple(columns))
+        params = [
+            value if value is None or converter is None else converter(value)
+            for value, converter in zip(columns.values(), converters, strict=True)
+        ]
+        return self._run(text, (*params, incident_id)) == 1
+
+    def claim_retries(
+        self, now: datetime, worker: str, lease_until: datetime, limit: int
+    ) -> list[IncidentRecord]:
+        """Claim up to ``limit`` incidents due for a retry for ``worker``; return them (as claimed), earliest
+        next attempt first.
+
+        An incident is claimable when its status is ``"retrying"``, ``next_attempt_at <= now`` and its lease
+        is free (none, or ``lease_until <= now``); claimed ones get ``claimed_by = worker`` and
+        ``lease_until``.
+        """
+        sql = self._sql
+        at = sql.instant(now)
+        ids = [str(row[0]) for row in self._rows(sql.retryable, (at, at, limit))]
+        claimed: list[IncidentRecord] = []
+        until = sql.instant(lease_until)
+        for chunk in chunks(ids):
+            self._run(sql.claim("incidents", len(chunk)), (worker, until, *chunk))
+            claimed += map(sql.read_incident, self._rows(sql.incidents_by_id(len(chunk)), chunk))
+        claimed.sort(key=lambda incident: (incident.next_attempt_at or now, incident.id))
+        return claimed
