@@ -60,9 +60,21 @@ def _utc(value: datetime) -> datetime:
 
 
 def _sqlite_instant(value: datetime) -> str:
+    # A call binds its one ``now`` four or five times (instance, audit event, task rows): the last instant
+    # bound and its text are kept (one tuple, so threads never see one's value with another's text).
+    last = _LAST_BOUND[0]
+    if value is last[0]:
+        return last[1]
     # isoformat(" ", "microseconds") of a naive datetime is exactly SQLAlchemy's SQLite DATETIME storage
     # format: a four-digit year, always six digits of microseconds, no offset.
-    return _utc(value).isoformat(" ", "microseconds")
+    text = _utc(value).isoformat(" ", "microseconds")
+    _LAST_BOUND[0] = (value, text)
+    return text
+
+
+#: The last instant :func:`_sqlite_instant` bound, and its text (compared by identity: an aware datetime is
+#: immutable, so the same object always has the same text).
+_LAST_BOUND: list[tuple[Any, str]] = [(None, "")]
 
 
 #: Stored instants already read, by stored value: a call reads the same few instants again and again (a

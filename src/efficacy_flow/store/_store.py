@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -137,7 +139,7 @@ class Store:
                 # The store issues BEGIN itself (pysqlite's implicit BEGIN would be DEFERRED for writes too).
                 dbapi_connection.isolation_level = None
                 cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(cursor)
                 cursor.execute(f"PRAGMA synchronous={synchronous}")
                 cursor.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
                 cursor.execute("PRAGMA foreign_keys=ON")
@@ -182,6 +184,30 @@ class Store:
     def _connect(self) -> Any:
         """A pooled DB-API connection (SQLAlchemy's pool proxy; ``close()`` returns it)."""
         return guarded(self._engine.raw_connection)
+
+
+#: How long opening a SQLite file waits for another connection that holds the lock switching it to WAL needs.
+_WAL_WAIT = 30.0
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while the file is busy.
+
+    Switching a database's journal mode needs its exclusive lock, and SQLite reports SQLITE_BUSY at once,
+    without its busy handler, while another connection that is opening the same new file at that moment holds
+    a lock (tests/store/test_store_migrations.py opens four stores together): wait a little and try again.
+    """
+    deadline = time.monotonic() + _WAL_WAIT
+    delay = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 class _Pin:
