@@ -119,6 +119,7 @@ def save(
     )
     if new:
         tx.insert_instance(record)
+        previous = Rows([], [])  # a new instance has no rows yet: nothing to read back
     else:
         if inst.format_version != STATE_FORMAT_VERSION:
             values["format_version"] = STATE_FORMAT_VERSION  # a state of an earlier format, written anew

@@ -34,22 +34,18 @@ CASES = [
 
 
 def _fingerprint(workflow: Any) -> list[tuple[Any, ...]]:
-    """Everything restore_tasks sets on each task, in task order."""
-    return [
-        (
-            key,
-            task.id,
-            task._parent,
-            list(task._children),
-            task._state,
-            task.task_spec.name,
-            task.triggered,
-            task.last_state_change,
-            task.internal_data,
-            task.data,
-        )
-        for key, task in workflow.tasks.items()
-    ]
+    """Every attribute of each task, in task order (restore_tasks builds a task without Task.__init__, so
+    an attribute the stock path sets and the fast one does not — or sets otherwise — shows here), and which
+    data values a task shares with its parent (the stock merge copies lists and dicts one level deep)."""
+    rows = []
+    for key, task in workflow.tasks.items():
+        attributes = dict(vars(task))
+        assert attributes.pop("workflow") is workflow
+        attributes["task_spec"] = attributes["task_spec"].name
+        parent = workflow.tasks.get(task._parent)
+        shared = sorted(k for k, v in task.data.items() if parent is not None and parent.data.get(k) is v)
+        rows.append((key, sorted(attributes.items()), shared))
+    return rows
 
 
 def _loaded(state: bytes, deployment: Any, fast: bool) -> Any:

@@ -6,10 +6,12 @@ it, and a second test fails if code in engine/runtime/ starts using a private na
 Each entry names the stock path it stands in for; the fast paths are also compared with those stock paths,
 result for result, by their own tests.
 
-Beyond names, the fast paths mirror two pieces of SpiffWorkflow's behaviour, checked the same way:
+Beyond names, the fast paths mirror three pieces of SpiffWorkflow's behaviour, checked the same way:
 ``TaskConverter.to_dict``'s keys, their order and its data delta (``DeepMerge.get_updated_keys`` and
-``get_deleted_keys``) — tests/engine/runtime/test_state_writer.py; ``BpmnTaskIterator``'s order and expansion
-rule — tests/engine/runtime/test_walk.py.
+``get_deleted_keys``) — tests/engine/runtime/test_state_writer.py; ``Task.__init__``'s attributes and
+``TaskConverter.from_dict``'s values for them (the reader builds tasks without calling ``__init__``) and
+``DeepMerge.merge``'s one-level copy — tests/engine/runtime/test_state_reader.py; ``BpmnTaskIterator``'s order
+and expansion rule — tests/engine/runtime/test_walk.py.
 """
 
 from __future__ import annotations

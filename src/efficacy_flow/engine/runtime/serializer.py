@@ -18,6 +18,7 @@ import json
 import threading
 import zlib
 from collections.abc import Mapping
+from copy import copy
 from typing import Any
 from uuid import UUID
 
@@ -34,7 +35,6 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.engine.runtime.exceptions import LoadErrors
@@ -160,35 +160,49 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
         def uid(text: str) -> UUID:
             found = uuids.get(text)
             if found is None:
-                found = uuids[text] = UUID(text)
+                found = uuids[text] = UUID(int=int(text.replace("-", ""), 16))
                 ids[id(found)] = (found, text)
             return found
 
         tasks: dict[UUID, Any] = {}
-        workflow.tasks = tasks  # a Task registers itself in its workflow's map (and finds its parent there)
+        workflow.tasks = tasks
+        new_task = object.__new__
+        thread_id = Task.thread_id_pool
         for dct in dcts.values():
-            if dct.get("typename") != "Task":
-                return None
             spec = specs.get(dct["task_spec"])
-            task = Task(workflow, spec, state=dct["state"], id=uid(dct["id"]))
+            if dct.get("typename") != "Task" or spec is None:
+                return None  # a task of another class, or a spec the definition lacks: the stock path
+            task = new_task(Task)
+            key = uid(dct["id"])
             parent_text = dct["parent"]
-            task._parent = uid(parent_text) if parent_text is not None else None
-            task._children = [uid(child) for child in dct["children"]]
-            task.last_state_change = dct["last_state_change"]
-            task.triggered = dct["triggered"]
+            parent_id = uid(parent_text) if parent_text is not None else None
             internal = dct["internal_data"]
-            task.internal_data = internal if _plain(internal) else registry.restore(internal)
+            # Task.__init__'s attributes (runtime/private_names.py; tests/engine/runtime/test_state_reader.py
+            # compares them with a stock-restored task's), set at once with the values from_dict gives them.
+            task.__dict__.update(
+                id=key,
+                workflow=workflow,
+                _parent=parent_id,
+                _children=[uid(child) for child in dct["children"]],
+                _state=dct["state"],
+                triggered=dct["triggered"],
+                task_spec=spec,
+                thread_id=thread_id,
+                internal_data=internal if _plain(internal) else registry.restore(internal),
+                last_state_change=dct["last_state_change"],
+            )
+            tasks[key] = task
             if task._state & _WAITING and isinstance(spec, CatchingEvent):
                 top.event_manager.add_task(task)
             delta = dct.get("delta")
-            parent = tasks.get(task._parent) if task._parent is not None else None
+            parent = tasks.get(parent_id) if parent_id is not None else None
             if delta and parent is not None:
-                data = DeepMerge.merge({}, parent.data)
+                # DeepMerge.merge({}, parent.data): the parent's values, lists and dicts copied one level.
+                data = {k: copy(v) if isinstance(v, _COPIED) else v for k, v in parent.data.items()}
                 updates = delta.get("updates", {})
                 data.update(updates if _plain(updates) else registry.restore(updates))
-                for key in delta.get("deletions", {}):
-                    if key in data:
-                        del data[key]
+                for name in delta.get("deletions", {}):
+                    data.pop(name, None)
             else:
                 data = dct["data"]
                 if not _plain(data):
@@ -240,6 +254,8 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
 
 
 _WAITING = TaskState.WAITING
+#: The values DeepMerge.merge copies (one level deep) when a task takes its parent's data.
+_COPIED = (dict, list, set)
 #: Task states whose tasks are not written to in place (see :meth:`_SpeclessWorkflowConverter.encoded`).
 _SETTLED = TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.FINISHED_MASK
 #: A task's cached JSON piece: the task, its stamp, its children then, the piece, its parent task.
