@@ -42,7 +42,8 @@ from pathlib import Path
 
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
-from efficacy_flow.engine import Actor, Engine, _spiff
+from efficacy_flow.engine import Actor, Engine
+from efficacy_flow.engine.runtime import serializer
 from efficacy_flow.engine._audit import GENESIS, chain_hash
 from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Store, TaskRecord
 from efficacy_flow.testing import FakeClock
@@ -69,7 +70,7 @@ class Template:
             self.tasks = reader.ready_tasks(instance_id=instance_id)
             self.deadlines = reader.deadlines_of(instance_id)
             self.audit = reader.audit_of(instance_id)
-        body = _spiff.decompress_state(inst.state).decode("utf-8")
+        body = serializer.decompress_state(inst.state).decode("utf-8")
         # The state split at its UUIDs: a copy is the pieces joined with fresh ids (no regex per copy).
         self.pieces = _UUID.split(body)
         self.ids = _UUID.findall(body)
@@ -88,7 +89,7 @@ class Template:
             )
             events.append(replace(event, instance_id=instance_id, prev_hash=head, hash=digest))
             head = digest
-        state = _spiff.compress_state("".join(parts).encode("utf-8"))
+        state = serializer.compress_state("".join(parts).encode("utf-8"))
         inst = replace(self.instance, id=instance_id, state=state, audit_head=head)
         task_rows = [replace(t, id=fresh[t.id], instance_id=instance_id) for t in self.tasks]
         deadline_rows = [
