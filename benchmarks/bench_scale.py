@@ -43,8 +43,8 @@ from pathlib import Path
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
-from efficacy_flow.engine.runtime import serializer
 from efficacy_flow.engine._audit import GENESIS, chain_hash
+from efficacy_flow.engine.runtime import serializer
 from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Store, TaskRecord
 from efficacy_flow.testing import FakeClock
 
