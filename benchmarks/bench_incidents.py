@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -29,11 +28,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from benchmarks._postgres import PG_DSN, pg_available, pg_store
 from efficacy_flow import CHINA_TZ, Actor, Engine, china
 from efficacy_flow.store import Store
 from efficacy_flow.testing import FakeClock
 
-PG_DSN = os.environ.get("EFFICACY_FLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "engine" / "fixtures" / "steps"
 CLERK = Actor("clerk", {"受理员"})
 T0 = datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ)
@@ -45,16 +44,6 @@ def _sqlite_store(tmp: Path) -> Iterator[Store]:
     try:
         yield store
     finally:
-        store.close()
-
-
-@contextmanager
-def _pg_store() -> Iterator[Store]:
-    store = Store(PG_DSN, schema=f"bench_incidents_{uuid.uuid4().hex[:8]}")
-    try:
-        yield store
-    finally:
-        store.drop_schema()
         store.close()
 
 
@@ -93,16 +82,6 @@ def _round(store: Store, instances: int, failing: int) -> dict[str, float]:
     return result
 
 
-def _pg_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
 def main(argv: list[str] | None = None) -> int:
     """Print the table; 1 if any count is not what the issue requires."""
     parser = argparse.ArgumentParser(prog="bench_incidents", description=__doc__.splitlines()[0])
@@ -110,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("efficacy_flow").setLevel(logging.ERROR)  # each failed attempt is logged: not the table
     instances, rounds = (200, 2) if args.quick else (1_000, 3)
-    backends = ["sqlite"] + (["postgresql"] if _pg_available() else [])
+    backends = ["sqlite"] + (["postgresql"] if pg_available() else [])
     if "postgresql" not in backends:
         print(f"PostgreSQL at {PG_DSN} does not answer: its rows are skipped")
     ok = True
@@ -125,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             last: dict[int, dict[str, float]] = {}
             for _ in range(rounds):
                 for failing in (0, 1):  # interleaved: load from elsewhere tilts neither side
-                    opened = _sqlite_store(Path(tmp)) if backend == "sqlite" else _pg_store()
+                    opened = _sqlite_store(Path(tmp)) if backend == "sqlite" else pg_store("bench_incidents")
                     with opened as store:
                         result = _round(store, instances, failing)
                     walls[failing].append(result["wall"])

@@ -34,12 +34,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from benchmarks._postgres import pg_available, pg_store
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
@@ -51,7 +50,6 @@ from efficacy_flow.testing import FakeClock
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "engine" / "fixtures" / "basic"
 OPERATOR = Actor("bench", {"受理员"})
 START = {"title": "路灯不亮", "unit": "市住建局"}
-PG_DSN = os.environ.get("EFFICACY_FLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ)  # fx_handle: warning due 09-30 00:00, limit 10-01 00:00
 #: Three groups that fall due one after another, and the instant each group (and only it) is due.
 DUE_GROUPS = [(T0 + timedelta(days=14 * k), T0 + timedelta(days=14 * k + 6)) for k in range(3)]
@@ -231,17 +229,6 @@ def _run_workers(store: Store, n: int, now: datetime) -> tuple[float, int]:
     return time.perf_counter() - begin, fired
 
 
-@contextmanager
-def _pg_store() -> Iterator[Store]:
-    schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
-    store = Store(PG_DSN, schema=schema)
-    try:
-        yield store
-    finally:
-        store.drop_schema()
-        store.close()
-
-
 def measure_workers(timers: int, rounds: int) -> dict[str, float]:
     """Throughput of 1 and of 2 worker processes firing ``timers`` due timers (one per instance).
 
@@ -252,7 +239,7 @@ def measure_workers(timers: int, rounds: int) -> dict[str, float]:
     result: dict[str, float] = {"1_rate": 0.0, "2_rate": 0.0}
     for _ in range(rounds):
         for n in (1, 2):
-            with _pg_store() as store:
+            with pg_store("bench_scale") as store:
                 (template,) = _templates(store, [T0])
                 populate(store, [(template, timers)], chunk=2000)
                 with store.transaction() as tx:  # statistics, as a live table has them
@@ -275,16 +262,6 @@ def measure_workers(timers: int, rounds: int) -> dict[str, float]:
                     assert report.ok, report.summary()
                     assert report.instances == timers
     return result
-
-
-def _pg_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, connect_timeout=3):
-            return True
-    except Exception:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(
         (f"SQLite store size per instance, {big:,} open", f"{scale[big]['bytes_per_instance']:.0f} B", "")
     )
-    if _pg_available():
+    if pg_available():
         workers = measure_workers(timers, 2 if args.quick else 3)
         rows += [
             (
