@@ -17,7 +17,10 @@ a place, ``line`` and ``column`` (or ``entry``) fields and a message naming the 
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Mapping
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import yaml
@@ -37,6 +40,7 @@ __all__ = [
     "NonEmptyText",
     "load_yaml",
     "parse_xml",
+    "read_file",
     "validate_file",
     "validation_problems",
     "yaml_text",
@@ -54,7 +58,7 @@ _XML_OPTIONS: Mapping[str, bool] = {
     "remove_pis": False,
 }
 _XINCLUDE = ("{http://www.w3.org/2001/XInclude}include", "{http://www.w3.org/2003/XInclude}include")
-_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_DECLARED_ENCODING = re.compile(rb"""<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 # Longest first: the UTF-32 little-endian mark starts with the UTF-16 one.
 _YAML_BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -75,6 +79,20 @@ def _fail(
 ) -> NoReturn:
     where = f"{path}, line {line}" if line is not None else path
     raise error(f"{where}: {problem}", path=path, line=line, column=column, problem=problem, **fields)
+
+
+def read_file(
+    path: Path | Traversable, error: type[EfficacyFlowError], *, fields: Mapping[str, Any] | None = None
+) -> bytes:
+    """The bytes of a file people edit.
+
+    Raises:
+        EfficacyFlowError: of type ``error``: the file cannot be read (``path``, ``problem``, and ``fields``).
+    """
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        _fail(error, str(path), f"cannot read the file: {exc.strerror or exc}", **dict(fields or {}))
 
 
 def _within_cap(data: bytes | str, path: str, error: type[EfficacyFlowError], max_bytes: int) -> bytes:
@@ -171,23 +189,31 @@ def parse_xml(
     return root
 
 
-def _declares_encoding(raw: bytes) -> bool:
-    """Whether the bytes say their encoding: a byte-order mark, UTF-16/32 without one (a NUL in the first
-    character), or an XML declaration with ``encoding=``."""
-    if raw.startswith(_BOMS) or b"\0" in raw[:4]:
+def _read_as_utf8(raw: bytes) -> bool:
+    """Whether the parser reads these bytes as UTF-8: a UTF-8 byte-order mark, or no other mark and an XML
+    declaration that names UTF-8 or no encoding."""
+    if raw.startswith(codecs.BOM_UTF8):
         return True
-    return raw.startswith(b"<?xml") and b"encoding" in raw[: raw.find(b"?>")]
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\0" in raw[:4]:
+        return False
+    declared = _DECLARED_ENCODING.match(raw)
+    if declared is None:
+        return True
+    try:
+        return codecs.lookup(declared.group(1).decode("ascii")).name == "utf-8"
+    except LookupError:
+        return False
 
 
 def _syntax_problem(raw: bytes, exc: etree.XMLSyntaxError, *, decoded: bool) -> tuple[str, int, int]:
-    if not decoded and not _declares_encoding(raw):
+    if not decoded and _read_as_utf8(raw):
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as bad:
             line, column = _place(raw, bad.start)
             return (
-                "the file is not UTF-8 and its XML declaration names no other encoding "
-                '(write <?xml version="1.0" encoding="..."?> or save it as UTF-8)',
+                "the file is not UTF-8, which its XML declaration says or (naming no encoding) implies: save "
+                'it as UTF-8 or declare its encoding (<?xml version="1.0" encoding="GB18030"?>)',
                 line,
                 column,
             )

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from efficacy_flow._parsing import FileModel, NonEmptyText, load_yaml, validate_file
+from efficacy_flow._parsing import FileModel, NonEmptyText, load_yaml, read_file, validate_file
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine._definitions import Deployment
 from efficacy_flow.engine._rows import Event
@@ -101,7 +101,7 @@ def load_counters(folder: str | Path, deployments: Mapping[str, Deployment]) -> 
     if not path.exists():
         return {}
     where = str(path)
-    raw = load_yaml(path.read_bytes(), where, ProcessDefinitionError)
+    raw = load_yaml(read_file(path, ProcessDefinitionError), where, ProcessDefinitionError)
     table = validate_file(CountersFile, raw, where, ProcessDefinitionError)
     specs: dict[str, CounterSpec] = {}
     for name, entry in table.counters.items():

@@ -21,7 +21,7 @@ from lxml import etree  # the XML library SpiffWorkflow parses with
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 
-from efficacy_flow._parsing import load_yaml, parse_xml, validate_file, yaml_text
+from efficacy_flow._parsing import load_yaml, parse_xml, read_file, validate_file, yaml_text
 from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.clock import Clock
 from efficacy_flow.engine._sandbox import Sandbox
@@ -118,15 +118,6 @@ def _xml(text: str, where: str) -> Any:
     return parse_xml(text, where, ProcessDefinitionError)
 
 
-def _read(file: Path) -> bytes:
-    try:
-        return file.read_bytes()
-    except OSError as exc:
-        raise ProcessDefinitionError(
-            f"{file}: cannot read the file: {exc.strerror or exc}", path=str(file)
-        ) from exc
-
-
 def _bpmn_text(data: bytes, root: Any) -> str:
     """What is stored and hashed: a UTF-8 file's own text (so hashes stay as they were), any other encoding's
     document re-serialized as UTF-8 with a UTF-8 declaration."""
@@ -138,10 +129,18 @@ def _bpmn_text(data: bytes, root: Any) -> str:
     return str(etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True).decode("utf-8"))
 
 
+def _read_limits(file: Path) -> str | None:
+    if not file.exists():
+        return None
+    text = _normalize(yaml_text(read_file(file, ProcessDefinitionError), str(file), ProcessDefinitionError))
+    parse_time_limits(text, str(file))  # refused here, naming the file, rather than once per process
+    return text
+
+
 def _read_schemas(file: Path) -> dict[str, Any]:
     if not file.exists():
         return {}
-    raw = load_yaml(_read(file), str(file), ProcessDefinitionError)
+    raw = load_yaml(read_file(file, ProcessDefinitionError), str(file), ProcessDefinitionError)
     if raw is None:
         return {}
     validate_file(SchemasFile, raw, str(file), ProcessDefinitionError)
@@ -164,15 +163,11 @@ def read_folder(path: str | Path) -> tuple[list[DefinitionSource], bool]:
     folder = Path(path)
     if not folder.is_dir():
         raise ProcessDefinitionError(f"{folder}: not a folder of processes", path=str(folder))
-    limits_file = folder / "time_limits.yaml"
-    limits = None
-    if limits_file.exists():
-        limits = _normalize(yaml_text(_read(limits_file), str(limits_file), ProcessDefinitionError))
-        parse_time_limits(limits, str(limits_file))  # refused here, naming the file, rather than per process
+    limits = _read_limits(folder / "time_limits.yaml")
     schemas = _read_schemas(folder / "schemas.yaml")
     sources: dict[str, DefinitionSource] = {}
     for file in sorted(folder.glob("*.bpmn")):
-        data = _read(file)
+        data = read_file(file, ProcessDefinitionError)
         root = parse_xml(data, str(file), ProcessDefinitionError)
         text = _normalize(_bpmn_text(data, root))
         # The file's main process is its executable process that no call activity in the file calls; the

@@ -97,8 +97,8 @@ class FieldDeclaration(FileModel):
     enum: Annotated[list[JsonScalar], Field(min_length=1)] | None = None
     """The only values allowed, e.g. [紧急, 较急, 一般]; default any value of the type."""
     pattern: Annotated[str, AfterValidator(_regex)] | None = None
-    """A regular expression the whole text must match when anchored with ^…$ (it is searched otherwise), e.g.
-    "^1[3-9][0-9]{9}$"; default none."""
+    """A regular expression found somewhere in the text; anchor it with ^…$ to match the whole text
+    ("^1[3-9][0-9]{9}$"); default none."""
     min_length: _Length | None = None
     """The fewest characters of a text field; default no minimum."""
     max_length: _Length | None = None

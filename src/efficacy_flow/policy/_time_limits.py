@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema
 
-from efficacy_flow._parsing import FileModel, JsonScalar, NonEmptyText, load_yaml, validate_file
+from efficacy_flow._parsing import FileModel, JsonScalar, NonEmptyText, load_yaml, read_file, validate_file
 from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.errors import InvalidTimeLimit, ProcessDefinitionError
 
@@ -46,15 +46,7 @@ LimitText = Annotated[
     str,
     AfterValidator(_readable_limit),
     WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"\S",
-            "description": "A limit as statutes write it: 5个工作日 (working days after the start day), 15日 "
-            "(calendar days, the last one rolled to a working day), 24小时 (elapsed hours), 1个月 (the "
-            "corresponding day), 15分钟; Chinese numerals (二十个工作日) and English units (5 working days) "
-            "too.",
-            "examples": ["5个工作日", "15日", "24小时", "1个月"],
-        }
+        {"type": "string", "pattern": r"\S", "examples": ["5个工作日", "15日", "24小时", "1个月"]}
     ),
 ]
 
@@ -65,7 +57,7 @@ class TimeLimitVariantModel(FileModel):
     when: dict[str, JsonScalar]
     """The keys the timer passes to time_limit() and the values they must equal, e.g. {urgency: 紧急}."""
     limit: LimitText
-    """The limit while this variant applies."""
+    """The limit while this variant applies (written as the entry's limit)."""
     source: NonEmptyText
     """Where this variant's limit comes from: a statute and article, a seed file and section, "[secondary] …"
     (a report or draft standard) or "[setting] …" (no source fixes it)."""
@@ -77,7 +69,9 @@ class TimeLimitEntryModel(FileModel):
     label: NonEmptyText
     """The limit's name for people, in Chinese (诉求办理时限)."""
     limit: LimitText
-    """The limit when no variant applies."""
+    """The limit when no variant applies, as statutes write it: 5个工作日 (working days after the start day),
+    15日 (calendar days, the last one rolled to a working day), 24小时 (elapsed hours), 1个月 (to the
+    corresponding day), 15分钟; Chinese numerals (二十个工作日) and English units (5 working days) too."""
     source: NonEmptyText
     """Where the limit comes from: a statute and article, a seed file and section, "[secondary] …" or
     "[setting] …"."""
@@ -168,12 +162,7 @@ def load_time_limits(path: str | Path) -> TimeLimitTable:
     file = Path(path)
     if file.is_dir():
         file = file / TABLE_FILE_NAME
-    where = str(file)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ProcessDefinitionError(f"{where}: cannot read the time-limit table: {exc}", path=where) from exc
-    return parse_time_limits(data, where)
+    return parse_time_limits(read_file(file, ProcessDefinitionError), str(file))
 
 
 def parse_time_limits(text: str | bytes, where: str = "<time limits>") -> TimeLimitTable:
