@@ -95,10 +95,12 @@ def read_file(
         _fail(error, str(path), f"cannot read the file: {exc.strerror or exc}", **dict(fields or {}))
 
 
-def _within_cap(data: bytes | str, path: str, error: type[EfficacyFlowError], max_bytes: int) -> bytes:
+def _within_cap(
+    data: bytes | str, path: str, error: type[EfficacyFlowError], max_bytes: int, **fields: Any
+) -> bytes:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > max_bytes:
-        _fail(error, path, f"the file is {len(raw):,} bytes, over the limit of {max_bytes:,} bytes")
+        _fail(error, path, f"the file is {len(raw):,} bytes, over the limit of {max_bytes:,} bytes", **fields)
     return raw
 
 
@@ -162,7 +164,7 @@ def parse_xml(
         EfficacyFlowError: of type ``error``, with ``path``, ``line``, ``column`` and ``problem`` fields.
     """
     extra = dict(fields or {})
-    raw = _within_cap(data, path, error, max_bytes)
+    raw = _within_cap(data, path, error, max_bytes, **extra)
     # A str is already decoded: parse its UTF-8 bytes as UTF-8 whatever its declaration names.
     encoding = "utf-8" if isinstance(data, str) else None
     try:
@@ -237,7 +239,7 @@ def yaml_text(
         EfficacyFlowError: of type ``error``: the file is over ``max_bytes`` (default 10 MB) or not in one of
             those encodings (``path``, ``line``, ``column``, ``entry="(file)"``).
     """
-    raw = _within_cap(data, path, error, max_bytes)
+    raw = _within_cap(data, path, error, max_bytes, entry="(file)")
     if isinstance(data, str):
         return data
     codec = next((name for bom, name in _YAML_BOMS if raw.startswith(bom)), "utf-8")
