@@ -1,7 +1,8 @@
 """The package's import structure keeps the promises of design.md.
 
 Layers point one way (cli → metrics → engine → policy/store → calendar), only engine/ imports SpiffWorkflow,
-only store/ imports SQLAlchemy, and nothing below the CLI reads the wall clock.
+only store/ imports SQLAlchemy, only _parsing imports PyYAML (and nothing parses XML with the standard
+library), and nothing below the CLI reads the wall clock.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"calendar", "policy", "store", "engine", "metrics", "testing"},
 }
 # Third-party packages fenced into one subpackage each (the seam where their errors are translated).
-FENCED = {"SpiffWorkflow": "engine", "sqlalchemy": "store", "psycopg": "store", "RestrictedPython": "engine"}
+FENCED = {
+    "SpiffWorkflow": "engine",
+    "sqlalchemy": "store",
+    "psycopg": "store",
+    "RestrictedPython": "engine",
+    "yaml": "_parsing",  # every YAML file goes through the hardened loader
+}
 
 
 def _modules() -> list[Path]:
@@ -76,6 +83,15 @@ def test_third_party_seams(path: Path) -> None:
         if top in FENCED:
             where = path.relative_to(PACKAGE)
             assert layer == FENCED[top], f"{where} imports {top}, which is fenced into {FENCED[top]}/"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_parses_xml_with_the_standard_library(path: Path) -> None:
+    """XML is parsed by _parsing.parse_xml (lxml, hardened), never by the standard library's parsers."""
+    stdlib_xml = [n for n in _imports(path) if n == "xml" or n.startswith("xml.")]
+    assert stdlib_xml == [], (
+        f"{path.relative_to(PACKAGE)} imports {stdlib_xml}: parse with _parsing.parse_xml"
+    )
 
 
 def test_wall_clock_is_read_only_by_system_clock() -> None:
