@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from efficacy_flow.engine import Actor, Engine
-from efficacy_flow.engine._definitions import read_folder
+from efficacy_flow.engine._definitions import DefinitionSource, read_folder
 from efficacy_flow.errors import ProcessDefinitionError
 
 PROCESSES = Path(__file__).parents[2] / "processes"
+BASIC = Path(__file__).parent / "fixtures" / "basic"
 PASSWD = Path("/etc/passwd")
 ROLE = "承办单位"
 CLERK = Actor("clerk-1", [ROLE])
@@ -83,14 +85,42 @@ def test_files_in_other_encodings_deploy_and_keep_their_chinese_names(
     assert restarted.complete(task.id, {}, CLERK).status == "completed"
 
 
-def test_a_utf8_files_stored_text_is_the_file_itself() -> None:
-    """For the shipped (UTF-8) processes the stored text is the file's text with line endings normalized,
-    exactly as before the hardened reader: their definition hashes do not change."""
-    sources, _ = read_folder(PROCESSES)
+def _normalized(path: Path) -> str:
+    return path.read_text(encoding="utf-8").replace("\r\n", "\n").replace("\r", "\n").strip() + "\n"
+
+
+def _bom_and_crlf(tmp_path: Path) -> Path:
+    folder = tmp_path / "bom"
+    shutil.copytree(BASIC, folder)
+    for path in folder.iterdir():
+        text = path.read_text(encoding="utf-8").replace("\n", "\r\n")
+        path.write_bytes(text.encode("utf-8-sig"))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda _: PROCESSES, lambda _: BASIC, _bom_and_crlf],
+    ids=["processes", "basic-fixtures", "utf-8-bom-and-crlf"],
+)
+def test_utf8_definitions_hash_as_before(tmp_path: Path, make: Callable[[Path], Path]) -> None:
+    """For UTF-8 files (with or without a byte-order mark, any line endings) every stored definition is what
+    the text reader before the hardened one built: the file's text with line endings normalized, the table's
+    text, the raw schema section. The same hashes, so redeploying unchanged files after an upgrade is a
+    no-op."""
+    folder = make(tmp_path)
+    sources, _ = read_folder(folder)
     assert sources
+    schemas = yaml.safe_load((folder / "schemas.yaml").read_text(encoding="utf-8"))
     for source in sources:
-        text = (PROCESSES / source.filename).read_text(encoding="utf-8")
-        assert source.bpmn == text.replace("\r\n", "\n").replace("\r", "\n").strip() + "\n"
+        before = DefinitionSource(
+            source.process_id,
+            source.filename,
+            _normalized(folder / source.filename),
+            _normalized(folder / "time_limits.yaml"),
+            schemas.get(source.process_id),
+        )
+        assert source.hash == before.hash
 
 
 def test_redeploying_unchanged_files_gives_the_same_hashes(
@@ -209,8 +239,6 @@ def test_a_refused_file_fails_the_deployment_naming_it(
 
 
 # -- the folder's tables -------------------------------------------------------------------------------------
-
-BASIC = Path(__file__).parent / "fixtures" / "basic"
 
 
 @pytest.mark.parametrize(
