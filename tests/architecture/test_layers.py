@@ -2,8 +2,9 @@
 
 Layers point one way (cli → metrics → engine → policy/store → calendar; simulation and testing beside
 metrics), a package is used from outside only through its public names (never ``efficacy_flow.engine._views``,
-never ``efficacy_flow.engine.runtime``), relative imports stay inside their package, only engine/ imports
-SpiffWorkflow, only store/ imports SQLAlchemy, and nothing below the CLI reads the wall clock.
+never ``efficacy_flow.engine.runtime``), relative imports stay inside their package, only engine/runtime/
+imports SpiffWorkflow, only store/ imports SQLAlchemy, only _parsing imports PyYAML (and nothing parses XML
+with the standard library), and nothing below the CLI reads the wall clock.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "efficacy_flow"
 
-# Public modules at the root that every layer may import; they import nothing but errors.
-BOTTOM = {"errors", "clock"}
+# Public modules at the root that every layer may import; they import nothing but errors. _parsing is the
+# one private one: the hardened XML and YAML readers every file of configuration goes through.
+BOTTOM = {"errors", "clock", "_parsing"}
 # What each subpackage may import from efficacy_flow (besides itself and the bottom modules). "efficacy_flow"
 # is the root package: its public names re-export every layer, so only the top may import it.
 ALLOWED: dict[str, set[str]] = {
@@ -30,15 +32,15 @@ ALLOWED: dict[str, set[str]] = {
     "testing": {"calendar", "policy", "store", "engine", "simulation"},
     "cli": {"efficacy_flow", "calendar", "policy", "store", "engine", "metrics", "simulation"},
 }
-# Third-party packages fenced into one subpackage each (the seam where their errors are translated).
-#: Third-party packages fenced into one folder each (the seam where their errors are translated):
-#: SpiffWorkflow into the engine's runtime seam (engine/runtime/), RestrictedPython into the engine (its
-#: sandbox).
+#: Third-party packages fenced into one folder (or root module) each, the seam where their errors are
+#: translated: SpiffWorkflow into the engine's runtime seam (engine/runtime/), RestrictedPython into the
+#: engine (its sandbox), PyYAML into _parsing (every YAML file goes through the hardened loader).
 FENCED = {
     "SpiffWorkflow": "engine/runtime",
     "sqlalchemy": "store",
     "psycopg": "store",
     "RestrictedPython": "engine",
+    "yaml": "_parsing",
 }
 
 
@@ -130,16 +132,16 @@ def layer_violations(where: PurePosixPath, source: str) -> list[str]:
         target = parts[0]
         if target == layer:
             continue
-        if target.startswith("_"):
-            # The root's private helpers (_public, _shipped) exist for the package surfaces only.
-            if not in_init:
-                problems.append(f"{here}: the root's private modules serve the __init__.py files only")
-            continue
         if bottom:
             if target != "errors":
                 problems.append(f"{here}: {layer}.py must stay at the bottom")
             continue
         if target in BOTTOM:
+            continue
+        if target.startswith("_"):
+            # The root's other private helpers (_public, _shipped) exist for the package surfaces only.
+            if not in_init:
+                problems.append(f"{here}: the root's private modules serve the __init__.py files only")
             continue
         if layer != "__init__" and target not in ALLOWED[layer]:
             problems.append(f"{here}: {layer}/ may not depend on {target}/")
@@ -252,6 +254,18 @@ def test_imports_point_down_through_public_names(path: Path) -> None:
         ),
         pytest.param("calendar/__init__.py", "from efficacy_flow import _public", [], id="init-uses-_public"),
         pytest.param(
+            "policy/_dmn.py",
+            "from efficacy_flow._parsing import parse_xml",
+            [],
+            id="the-hardened-parser-is-a-bottom-module",
+        ),
+        pytest.param(
+            "_parsing.py",
+            "from efficacy_flow.calendar import TimeLimit",
+            ["_parsing.py must stay at the bottom"],
+            id="the-parser-stays-at-the-bottom",
+        ),
+        pytest.param(
             "clock.py",
             "from efficacy_flow.calendar import china",
             ["clock.py must stay at the bottom"],
@@ -273,25 +287,37 @@ def test_layer_rules_refuse_what_they_promise(where: str, source: str, expected:
         assert problem.endswith(reason), problem
 
 
+def _absolute_imports(path: Path) -> list[str]:
+    """Every module a file imports absolutely (``import a.b`` and ``from a.b import c`` give ``a.b``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(_where(p)))
 def test_third_party_seams(path: Path) -> None:
     """SpiffWorkflow only in engine/runtime/, RestrictedPython only in engine/, SQLAlchemy and psycopg only in
-    store/."""
-    where = _where(path)
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        else:
-            continue
-        for name in names:
-            top = name.split(".")[0]
-            if top in FENCED:
-                assert str(where).startswith(FENCED[top] + "/"), (
-                    f"{where} imports {top}, which is fenced into {FENCED[top]}/"
-                )
+    store/, PyYAML only in _parsing.py."""
+    where = str(_where(path))
+    for name in _absolute_imports(path):
+        top = name.split(".")[0]
+        if top in FENCED:
+            fence = FENCED[top]
+            assert where.startswith(fence + "/") or where == fence + ".py", (
+                f"{where} imports {top}, which is fenced into {fence}"
+            )
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(_where(p)))
+def test_no_module_parses_xml_with_the_standard_library(path: Path) -> None:
+    """XML is parsed by _parsing.parse_xml (lxml, hardened), never by the standard library's parsers."""
+    stdlib_xml = [n for n in _absolute_imports(path) if n == "xml" or n.startswith("xml.")]
+    assert stdlib_xml == [], f"{_where(path)} imports {stdlib_xml}: parse with _parsing.parse_xml"
 
 
 def test_wall_clock_is_read_only_by_system_clock() -> None:

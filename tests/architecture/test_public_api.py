@@ -100,8 +100,11 @@ SURFACE: dict[str, list[str]] = {
     "efficacy_flow.policy": [
         "DecisionResult",
         "Decisions",
+        "Setting",
+        "Settings",
         "TimeLimitTable",
         "load_decisions",
+        "load_settings",
         "load_time_limits",
         "parse_time_limits",
     ],

@@ -90,10 +90,29 @@ def test_a_good_file_loads_with_a_new_year_bridge_day(tmp_path: Path) -> None:
             "    published: 2026-11-10\n", "", "notices[0]", "published is missing", id="no-date-not-marked"
         ),
         pytest.param("year: 2027", "year: 2028", "year", "named for 2027", id="year-mismatch"),
-        pytest.param("2027-02-08]", "2027-02-31]", "holidays[1] (春节)", "not a date", id="bad-date"),
+        pytest.param("2027-02-08]", "2027-02-31]", "holidays[1].dates[3]", "not a date", id="bad-date"),
         pytest.param(
-            "for_holiday: 春节,", "holiday: 春节,", "make_up_days[0]", "unknown field", id="unknown-field"
+            "2027-02-08]",
+            "20270208]",
+            "holidays[1].dates[3]",
+            "not a date (write YYYY-MM-DD)",
+            id="basic-date",
         ),
+        pytest.param(
+            "for_holiday: 春节,",
+            "holiday: 春节,",
+            "make_up_days[0].holiday",
+            "unknown field 'holiday'",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "published_basis: notice-text",
+            "published_basis: rumour",
+            "notices[0].published_basis",
+            "must be one of 'notice-text', 'url', 'unverified' or 'statutory-rule', got 'rumour'",
+            id="unknown-basis",
+        ),
+        pytest.param("year: 2027", "year: '2027'", "year", "must be a whole number", id="year-as-text"),
         pytest.param("2027-02-08]", "2027-02-05]", "holidays[1] (春节)", "already listed", id="listed-twice"),
     ],
 )

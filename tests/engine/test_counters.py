@@ -342,16 +342,19 @@ def test_a_start_waits_for_the_counter_lock(store_factory: Callable[[], Store], 
 @pytest.mark.parametrize(
     ("text", "entry", "problem"),
     [
-        pytest.param("version: 2\ncounters: {}\n", "version", "version: 1", id="version"),
+        pytest.param("version: 2\ncounters: {}\n", "version", "must be one of 1", id="version"),
         pytest.param(": : :\n", "(file)", "not valid YAML", id="yaml"),
         pytest.param(
-            COUNTERS_YAML.format(period="quarter"), f"counters.{COUNTER}", "unknown period", id="period"
+            COUNTERS_YAML.format(period="quarter"),
+            f"counters.{COUNTER}.period",
+            "must be one of 'calendar_year', 'rolling_12_months' or 'all_time', got 'quarter'",
+            id="period",
         ),
         pytest.param(
             COUNTERS_YAML.format(period="calendar_year").replace(
                 "process: supervision_ladder", "process: nope"
             ),
-            f"counters.{COUNTER}",
+            f"counters.{COUNTER}.process",
             "unknown process",
             id="process",
         ),
@@ -359,25 +362,25 @@ def test_a_start_waits_for_the_counter_lock(store_factory: Callable[[], Store], 
             COUNTERS_YAML.format(period="calendar_year").replace(
                 "    source: 000_187e340a21ee818c.txt §二(三)\n", ""
             ),
-            f"counters.{COUNTER}",
-            "source",
+            f"counters.{COUNTER}.source",
+            "is required",
             id="no-source",
         ),
         pytest.param(
             COUNTERS_YAML.format(period="calendar_year").replace("    key: unit\n", ""),
-            f"counters.{COUNTER}",
-            "key",
+            f"counters.{COUNTER}.key",
+            "is required",
             id="no-key",
         ),
         pytest.param(
             COUNTERS_YAML.format(period="calendar_year").replace("    variable: findings_in_period\n", ""),
-            f"counters.{COUNTER}",
-            "variable",
+            f"counters.{COUNTER}.variable",
+            "is required",
             id="no-variable",
         ),
         pytest.param(
             COUNTERS_YAML.format(period="calendar_year").replace("key: unit", "key: department"),
-            f"counters.{COUNTER}",
+            f"counters.{COUNTER}.key",
             "not a start field",
             id="undeclared-key",
         ),
@@ -385,20 +388,28 @@ def test_a_start_waits_for_the_counter_lock(store_factory: Callable[[], Store], 
             COUNTERS_YAML.format(period="calendar_year").replace(
                 "variable: findings_in_period", "variable: 1x"
             ),
-            f"counters.{COUNTER}",
+            f"counters.{COUNTER}.variable",
             "not a valid variable name",
             id="bad-variable",
+        ),
+        pytest.param(
+            COUNTERS_YAML.format(period="calendar_year").replace("    label:", "    lable:"),
+            f"counters.{COUNTER}.lable",
+            "unknown field 'lable'",
+            id="misspelt-key",
         ),
     ],
 )
 def test_a_bad_counters_yaml_is_refused_at_deployment(
     make_engine: Callable[..., Engine], tmp_path: Path, text: str, entry: str, problem: str
 ) -> None:
-    """ProcessDefinitionError names the file and the entry; nothing of the folder is deployed."""
-    with pytest.raises(ProcessDefinitionError, match=problem) as caught:
+    """ProcessDefinitionError names the file, the entry (a dotted path) and the problem; nothing of the folder
+    is deployed."""
+    with pytest.raises(ProcessDefinitionError) as caught:
         make_engine(ladder_folder(tmp_path, text))
     assert caught.value.fields["path"].endswith("counters.yaml")
     assert caught.value.fields["entry"] == entry
+    assert problem in caught.value.fields["problem"]
 
 
 # -- the listing ---------------------------------------------------------------------------------------------

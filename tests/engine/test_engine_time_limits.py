@@ -41,28 +41,54 @@ def test_unknown_name_raises() -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "entry"),
+    ("body", "entry", "problem"),
     [
-        pytest.param("version: 2\nlimits: {}\n", None, id="wrong-version"),
-        pytest.param("version: 1\nlimits: []\n", None, id="limits-not-mapping"),
-        pytest.param("version: 1\nlimits:\n  a: {label: x, limit: 5个工作日}\n", "a", id="no-source"),
-        pytest.param("version: 1\nlimits:\n  a: {label: x, limit: 很久, source: s}\n", "a", id="unparseable"),
+        pytest.param("version: 2\nlimits: {}\n", "version", "must be one of 1, got 2", id="wrong-version"),
+        pytest.param("version: 1\nlimits: []\n", "limits", "must be a mapping", id="limits-not-mapping"),
+        pytest.param(
+            "version: 1\nlimits:\n  a: {label: x, limit: 5个工作日}\n",
+            "limits.a.source",
+            "is required",
+            id="no-source",
+        ),
+        pytest.param(
+            "version: 1\nlimits:\n  a: {label: x, limit: 很久, source: s}\n",
+            "limits.a.limit",
+            "cannot read limit '很久'",
+            id="unparseable",
+        ),
         pytest.param(
             "version: 1\nlimits:\n  a: {label: x, limit: 1日, source: s, variants: [{limit: 2日, source: s}]}\n",  # noqa: E501
-            "a.variants[0]",
+            "limits.a.variants[0].when",
+            "is required",
             id="variant-without-when",
         ),
         pytest.param(
             "version: 1\nlimits:\n  a: {label: x, limit: 1日, source: s, variants: [{when: {u: 1}, limit: 2日}]}\n",  # noqa: E501
-            "a.variants[0]",
+            "limits.a.variants[0].source",
+            "is required",
             id="variant-without-source",
         ),
-        pytest.param("version: 1\nlimits: {a: [\n", None, id="bad-yaml"),
+        pytest.param(
+            "version: 1\nlimits:\n  a: {label: x, limit: 1日, source: '  '}\n",
+            "limits.a.source",
+            "must be non-empty text",
+            id="blank-source",
+        ),
+        pytest.param(
+            "version: 1\nlimits:\n  a: {label: x, limit: 1日, source: s, sorce: t}\n",
+            "limits.a.sorce",
+            "unknown field 'sorce'",
+            id="unknown-key",
+        ),
+        pytest.param("version: 1\nlimits: {a: [\n", "(file)", "not valid YAML", id="bad-yaml"),
     ],
 )
-def test_bad_tables_are_refused(body: str, entry: str | None) -> None:
-    """Every malformed table fails at load, naming the entry where there is one."""
+def test_bad_tables_are_refused(body: str, entry: str, problem: str) -> None:
+    """Every malformed table fails at load, naming the file, the entry (a dotted path) and the problem."""
     with pytest.raises(ProcessDefinitionError) as caught:
         parse_time_limits(body, "t.yaml")
-    assert caught.value.fields.get("entry") == entry
+    assert caught.value.fields["entry"] == entry
+    assert problem in caught.value.fields["problem"]
     assert caught.value.path == "t.yaml"
+    assert str(caught.value).startswith("t.yaml")

@@ -102,6 +102,97 @@ def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
         load_decisions(path)
 
 
+def _declared(encoding: str) -> str:
+    return dmn_xml(rules=[(["-"], ['"告诫"'])]).replace('encoding="UTF-8"', f'encoding="{encoding}"', 1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(_declared("ISO-8859-1").encode("latin-1", "xmlcharrefreplace"), id="iso-8859-1"),
+        pytest.param(_declared("UTF-16").encode("utf-16"), id="utf-16"),
+        pytest.param(_declared("GB18030").encode("gb18030"), id="gb18030"),
+        pytest.param(dmn_xml(rules=[(["-"], ['"告诫"'])]).encode("utf-8-sig"), id="utf-8-bom"),
+    ],
+)
+def test_declared_encodings_are_honoured(tmp_path: Path, data: bytes) -> None:
+    """A table saved in the encoding its declaration names loads; its Chinese output reads as written."""
+    path = tmp_path / "table.dmn"
+    path.write_bytes(data)
+    assert load_decisions(path).decide("d", {"x": 1}) == {"out": "告诫"}
+
+
+SECRET = "TOP-SECRET-7f3a9c"
+
+
+def _dangerous(case: str, secret: Path) -> bytes:
+    table = dmn_xml(rules=[(["-"], ['"告诫"'])])
+    head, _, body = table.partition("\n")
+    doctypes = {
+        "external-entity": f'<!DOCTYPE definitions [<!ENTITY x SYSTEM "{secret.as_uri()}">]>',
+        "etc-passwd": '<!DOCTYPE definitions [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+        "internal-entity": '<!DOCTYPE definitions [<!ENTITY x "\\"告诫\\"">]>',
+        "parameter-entity": f'<!DOCTYPE definitions [<!ENTITY % p SYSTEM "{secret.as_uri()}"> %p;]>',
+    }
+    if case in doctypes:
+        return f"{head}\n{doctypes[case]}\n{body}".replace('<text>"告诫"</text>', "<text>&x;</text>").encode()
+    if case == "xinclude":
+        include = '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd" parse="text"/>'
+        return table.replace("</definitions>", include + "</definitions>").encode()
+    if case == "over-the-cap":
+        return table.replace(
+            "</definitions>", "<!--" + "x" * (10 * 1024 * 1024) + "--></definitions>"
+        ).encode()
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [
+        pytest.param("external-entity", "DTD", id="external-entity"),
+        pytest.param("etc-passwd", "DTD", id="etc-passwd"),
+        pytest.param("internal-entity", "DTD", id="internal-entity"),
+        pytest.param("parameter-entity", "DTD", id="parameter-entity"),
+        pytest.param("xinclude", "XInclude", id="xinclude"),
+        pytest.param("over-the-cap", "over the limit", id="over-the-cap"),
+    ],
+)
+def test_dangerous_documents_are_refused_without_reading_elsewhere(
+    tmp_path: Path, case: str, problem: str
+) -> None:
+    """Entities, DTDs, XInclude and oversized files are DecisionTableErrors about the whole file (decision,
+    rule and cell None); neither the file an entity names nor /etc/passwd reaches the error."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET, encoding="utf-8")
+    path = tmp_path / "bad.dmn"
+    path.write_bytes(_dangerous(case, secret))
+    with pytest.raises(DecisionTableError) as caught:
+        load_decisions(path)
+    error = caught.value
+    assert (error.path, error.decision, error.rule, error.cell) == (str(path), None, None, None)
+    assert problem in error.problem
+    shown = str(error) + repr(error.fields)
+    assert SECRET not in shown
+    passwd = Path("/etc/passwd")
+    if passwd.exists():
+        assert passwd.read_text(encoding="utf-8", errors="replace").splitlines()[0] not in shown
+
+
+def test_comments_between_decision_elements_are_ignored(tmp_path: Path) -> None:
+    """lxml keeps comments as children; a commented decision without a table is still named for its logic."""
+    text = dmn_xml(
+        rules=[(["-"], ["1"])],
+        extra_decisions="""
+  <decision id="lit" name="Literal"><!-- a note -->
+    <literalExpression id="LE_1"><text>1 + 1</text></literalExpression>
+  </decision>""",
+    )
+    path = tmp_path / "lit.dmn"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DecisionTableError, match="has a literalExpression"):
+        load_decisions(path)
+
+
 def test_missing_path_is_refused(tmp_path: Path) -> None:
     """A path that does not exist is a DecisionTableError (an InvalidInput, so a ValueError)."""
     with pytest.raises(DecisionTableError) as caught:

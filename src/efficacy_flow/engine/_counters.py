@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-import yaml
+from pydantic import Field
 
+from efficacy_flow._parsing import FileModel, NonEmptyText, load_yaml, read_file, validate_file
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine._audit import Event
 from efficacy_flow.engine._definitions import Deployment
@@ -29,6 +30,7 @@ __all__ = [
     "COUNTERS_FILE",
     "PERIODS",
     "CounterSpec",
+    "CountersFile",
     "Period",
     "count_start",
     "current_count",
@@ -40,7 +42,35 @@ COUNTERS_FILE = "counters.yaml"
 Period = Literal["calendar_year", "rolling_12_months", "all_time"]
 #: calendar_year: [1 January 00:00 Asia/Shanghai, now]; rolling_12_months: (now − 12 months, now]; all_time.
 PERIODS: tuple[Period, ...] = ("calendar_year", "rolling_12_months", "all_time")
-_FIELDS = frozenset({"label", "process", "key", "period", "variable", "source"})
+
+
+class CounterModel(FileModel):
+    """One durable counter: which starts it counts, by what, over which period, into which variable."""
+
+    label: NonEmptyText
+    """The counter's name for people, in Chinese (常态化督查发现问题次数)."""
+    process: NonEmptyText
+    """The id of the process whose starts are counted."""
+    key: NonEmptyText
+    """The start-data field counted by (a unit, say): a declared start field of the process, never personal
+    data."""
+    period: Period
+    """calendar_year: 1 January 00:00 Asia/Shanghai to now; rolling_12_months: the twelve months before now;
+    all_time."""
+    variable: NonEmptyText
+    """The process variable that receives the count (this start included) before the first step."""
+    source: NonEmptyText
+    """Where the counting rule comes from: a seed file and section, a statute and article, or
+    "[setting] …"."""
+
+
+class CountersFile(FileModel):
+    """counters.yaml: the durable counters of the processes in a folder."""
+
+    version: Literal[1]
+    """The file format; 1 is the only one."""
+    counters: dict[str, CounterModel] = Field(default_factory=dict)
+    """Counter name (what engine.counter() takes) → the counter; default none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,67 +92,45 @@ def load_counters(folder: str | Path, deployments: Mapping[str, Deployment]) -> 
     ``deployments`` maps process ids to the deployments a counter may name.
 
     Raises:
-        ProcessDefinitionError: unreadable YAML, an unknown version, process or period, a missing field, or a
-            key that is not a declared (non-personal) start field of the process (``path``, ``entry``).
+        ProcessDefinitionError: unreadable YAML, a file that does not fit :class:`CountersFile` (an unknown
+            version, period or key, a missing field), an unknown process, or a key that is not a declared
+            (non-personal) start field of the process (``path``; ``entry`` such as
+            ``counters.supervision_findings.key``).
     """
     path = Path(folder) / COUNTERS_FILE
     if not path.exists():
         return {}
     where = str(path)
-
-    def bad(entry: str, problem: str) -> ProcessDefinitionError:
-        return ProcessDefinitionError(f"{where}: {entry}: {problem}", path=where, entry=entry)
-
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise bad("(file)", f"not valid YAML: {exc}") from exc
-    if not isinstance(raw, Mapping) or raw.get("version") != 1:
-        raise bad("version", "must be a mapping with version: 1")
-    entries = raw.get("counters") or {}
-    if not isinstance(entries, Mapping):
-        raise bad("counters", "must map counter names to entries")
+    raw = load_yaml(read_file(path, ProcessDefinitionError), where, ProcessDefinitionError)
+    table = validate_file(CountersFile, raw, where, ProcessDefinitionError)
     specs: dict[str, CounterSpec] = {}
-    for name, entry in entries.items():
-        label = f"counters.{name}"
-        if not isinstance(entry, Mapping):
-            raise bad(label, "must be a mapping")
-        unknown = set(entry) - _FIELDS
-        if unknown:
-            raise bad(label, f"unknown fields {sorted(unknown)}")
-        missing = sorted(f for f in _FIELDS if not isinstance(entry.get(f), str) or not entry[f].strip())
-        if missing:
-            raise bad(label, f"missing or empty {missing} (every counter cites its source)")
-        spec = CounterSpec(
-            name=str(name),
-            label=entry["label"],
-            process=entry["process"],
-            key=entry["key"],
-            period=cast(Period, entry["period"]),
-            variable=entry["variable"],
-            source=entry["source"],
-        )
-        _check(spec, deployments, lambda problem, e=label: bad(e, problem))
+    for name, entry in table.counters.items():
+        spec = CounterSpec(name=name, **entry.model_dump())
+        _check(spec, deployments, where)
         specs[spec.name] = spec
     return specs
 
 
-def _check(spec: CounterSpec, deployments: Mapping[str, Deployment], bad: Any) -> None:
-    if spec.period not in PERIODS:
-        raise bad(f"unknown period {spec.period!r} (one of {list(PERIODS)})")
+def _check(spec: CounterSpec, deployments: Mapping[str, Deployment], where: str) -> None:
+    def bad(field: str, problem: str) -> ProcessDefinitionError:
+        entry = f"counters.{spec.name}.{field}"
+        return ProcessDefinitionError(
+            f"{where}: {entry}: {problem}", path=where, entry=entry, problem=problem
+        )
+
     dep = deployments.get(spec.process)
     if dep is None:
-        raise bad(f"unknown process {spec.process!r}")
+        raise bad("process", f"unknown process {spec.process!r}")
     if not spec.variable.isidentifier() or spec.variable.startswith("_"):
-        raise bad(f"variable {spec.variable!r} is not a valid variable name")
+        raise bad("variable", f"variable {spec.variable!r} is not a valid variable name")
     if spec.variable == spec.key:
-        raise bad("variable and key must differ")
+        raise bad("variable", "variable and key must differ")
     start = dep.schema.start
     if start is None or spec.key not in start.model_fields:
-        raise bad(f"key {spec.key!r} is not a start field of {spec.process} (schemas.yaml)")
+        raise bad("key", f"key {spec.key!r} is not a start field of {spec.process} (schemas.yaml)")
     if spec.key in dep.schema.pii:
         # The key is stored in clear in ef_counters and in the audit event: never personal data.
-        raise bad(f"key {spec.key!r} is personal data ({dep.schema.pii[spec.key]})")
+        raise bad("key", f"key {spec.key!r} is personal data ({dep.schema.pii[spec.key]})")
 
 
 def period_start(period: Period, now: datetime) -> tuple[datetime | None, bool]:

@@ -8,6 +8,7 @@ hash, so a new deployment never changes the definition a running instance follow
 from __future__ import annotations
 
 import ast
+import codecs
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -15,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from lxml import etree  # the XML library SpiffWorkflow parses with
 
+from efficacy_flow._parsing import load_yaml, parse_xml, read_file, validate_file, yaml_text
 from efficacy_flow.clock import Clock
 from efficacy_flow.engine import runtime
 from efficacy_flow.engine._sandbox import Sandbox
-from efficacy_flow.engine._schemas import ProcessSchema, schema_from_mapping
+from efficacy_flow.engine._schemas import ProcessSchema, SchemasFile, schema_from_mapping
 from efficacy_flow.engine._services import EngineServices, iso_literal
 from efficacy_flow.errors import ProcessDefinitionError
 from efficacy_flow.policy import TimeLimitTable, parse_time_limits
@@ -111,42 +112,61 @@ def _normalize(text: str) -> str:
 
 
 def _xml(text: str, where: str) -> Any:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        return etree.fromstring(text.encode("utf-8"), parser)
-    except etree.XMLSyntaxError as exc:
-        raise ProcessDefinitionError(f"{where}: not valid XML: {exc}", path=where) from exc
+    return parse_xml(text, where, ProcessDefinitionError)
+
+
+def _bpmn_text(data: bytes, root: Any) -> str:
+    """What is stored and hashed: a UTF-8 file's own text (so hashes stay as they were), any other encoding's
+    document re-serialized as UTF-8 with a UTF-8 declaration."""
+    if codecs.lookup(root.getroottree().docinfo.encoding).name == "utf-8":
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # UTF-16 or UTF-32 with a byte-order mark and no declaration: lxml reports UTF-8 for those
+    return str(etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True).decode("utf-8"))
+
+
+def _read_limits(file: Path) -> str | None:
+    if not file.exists():
+        return None
+    text = _normalize(yaml_text(read_file(file, ProcessDefinitionError), str(file), ProcessDefinitionError))
+    parse_time_limits(text, str(file))  # refused here, naming the file, rather than once per process
+    return text
+
+
+def _read_schemas(file: Path) -> dict[str, Any]:
+    if not file.exists():
+        return {}
+    raw = load_yaml(read_file(file, ProcessDefinitionError), str(file), ProcessDefinitionError)
+    if raw is None:
+        return {}
+    validate_file(SchemasFile, raw, str(file), ProcessDefinitionError)
+    # The raw sections are stored (and hashed) as before; the model only checks them.
+    return dict(raw)
 
 
 def read_folder(path: str | Path) -> tuple[list[DefinitionSource], bool]:
     """Every process in a folder's ``*.bpmn`` files, with the folder's time-limit table and schemas.
 
-    Returns the sources and whether the folder has ``*.dmn`` files.
+    Each file is read as bytes and parsed once by :func:`efficacy_flow._parsing.parse_xml` (no DOCTYPE, no
+    entities, no XInclude; the declared encoding honoured); ``time_limits.yaml`` and ``schemas.yaml`` are
+    checked against their models. Returns the sources and whether the folder has ``*.dmn`` files.
 
     Raises:
-        ProcessDefinitionError: a file that cannot be read, a file without exactly one main executable
-            process (one that no call activity in the file calls), or one process id in two files.
+        ProcessDefinitionError: a file that cannot be read or parsed, a table or schema file that does not fit
+            its model (``path``, ``entry``), a file without exactly one main executable process (one that no
+            call activity in the file calls), or one process id in two files.
     """
     folder = Path(path)
     if not folder.is_dir():
         raise ProcessDefinitionError(f"{folder}: not a folder of processes", path=str(folder))
-    limits_file = folder / "time_limits.yaml"
-    limits = _normalize(limits_file.read_text(encoding="utf-8")) if limits_file.exists() else None
-    schemas_file = folder / "schemas.yaml"
-    schemas: dict[str, Any] = {}
-    if schemas_file.exists():
-        try:
-            schemas = yaml.safe_load(schemas_file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ProcessDefinitionError(f"{schemas_file}: {exc}", path=str(schemas_file)) from exc
-        if not isinstance(schemas, dict):
-            raise ProcessDefinitionError(
-                f"{schemas_file}: must map process ids to schemas", path=str(schemas_file)
-            )
+    limits = _read_limits(folder / "time_limits.yaml")
+    schemas = _read_schemas(folder / "schemas.yaml")
     sources: dict[str, DefinitionSource] = {}
     for file in sorted(folder.glob("*.bpmn")):
-        text = _normalize(file.read_text(encoding="utf-8"))
-        root = _xml(text, str(file))
+        data = read_file(file, ProcessDefinitionError)
+        root = parse_xml(data, str(file), ProcessDefinitionError)
+        text = _normalize(_bpmn_text(data, root))
         # The file's main process is its executable process that no call activity in the file calls; the
         # processes it calls may be marked executable too (Camunda Modeler's default) or not.
         called = {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}

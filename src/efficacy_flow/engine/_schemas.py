@@ -1,4 +1,8 @@
-"""Data schemas (processes/schemas.yaml, conventions §9) as pydantic models, and masking of personal data."""
+"""Data schemas (processes/schemas.yaml, conventions §9) as pydantic models, and masking of personal data.
+
+The file is read through :class:`SchemasFile` (its JSON Schema is docs/schemas/schemas.schema.json); each
+field declaration is a :class:`FieldDeclaration`, from which the process's own pydantic models are built.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,31 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    RootModel,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
 
+from efficacy_flow._parsing import FileModel, JsonScalar, validation_problems
 from efficacy_flow.errors import InvalidData, ProcessDefinitionError
 
-__all__ = ["ProcessSchema", "mask_value", "schema_from_mapping"]
+__all__ = [
+    "FieldDeclaration",
+    "ProcessSchema",
+    "ProcessSchemasModel",
+    "SchemasFile",
+    "mask_value",
+    "schema_from_mapping",
+]
 
 _TYPES: dict[str, type] = {
     "string": str,
@@ -22,18 +44,6 @@ _TYPES: dict[str, type] = {
     "date": date,
     "datetime": datetime,
 }
-_KEYS = {
-    "type",
-    "required",
-    "default",
-    "enum",
-    "pattern",
-    "min_length",
-    "max_length",
-    "minimum",
-    "maximum",
-    "pii",
-}
 PII_KINDS = ("phone", "id_number", "name")
 
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
@@ -42,6 +52,82 @@ _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
+
+
+def _number(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"must be a number, got {value!r}")
+
+
+def _default_value(value: object) -> object:
+    # YAML reads 2025-10-01 as a date: a date field's default may be one.
+    if value is None or isinstance(value, str | bool | int | float | date):
+        return value
+    raise ValueError(f"must be text, a number, true/false or a date, not a {type(value).__name__}")
+
+
+def _regex(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"{text!r} is not a regular expression: {exc}") from None
+    return text
+
+
+_Number = Annotated[int | float, PlainValidator(_number), WithJsonSchema({"type": "number"})]
+_Length = Annotated[int, Field(ge=0)]
+
+
+class FieldDeclaration(FileModel):
+    """The schema of one field of process data (a key under start, under a task or under a message)."""
+
+    type: Literal["string", "integer", "number", "boolean", "date", "datetime"] = "string"
+    """string, integer, number, boolean, date (YYYY-MM-DD) or datetime (ISO 8601 with an offset); default
+    string."""
+    required: bool = False
+    """Whether the data must give the field; default false (an optional field left out stays out of the
+    data)."""
+    default: Annotated[
+        Any,
+        PlainValidator(_default_value),
+        WithJsonSchema({"type": ["string", "number", "boolean", "null"]}),
+    ] = None
+    """The value the field takes when the data leaves it out; default none (left out)."""
+    enum: Annotated[list[JsonScalar], Field(min_length=1)] | None = None
+    """The only values allowed, e.g. [紧急, 较急, 一般]; default any value of the type."""
+    pattern: Annotated[str, AfterValidator(_regex)] | None = None
+    """A regular expression found somewhere in the text; anchor it with ^…$ to match the whole text
+    ("^1[3-9][0-9]{9}$"); default none."""
+    min_length: _Length | None = None
+    """The fewest characters of a text field; default no minimum."""
+    max_length: _Length | None = None
+    """The most characters of a text field; default no maximum."""
+    minimum: _Number | None = None
+    """The smallest value of a number or integer field, inclusive; default no minimum."""
+    maximum: _Number | None = None
+    """The largest value of a number or integer field, inclusive; default no maximum."""
+    pii: Literal["phone", "id_number", "name"] | None = None
+    """The kind of personal data the field holds (phone, id_number or name): masked in history and listings
+    (138****5678, 110105********1234, 张**); default none (not personal data)."""
+
+
+class ProcessSchemasModel(FileModel):
+    """The data of one process: its start data, each user task's completion data, each message's payload."""
+
+    start: dict[str, FieldDeclaration] | None = None
+    """Field name → declaration of the data engine.start() takes; default none (any data)."""
+    tasks: dict[str, dict[str, FieldDeclaration]] = Field(default_factory=dict)
+    """User task element id → its completion data's fields; default none."""
+    messages: dict[str, dict[str, FieldDeclaration]] = Field(default_factory=dict)
+    """Message name → its payload's fields; default none."""
+
+
+class SchemasFile(RootModel[dict[str, ProcessSchemasModel]]):
+    """schemas.yaml: process id → the data the process starts with, completes its user tasks with and
+    receives in its messages (conventions §9). Unknown fields in that data are refused."""
+
+    model_config = ConfigDict(frozen=True, strict=True)
 
 
 @dataclass(frozen=True)
@@ -133,38 +219,38 @@ def schema_from_mapping(process_id: str, raw: Mapping[str, Any]) -> ProcessSchem
     return ProcessSchema(start=start, tasks=tasks, messages=messages, pii=pii)
 
 
-def _field(process_id: str, entry: str, decl: Any, pii: dict[str, str], name: str) -> Any:
-    def bad(problem: str) -> ProcessDefinitionError:
-        return ProcessDefinitionError(f"schemas for {process_id}: {entry}: {problem}", entry=entry)
-
-    if not isinstance(decl, Mapping):
-        raise bad("a field declaration must be a mapping")
-    unknown = set(decl) - _KEYS
-    if unknown:
-        raise bad(f"unknown keys {sorted(unknown)}")
-    type_name = decl.get("type", "string")
-    if type_name not in _TYPES:
-        raise bad(f"unknown type {type_name!r}")
-    annotation: Any = _TYPES[type_name]
-    if decl.get("enum") is not None:
-        annotation = Literal[tuple(decl["enum"])]
-    if decl.get("pii") is not None:
-        if decl["pii"] not in PII_KINDS:
-            raise bad(f"unknown pii kind {decl['pii']!r} (known: {', '.join(PII_KINDS)})")
-        pii[name] = str(decl["pii"])
-    constraints = {
-        key: decl[key] for key in ("pattern", "min_length", "max_length") if decl.get(key) is not None
+def _field(process_id: str, entry: str, raw: Any, pii: dict[str, str], name: str) -> Any:
+    try:
+        decl = FieldDeclaration.model_validate(raw)
+    except ValidationError as exc:
+        first = validation_problems(exc, prefix=entry)[0]
+        raise ProcessDefinitionError(
+            f"schemas for {process_id}: {first['entry']}: {first['problem']}",
+            entry=first["entry"],
+            problem=first["problem"],
+            process_id=process_id,
+        ) from None
+    annotation: Any = _TYPES[decl.type]
+    if decl.enum is not None:
+        annotation = Literal[tuple(decl.enum)]
+    if decl.pii is not None:
+        pii[name] = decl.pii
+    constraints: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("pattern", decl.pattern),
+            ("min_length", decl.min_length),
+            ("max_length", decl.max_length),
+            ("ge", decl.minimum),
+            ("le", decl.maximum),
+        )
+        if value is not None
     }
-    if decl.get("minimum") is not None:
-        constraints["ge"] = decl["minimum"]
-    if decl.get("maximum") is not None:
-        constraints["le"] = decl["maximum"]
-    if decl.get("required"):
+    if decl.required:
         return (annotation, Field(..., **constraints))
-    default = decl.get("default")
-    if default is None:
+    if decl.default is None:
         return (annotation | None, Field(None, **constraints))
-    return (annotation, Field(default, **constraints))
+    return (annotation, Field(decl.default, **constraints))
 
 
 def mask_value(value: Any, kind: str | None = None) -> Any:

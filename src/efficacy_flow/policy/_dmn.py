@@ -8,11 +8,11 @@ and knowledge sources are drawing and documentation, and are skipped.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
+from efficacy_flow._parsing import parse_xml, read_file
 from efficacy_flow.errors import DecisionTableError
 from efficacy_flow.policy._feel import (
     BOOLEAN,
@@ -54,37 +54,27 @@ _NAME_PATH: Final = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 _RESERVED: Final = frozenset(
     {"true", "false", "null", "not", "and", "or", "date", "if", "then", "else", "for"}
 )
-_DOCTYPE: Final = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+#: An lxml element (lxml ships no type information this project checks against).
+Element = Any
+#: The fields of a DecisionTableError about the file as a whole.
+_NO_PLACE: Final = {"decision": None, "rule": None, "cell": None}
 
 
 def parse_dmn(path: Path) -> list[Table]:
     """Compile every decision of one DMN file, in file order.
 
     Raises:
-        DecisionTableError: the file is unreadable, not DMN, declares a DTD or entities, or holds a decision
+        DecisionTableError: the file is unreadable, not DMN, refused by the hardened parser (a DOCTYPE, an
+            entity, an XInclude, bytes that are not in the declared encoding, over 10 MB), or holds a decision
             that cannot be evaluated correctly.
     """
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        _fail(source, None, f"cannot read the file: {exc.strerror or exc}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        _fail(source, None, "the file is not UTF-8 (dmn-js and Camunda Modeler save UTF-8)")
-    return parse_dmn_text(text, source)
+    return parse_dmn_text(read_file(path, DecisionTableError, fields=_NO_PLACE), str(path))
 
 
-def parse_dmn_text(text: str, source: str) -> list[Table]:
-    """Compile every decision of a DMN document given as text (``source`` names it in errors)."""
-    # Entities and DTDs are how XML bombs and external fetches get in; a modeler never writes them.
-    if _DOCTYPE.search(text):
-        _fail(source, None, "DTDs and entity declarations are refused")
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        _fail(source, None, f"not well-formed XML: {exc}")
+def parse_dmn_text(text: str | bytes, source: str) -> list[Table]:
+    """Compile every decision of a DMN document given as text or bytes (``source`` names it in errors)."""
+    # parse_xml refuses DTDs, entities and XInclude: how XML bombs and external fetches get in.
+    root = parse_xml(text, source, DecisionTableError, fields=_NO_PLACE)
     namespace, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     if local != "definitions" or namespace not in DMN_NAMESPACES:
         _fail(source, None, f"not a DMN 1.1–1.5 <definitions> document (root is {root.tag!r})")
@@ -117,7 +107,7 @@ def _fail(
 
 
 def _check_language(
-    element: ET.Element, path: str, decision: str | None, rule: str | None, cell: str | None
+    element: Element, path: str, decision: str | None, rule: str | None, cell: str | None
 ) -> None:
     language = element.get("expressionLanguage") or element.get("typeLanguage")
     if language and "feel" not in language.lower():
@@ -134,19 +124,19 @@ class _Reader:
     def tag(self, local: str) -> str:
         return f"{{{self.namespace}}}{local}"
 
-    def text(self, element: ET.Element | None) -> str:
+    def text(self, element: Element | None) -> str:
         if element is None:
             return ""
         child = element.find(self.tag("text"))
         return (child.text or "") if child is not None else ""
 
-    def decision(self, element: ET.Element) -> Table:
+    def decision(self, element: Element) -> Table:
         decision_id = element.get("id") or ""
         if not decision_id:
             _fail(self.path, None, f"a decision named {element.get('name')!r} has no id")
         table = element.find(self.tag("decisionTable"))
         if table is None:
-            kinds = [child.tag.partition("}")[2] for child in element]
+            kinds = [child.tag.partition("}")[2] for child in element if isinstance(child.tag, str)]
             logic = [
                 k for k in kinds if k in ("literalExpression", "context", "invocation", "relation", "list")
             ]
@@ -164,7 +154,7 @@ class _Reader:
             requires.append(href[1:])
         return self.table(decision_id, element.get("name") or decision_id, table, tuple(requires))
 
-    def table(self, decision_id: str, name: str, element: ET.Element, requires: tuple[str, ...]) -> Table:
+    def table(self, decision_id: str, name: str, element: Element, requires: tuple[str, ...]) -> Table:
         _check_language(element, self.path, decision_id, None, None)
         policy_text = (element.get("hitPolicy") or "UNIQUE").strip().upper()
         try:
@@ -214,7 +204,7 @@ class _Reader:
 
     # --- columns --------------------------------------------------------------------------------------------
 
-    def input(self, decision_id: str, number: int, element: ET.Element, cells: list[_Cells]) -> InputColumn:
+    def input(self, decision_id: str, number: int, element: Element, cells: list[_Cells]) -> InputColumn:
         expression_element = element.find(self.tag("inputExpression"))
         cell = element.get("id") or f"input {number}"
         expression = self.text(expression_element).strip()
@@ -289,7 +279,7 @@ class _Reader:
             allowed_text,
         )
 
-    def output(self, decision_id: str, number: int, element: ET.Element) -> OutputColumn:
+    def output(self, decision_id: str, number: int, element: Element) -> OutputColumn:
         name = (element.get("name") or "").strip()
         cell = element.get("id") or f"output {number}"
         where = f"output {number} ({element.get('label') or name!r})"
@@ -364,9 +354,9 @@ class _Reader:
         self,
         decision_id: str,
         number: int,
-        element: ET.Element,
-        inputs: list[ET.Element],
-        outputs: list[ET.Element],
+        element: Element,
+        inputs: list[Element],
+        outputs: list[Element],
     ) -> _Cells:
         rule_id = element.get("id") or f"rule {number}"
         input_entries = element.findall(self.tag("inputEntry"))
@@ -427,7 +417,7 @@ class _Reader:
         decision_id: str,
         row: _Cells,
         outputs: tuple[OutputColumn, ...],
-        output_elements: list[ET.Element],
+        output_elements: list[Element],
     ) -> Rule:
         tests = tuple((index, cell.test) for index, cell in enumerate(row.tests) if cell.test is not None)
         values = []

@@ -2,8 +2,8 @@
 
 A process designer writes ``time_limit("complaint_handling", urgency=urgency)`` in a timer; the table says how
 long that is and where the rule comes from. Every entry and variant is parsed when the table is loaded, so a
-bad
-table fails at deployment, not when a timer becomes ready.
+bad table fails at deployment, not when a timer becomes ready. The file is read through
+:class:`TimeLimitsFile` (its JSON Schema is docs/schemas/time_limits.schema.json).
 """
 
 from __future__ import annotations
@@ -11,18 +11,83 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import AfterValidator, Field, WithJsonSchema
 
+from efficacy_flow._parsing import FileModel, JsonScalar, NonEmptyText, load_yaml, read_file, validate_file
 from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.errors import InvalidTimeLimit, ProcessDefinitionError
 
-__all__ = ["TimeLimitEntry", "TimeLimitTable", "TimeLimitVariant", "load_time_limits", "parse_time_limits"]
+__all__ = [
+    "TimeLimitEntry",
+    "TimeLimitTable",
+    "TimeLimitVariant",
+    "TimeLimitsFile",
+    "load_time_limits",
+    "parse_time_limits",
+]
 
 #: The table format this loader reads (the file's ``version`` key).
 TABLE_FORMAT_VERSION = 1
 TABLE_FILE_NAME = "time_limits.yaml"
+
+
+def _readable_limit(text: str) -> str:
+    try:
+        TimeLimit.parse(text)
+    except InvalidTimeLimit as exc:
+        raise ValueError(f"cannot read limit {text!r} (try '20个工作日', '60日', '2小时', '1个月')") from exc
+    return text
+
+
+#: A limit as statutes write it: anything :meth:`TimeLimit.parse` reads.
+LimitText = Annotated[
+    str,
+    AfterValidator(_readable_limit),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"\S", "examples": ["5个工作日", "15日", "24小时", "1个月"]}
+    ),
+]
+
+
+class TimeLimitVariantModel(FileModel):
+    """A variant of a limit: it applies when every key in ``when`` equals the value the timer passes."""
+
+    when: dict[str, JsonScalar]
+    """The keys the timer passes to time_limit() and the values they must equal, e.g. {urgency: 紧急}."""
+    limit: LimitText
+    """The limit while this variant applies (written as the entry's limit)."""
+    source: NonEmptyText
+    """Where this variant's limit comes from: a statute and article, a seed file and section, "[secondary] …"
+    (a report or draft standard) or "[setting] …" (no source fixes it)."""
+
+
+class TimeLimitEntryModel(FileModel):
+    """One named limit: its default and its variants, each with a source."""
+
+    label: NonEmptyText
+    """The limit's name for people, in Chinese (诉求办理时限)."""
+    limit: LimitText
+    """The limit when no variant applies, as statutes write it: 5个工作日 (working days after the start day),
+    15日 (calendar days, the last one rolled to a working day), 24小时 (elapsed hours), 1个月 (to the
+    corresponding day), 15分钟; Chinese numerals (二十个工作日) and English units (5 working days) too."""
+    source: NonEmptyText
+    """Where the limit comes from: a statute and article, a seed file and section, "[secondary] …" or
+    "[setting] …"."""
+    variants: list[TimeLimitVariantModel] = Field(default_factory=list)
+    """Tried in order; the first whose ``when`` matches every key it names wins (default: none)."""
+
+
+class TimeLimitsFile(FileModel):
+    """time_limits.yaml: every time limit of the processes in a folder, by name, each with its source."""
+
+    version: Literal[1]
+    """The table format; 1 is the only one."""
+    jurisdiction: str = ""
+    """Whose table this is (默认, or the jurisdiction that edited it); default empty."""
+    limits: dict[str, TimeLimitEntryModel]
+    """Limit name (what a timer passes to time_limit("name", ...)) → the limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,83 +154,45 @@ def load_time_limits(path: str | Path) -> TimeLimitTable:
     """Load a time-limit table from a YAML file, or from ``time_limits.yaml`` in a folder.
 
     Raises:
-        ProcessDefinitionError: the file is missing, malformed, an entry lacks a label, limit or source, or
-        a limit
-            does not parse (``path`` and ``entry`` name the place).
+        ProcessDefinitionError: the file is missing or unreadable, not valid YAML, or does not fit
+            :class:`TimeLimitsFile`: an entry lacks a label, limit or source, a variant its ``when`` or
+            source, a limit does not parse, a key is unknown (``path`` names the file; ``entry`` the place,
+            such as ``limits.complaint_handling.variants[0].limit``).
     """
     file = Path(path)
     if file.is_dir():
         file = file / TABLE_FILE_NAME
-    where = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProcessDefinitionError(f"{where}: cannot read the time-limit table: {exc}", path=where) from exc
-    return parse_time_limits(text, where)
+    return parse_time_limits(read_file(file, ProcessDefinitionError), str(file))
 
 
-def parse_time_limits(text: str, where: str = "<time limits>") -> TimeLimitTable:
-    """Parse a time-limit table from YAML text (``where`` names it in errors), as :func:`load_time_limits`."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ProcessDefinitionError(f"{where}: cannot read the time-limit table: {exc}", path=where) from exc
-    if not isinstance(raw, dict):
-        raise ProcessDefinitionError(f"{where}: the time-limit table must be a mapping", path=where)
-    if raw.get("version") != TABLE_FORMAT_VERSION:
-        raise ProcessDefinitionError(
-            f"{where}: unsupported table version {raw.get('version')!r} (expected {TABLE_FORMAT_VERSION})",
-            path=where,
-        )
-    limits = raw.get("limits")
-    if not isinstance(limits, dict):
-        raise ProcessDefinitionError(f"{where}: 'limits' must be a mapping of names to entries", path=where)
-    entries = {str(name): _entry(where, str(name), body) for name, body in limits.items()}
+def parse_time_limits(text: str | bytes, where: str = "<time limits>") -> TimeLimitTable:
+    """Parse a time-limit table from YAML text or bytes (``where`` names it in errors), as
+    :func:`load_time_limits`."""
+    raw = load_yaml(text, where, ProcessDefinitionError)
+    table = validate_file(TimeLimitsFile, raw, where, ProcessDefinitionError)
     return TimeLimitTable(
-        version=TABLE_FORMAT_VERSION,
-        jurisdiction=str(raw.get("jurisdiction", "")),
-        entries=entries,
+        version=table.version,
+        jurisdiction=table.jurisdiction,
+        entries={name: _entry(name, body) for name, body in table.limits.items()},
         path=where,
     )
 
 
-def _entry(where: str, name: str, body: Any) -> TimeLimitEntry:
-    if not isinstance(body, dict):
-        raise ProcessDefinitionError(f"{where}: entry {name!r} must be a mapping", path=where, entry=name)
-    for key in ("label", "limit", "source"):
-        if not str(body.get(key) or "").strip():
-            raise ProcessDefinitionError(f"{where}: entry {name!r} has no {key}", path=where, entry=name)
-    variants = []
-    for index, variant in enumerate(body.get("variants") or ()):
-        label = f"{name}.variants[{index}]"
-        if not isinstance(variant, dict) or not isinstance(variant.get("when"), dict):
-            raise ProcessDefinitionError(f"{where}: {label} needs a 'when' mapping", path=where, entry=label)
-        if not str(variant.get("source") or "").strip():
-            raise ProcessDefinitionError(f"{where}: {label} has no source", path=where, entry=label)
-        text = str(variant.get("limit", ""))
-        variants.append(
-            TimeLimitVariant(
-                when=dict(variant["when"]),
-                limit=_parse(where, label, text),
-                text=text,
-                source=str(variant["source"]),
-            )
+def _entry(name: str, body: TimeLimitEntryModel) -> TimeLimitEntry:
+    variants = tuple(
+        TimeLimitVariant(
+            when=dict(variant.when),
+            limit=TimeLimit.parse(variant.limit),
+            text=variant.limit,
+            source=variant.source,
         )
-    text = str(body["limit"])
+        for variant in body.variants
+    )
     return TimeLimitEntry(
         name=name,
-        label=str(body["label"]),
-        limit=_parse(where, name, text),
-        text=text,
-        source=str(body["source"]),
-        variants=tuple(variants),
+        label=body.label,
+        limit=TimeLimit.parse(body.limit),
+        text=body.limit,
+        source=body.source,
+        variants=variants,
     )
-
-
-def _parse(where: str, entry: str, text: str) -> TimeLimit:
-    try:
-        return TimeLimit.parse(text)
-    except InvalidTimeLimit as exc:
-        raise ProcessDefinitionError(
-            f"{where}: entry {entry!r}: cannot read limit {text!r}", path=where, entry=entry
-        ) from exc

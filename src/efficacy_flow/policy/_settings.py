@@ -1,0 +1,75 @@
+"""Jurisdiction settings (processes/settings.yaml): the values a jurisdiction sets, each with its source.
+
+Settings a process needs at run time are also start-data defaults in schemas.yaml (``schema`` names the
+field); the others are read by the host (which year counts admonitions, say). The file is read through
+:class:`Settings` (its JSON Schema is docs/schemas/settings.schema.json).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from efficacy_flow._parsing import FileModel, JsonScalar, NonEmptyText, load_yaml, read_file, validate_file
+from efficacy_flow.errors import ProcessDefinitionError
+
+__all__ = ["SETTINGS_FILE_NAME", "Setting", "Settings", "load_settings"]
+
+SETTINGS_FILE_NAME = "settings.yaml"
+
+
+#: A dotted path into schemas.yaml: process.start.field.
+_FieldPath = Annotated[str, Field(pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")]
+
+
+class Setting(FileModel):
+    """One jurisdiction setting: its value, what it may be, and where it comes from."""
+
+    value: JsonScalar
+    """The value in force (text, a number or true/false)."""
+    allowed: Annotated[list[JsonScalar], Field(min_length=1)] | None = None
+    """The values the setting may take; default any."""
+    schema_field: _FieldPath | None = Field(default=None, alias="schema")
+    """The schemas.yaml field whose default carries this setting into each instance, as
+    ``process.start.field`` (e.g. complaint_closure.start.max_rework); default none (the host reads it)."""
+    source: NonEmptyText
+    """Where the value comes from: a seed file and section, a statute and article, or "[setting] …" (no
+    source fixes it; the default is ours). Required: every setting names its source."""
+
+    @model_validator(mode="after")
+    def _value_allowed(self) -> Setting:
+        if self.allowed is not None and self.value not in self.allowed:
+            raise ValueError(f"value {self.value!r} is not one of the allowed values {self.allowed}")
+        return self
+
+
+class Settings(FileModel):
+    """settings.yaml: a jurisdiction's settings of the processes in a folder, each naming its source."""
+
+    version: Literal[1]
+    """The file format; 1 is the only one."""
+    jurisdiction: str = ""
+    """Whose settings these are (默认, or the jurisdiction that edited them); default empty."""
+    settings: Mapping[str, Setting] = Field(default_factory=dict)
+    """Setting name → the setting; default none."""
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Load the settings of a folder (its ``settings.yaml``) or of a settings file.
+
+    ``load_settings("processes/").settings["max_rework"].value`` is one setting's value.
+
+    Raises:
+        ProcessDefinitionError: the file is missing or unreadable, not valid YAML, or does not fit
+            :class:`Settings`: a setting without a source, a value outside its ``allowed`` values, an unknown
+            key (``path`` names the file, ``entry`` the place, such as ``settings.max_rework.source``).
+    """
+    file = Path(path)
+    if file.is_dir():
+        file = file / SETTINGS_FILE_NAME
+    where = str(file)
+    raw = load_yaml(read_file(file, ProcessDefinitionError), where, ProcessDefinitionError)
+    return validate_file(Settings, raw, where, ProcessDefinitionError)
