@@ -5,7 +5,7 @@ The stock path (:func:`dump_state_stock`) is SpiffWorkflow's own converters (``B
 registry with the Camunda configuration), leaving out the process definition (stored once, in the definitions
 table, and re-attached on load), and the stdlib's ``json.dumps``. The fast path (:func:`dump_state` with a
 :class:`StateWriter`) builds the same JSON with orjson from per-task pieces, reusing a settled task's piece
-while nothing it is made of changed; tests/engine/test_engine_state_writer.py compares the two at every step
+while nothing it is made of changed; tests/engine/runtime/test_state_writer.py compares the two at every step
 of every fixture. The private SpiffWorkflow names it reads are listed in runtime/private_names.py.
 
 The JSON is what ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` writes; tasks stay parent
@@ -339,7 +339,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
     def encoded(self, workflow: Any, writer: StateWriter) -> bytes | None:
         """``orjson.dumps({"format_version": ..., "workflow": to_dict(workflow)})`` from per-task pieces.
 
-        The same bytes as :func:`dump_state`'s whole-dict path (tests/engine/test_engine_state_writer.py
+        The same bytes as :func:`dump_state`'s whole-dict path (tests/engine/runtime/test_state_writer.py
         compares them with the stock converters at every step), but a task that is *settled* — predicted
         (MAYBE, LIKELY, FUTURE) or finished (COMPLETED, ERROR, CANCELLED), with a settled parent — is written
         once and its JSON piece reused while nothing it is made of has changed: its state, state-change time,

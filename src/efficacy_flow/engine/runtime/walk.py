@@ -10,7 +10,7 @@ same filter, for the filter fields the engine's hot path uses (``state``, ``manu
 which a catching event's run asks for: a start event walks the whole predicted tree below it); every other
 query, and every query on a tree too large for the argument below, goes to the stock iterator unchanged.
 
-Why the order and the result are the same (tests/engine/test_engine_walk.py checks both against the stock
+Why the order and the result are the same (tests/engine/runtime/test_walk.py checks both against the stock
 iterators at every step of every fixture and shipped process):
 
 - Depth first, children in order: the stock iterator prepends ``[subprocess root] + children`` to its list and
