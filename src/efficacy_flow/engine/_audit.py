@@ -20,11 +20,12 @@ except ImportError:  # pragma: no cover
 
 from efficacy_flow.engine._schemas import mask_value
 from efficacy_flow.engine._views import AuditEvent
-from efficacy_flow.store import AuditRecord
+from efficacy_flow.store import AuditRecord, InstanceRecord, Transaction
 
 __all__ = [
     "GENESIS",
     "Event",
+    "append_event",
     "audit_record",
     "audit_view",
     "canonical",
@@ -148,6 +149,14 @@ def audit_record(instance_id: str, seq: int, head: str, event: Event, now: datet
     after_text = canonical(after) if after is not None else None
     digest = chain_hash(head, instance_id, seq + 1, now, actor, kind, before_text, after_text)
     return AuditRecord(instance_id, seq + 1, now, actor, kind, before_text, after_text, head, digest)
+
+
+def append_event(tx: Transaction, inst: InstanceRecord, event: Event, now: datetime) -> None:
+    """Append one event to the instance's chain without a new version (the workflow state did not change:
+    a failed step, a settled incident, an unmasked read): the head moves, checked against ``inst``'s."""
+    record = audit_record(inst.id, inst.audit_seq, inst.audit_head, event, now)
+    tx.advance_audit_head(inst.id, inst.audit_seq, record.seq, record.hash)
+    tx.append_audit(record)
 
 
 def audit_view(record: AuditRecord, pii: Mapping[str, str] | None) -> AuditEvent:

@@ -19,7 +19,7 @@ import orjson
 
 from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.clock import Clock, SystemClock
-from efficacy_flow.engine._audit import GENESIS, Event, audit_record, audit_view, verify_chain
+from efficacy_flow.engine._audit import GENESIS, Event, append_event, audit_view, verify_chain
 from efficacy_flow.engine._authorization import authorize
 from efficacy_flow.engine._cache import WorkflowCache
 from efficacy_flow.engine._consistency import ConsistencyReport, check_store
@@ -532,9 +532,7 @@ class Engine:
         remaining = self._next_incident(tx, inst, incident)
         tx.set_instance_incident(inst.id, remaining)
         tx.park_deadlines(inst.id, remaining)
-        record = audit_record(inst.id, inst.audit_seq, inst.audit_head, event, now)
-        tx.advance_audit_head(inst.id, inst.audit_seq, record.seq, record.hash)
-        tx.append_audit(record)
+        append_event(tx, inst, event, now)
         self._cache.forget(inst.id)
 
     def _save_step(
@@ -792,10 +790,7 @@ class Engine:
         with self._store.transaction() as tx:
             inst = instance_row(tx, instance_id)
             records = tx.audit_of(instance_id)
-            event: Event = ("unmasked_history_read", actor.id, None, None)
-            record = audit_record(inst.id, inst.audit_seq, inst.audit_head, event, now)
-            tx.advance_audit_head(inst.id, inst.audit_seq, record.seq, record.hash)
-            tx.append_audit(record)
+            append_event(tx, inst, ("unmasked_history_read", actor.id, None, None), now)
         return [audit_view(r, None) for r in records]
 
     def verify_history(self, instance_id: str) -> HistoryCheck:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from efficacy_flow.engine._audit import Event, audit_record
+from efficacy_flow.engine._audit import Event, append_event
 from efficacy_flow.engine._schemas import mask_value
 from efficacy_flow.engine._settings import RetryPolicy
 from efficacy_flow.engine._views import Incident
@@ -109,7 +109,7 @@ def record_failure(
             "next_attempt_at": next_attempt.isoformat() if next_attempt is not None else None,
         },
     )
-    _append(tx, inst, event, now)
+    append_event(tx, inst, event, now)
     return record
 
 
@@ -120,13 +120,6 @@ def resolved(tx: Transaction, incident: IncidentRecord, now: datetime, by: str |
         incident.id, status="resolved", resolved_at=now, resolved_by=by, updated_at=now, claimed_by=None
     )
     return ("incident_resolved", by, None, {"incident_id": incident.id, "attempts": incident.attempts})
-
-
-def _append(tx: Transaction, inst: InstanceRecord, event: Event, now: datetime) -> None:
-    # The head moves without a version bump: the workflow state did not change.
-    record = audit_record(inst.id, inst.audit_seq, inst.audit_head, event, now)
-    tx.advance_audit_head(inst.id, inst.audit_seq, record.seq, record.hash)
-    tx.append_audit(record)
 
 
 def incident_view(record: IncidentRecord) -> Incident:
