@@ -110,6 +110,7 @@ SURFACE: dict[str, list[str]] = {
     ],
     "efficacy_flow.store": [
         "AuditRecord",
+        "CommitToken",
         "DeadlineRecord",
         "Durability",
         "IncidentRecord",

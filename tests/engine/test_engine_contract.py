@@ -161,6 +161,27 @@ def test_two_engines_on_one_store_one_wins(make_engine: Callable[..., Engine]) -
     assert [e.kind for e in second.history(inst.id)] == ["started", "task_completed"]
 
 
+def test_a_cached_task_row_is_trusted_only_at_its_version(make_engine: Callable[..., Engine]) -> None:
+    """``complete`` takes its task's row from the engine's cache only while the instance is at the cached
+    version: after another engine moved the instance on (suspend and resume), the row is read again, and after
+    another engine completed the task the late completion is a ConcurrentUpdate."""
+    first, second = make_engine(), make_engine()
+    inst = first.start("fx_handle", START, OPERATOR)  # first's cache: the instance at version 1
+    task = only_task(first, inst.id)
+    second.suspend(inst.id, "待补材料", SUPERVISOR)
+    second.resume(inst.id, SUPERVISOR)
+    view = first.complete(task.id, {"reply": "a", "resolved": False}, HANDLER)
+    assert view.version == 4
+    review = only_task(first, inst.id)
+    assert review.element_id == "Task_Review"
+    first.instance(inst.id)  # cached again, with Task_Review ready at version 4
+    second.complete(review.id, {"approved": True}, REVIEWER)
+    with pytest.raises(ConcurrentUpdate, match="already completed"):
+        first.complete(review.id, {"approved": False}, REVIEWER)
+    completed = [e.after["element_id"] for e in first.history(inst.id) if e.kind == "task_completed"]
+    assert completed == ["Task_Handle", "Task_Review"]
+
+
 def test_concurrent_completions_in_threads(make_engine: Callable[..., Engine]) -> None:
     """Two threads (each with its own engine) complete one task at the same time: one wins, one is refused."""
     first, second = make_engine(), make_engine()

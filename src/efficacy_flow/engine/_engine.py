@@ -51,6 +51,7 @@ from efficacy_flow.engine._views import (
     TaskView,
     TimerFired,
     instance_view,
+    sorted_views,
     summary,
     task_view,
 )
@@ -65,7 +66,15 @@ from efficacy_flow.errors import (
     UnknownProcess,
     UnknownTask,
 )
-from efficacy_flow.store import Durability, IncidentRecord, InstanceRecord, Reader, Store, Transaction
+from efficacy_flow.store import (
+    Durability,
+    IncidentRecord,
+    InstanceRecord,
+    Reader,
+    Store,
+    TaskRecord,
+    Transaction,
+)
 
 __all__ = ["Engine"]
 
@@ -345,15 +354,9 @@ class Engine:
         ):
             raise InvalidInput("expected_version must be a whole number", argument="expected_version")
         now = self._clock.now()
+        hint = self._cache.ready_task(task_id)
         with self._store.transaction() as tx:
-            row = tx.get_task(task_id)
-            if row is None:
-                raise UnknownTask(f"no task {shown(task_id)}", task_id=task_id)
-            if row.status != "ready":
-                raise ConcurrentUpdate(
-                    f"task {task_id} is already {row.status}", task_id=task_id, instance_id=row.instance_id
-                )
-            inst = instance_row(tx, row.instance_id)
+            row, inst = self._ready_row(tx, task_id, hint)
             if expected_version is not None and inst.version != expected_version:
                 raise ConcurrentUpdate(
                     f"instance {inst.id} is at version {inst.version}, not {expected_version}",
@@ -379,6 +382,33 @@ class Engine:
                 previous=opened.rows,
             )
         return self._done(saved, opened.workflow)
+
+    @staticmethod
+    def _ready_row(
+        tx: Transaction, task_id: str, hint: tuple[int, TaskRecord] | None
+    ) -> tuple[TaskRecord, InstanceRecord]:
+        """A ready task's row and its instance's row (locked), in the call's transaction.
+
+        ``hint`` is the cache's row of the task with its instance's version (``WorkflowCache.ready_task``):
+        when the instance is still at that version the row is the stored one and is not read again.
+
+        Raises:
+            UnknownTask: no task has this id.
+            ConcurrentUpdate: the task is no longer ready.
+        """
+        if hint is not None:
+            version, row = hint
+            inst = tx.get_instance(row.instance_id, lock=True)
+            if inst is not None and inst.version == version:
+                return row, inst
+        found = tx.get_task(task_id)
+        if found is None:
+            raise UnknownTask(f"no task {shown(task_id)}", task_id=task_id)
+        if found.status != "ready":
+            raise ConcurrentUpdate(
+                f"task {task_id} is already {found.status}", task_id=task_id, instance_id=found.instance_id
+            )
+        return found, instance_row(tx, found.instance_id)
 
     def message(self, name: str, payload: Mapping[str, Any], correlation: Mapping[str, Any]) -> InstanceView:
         """Deliver a message from outside (a rating, a withdrawal) to the instance ``correlation`` names.
@@ -727,6 +757,12 @@ class Engine:
         """The ready user tasks, filtered by instance, role (lane name) and unit; oldest first."""
         for name, value in (("instance_id", instance_id), ("role", role), ("unit", unit)):
             checked_text(name, value, optional=True)
+        if instance_id is not None and role is None and unit is None:
+            # Right after this engine's own commit on the instance, with nothing committed since (by anyone:
+            # Store.unchanged_since), its rows are the ones that commit wrote: no read transaction.
+            saved = self._cache.saved_rows(instance_id)
+            if saved is not None and self._store.unchanged_since(saved[1]):
+                return sorted_views(saved[0].tasks)
         with self._store.read() as reader:
             rows = reader.ready_tasks(instance_id=instance_id, role=role, unit=unit)
         return [task_view(row) for row in rows]
@@ -858,7 +894,7 @@ class Engine:
 
     def _remember(self, saved: Saved, workflow: Workflow) -> None:
         """After the commit: keep the workflow for the next call on the same instance."""
-        self._cache.remember(saved.record, workflow, saved.rows)
+        self._cache.remember(saved.record, workflow, saved.rows, self._store.last_commit())
 
     def _done(self, saved: Saved, workflow: Workflow) -> InstanceView:
         """After the commit: keep the workflow and return the instance's view."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine.runtime import Snapshot
 from efficacy_flow.store import DeadlineRecord, TaskRecord
 
@@ -32,7 +33,9 @@ def rows_of(instance_id: str, snapshot: Snapshot, *, suspended: bool, incident_i
 
     While the instance is suspended its deadline rows have no ``due_at`` (tick never sees them) and carry what
     remained; ``incident_id`` parks them (an instance with an unresolved incident fires no timer). A ready
-    task's ``due_at`` is the earliest due time of the interrupting timers attached to it.
+    task's ``due_at`` is the earliest due time of the interrupting timers attached to it. A task row's
+    instants are in Asia/Shanghai, as the store reads them back (the rows stand in for stored ones: see
+    :meth:`~efficacy_flow.engine.Engine.tasks`).
     """
     deadlines = []
     dues: dict[str, list[datetime]] = {}
@@ -66,8 +69,8 @@ def rows_of(instance_id: str, snapshot: Snapshot, *, suspended: bool, incident_i
                 role=task.lane,
                 unit=task.unit,
                 status="ready",
-                ready_at=task.ready_at,
-                due_at=min(attached) if attached else None,
+                ready_at=task.ready_at.astimezone(CHINA_TZ),
+                due_at=min(attached).astimezone(CHINA_TZ) if attached else None,
             )
         )
     return Rows(tasks, deadlines)

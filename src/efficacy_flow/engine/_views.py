@@ -20,6 +20,7 @@ __all__ = [
     "TimerFired",
     "instance_view",
     "row_fields",
+    "sorted_views",
     "summary",
     "task_view",
 ]
@@ -189,6 +190,11 @@ def task_view(row: TaskRecord) -> TaskView:
         ready_at=row.ready_at,
         due_at=row.due_at,
     )
+
+
+def sorted_views(rows: Iterable[TaskRecord]) -> list[TaskView]:
+    """The views of ready rows in the order the store lists them: oldest first (``ORDER BY ready_at, id``)."""
+    return [task_view(row) for row in sorted(rows, key=lambda r: (r.ready_at, r.id))]
 
 
 def instance_view(record: InstanceRecord, data: Mapping[str, Any], ready: list[TaskRecord]) -> InstanceView:

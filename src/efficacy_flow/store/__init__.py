@@ -17,11 +17,12 @@ from efficacy_flow.store._records import (
     InstanceRecord,
     TaskRecord,
 )
-from efficacy_flow.store._store import Durability, Store
+from efficacy_flow.store._store import CommitToken, Durability, Store
 from efficacy_flow.store._transaction import Transaction
 
 __all__ = [
     "AuditRecord",
+    "CommitToken",
     "DeadlineRecord",
     "Durability",
     "IncidentRecord",

@@ -16,6 +16,7 @@ import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import create_engine, event
@@ -32,7 +33,7 @@ from efficacy_flow.store._schema import METADATA
 from efficacy_flow.store._statements import Statements
 from efficacy_flow.store._transaction import Transaction
 
-__all__ = ["Durability", "Store"]
+__all__ = ["CommitToken", "Durability", "Store"]
 
 #: ``"default"``: SQLite WAL with synchronous=NORMAL — a killed process loses nothing committed; a power cut
 #: may lose the last transactions. ``"power-loss"``: synchronous=FULL — every commit reaches the disk first.
@@ -51,6 +52,20 @@ _BEGIN = {
     ("postgresql", True): "BEGIN ISOLATION LEVEL READ COMMITTED",
     ("postgresql", False): "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CommitToken:
+    """One write transaction's commit on a SQLite file store, as :meth:`Store.unchanged_since` checks it.
+
+    ``generation`` names the write connection it ran on, ``data_version`` is that connection's ``PRAGMA
+    data_version`` inside the transaction (it changes when any *other* connection commits), and ``commits`` is
+    the store's count of its own commits, this one included (which the connection's own later commits raise).
+    """
+
+    generation: int
+    data_version: int
+    commits: int
 
 
 class Store:
@@ -100,6 +115,10 @@ class Store:
         pinnable = self.dialect == "sqlite" and isinstance(self._engine.pool, QueuePool)
         self._write_pin = _Pin(query_only=False) if pinnable else None
         self._read_pin = _Pin(query_only=True) if pinnable else None
+        # Commits through this store (any connection), and each thread's last one (see unchanged_since).
+        self._commits = 0
+        self._commits_lock = threading.Lock()
+        self._last = threading.local()
         self._flusher: WalFlusher | None = None
         try:
             # Not through transaction(), which a subclass may wrap: opening is the store's own business.
@@ -181,6 +200,45 @@ class Store:
         """
         return _Session(self, Transaction, self._write_pin, _BEGIN[self.dialect, True])
 
+    def last_commit(self) -> CommitToken | None:
+        """The token of the calling thread's last write transaction on this store, if it committed on the
+        store's SQLite write connection (else None: PostgreSQL, a pooled connection, none yet)."""
+        token: CommitToken | None = getattr(self._last, "token", None)
+        return token
+
+    def unchanged_since(self, token: CommitToken | None) -> bool:
+        """Whether nothing at all was committed to the database after ``token``'s commit: by this store, by
+        another store or connection in this process, or by another process.
+
+        Answered without a read transaction from the write connection's ``PRAGMA data_version`` (which
+        changes when another connection commits) and the store's own count of commits (which its write
+        connection's later commits raise). False whenever that cannot be told: no token, the write connection
+        busy in another thread or replaced since, a PostgreSQL store. Callers use it to answer a read from
+        what they saved at that commit (the engine's :meth:`~efficacy_flow.engine.Engine.tasks`).
+        """
+        pin = self._write_pin
+        if token is None or pin is None or token.commits != self._commits:
+            return False
+        if not pin.lock.acquire(blocking=False):
+            return False
+        try:
+            cursor = pin.cursor
+            if cursor is None or pin.generation != token.generation or cursor.connection.in_transaction:
+                return False
+            try:
+                version = cursor.execute("PRAGMA data_version").fetchone()[0]
+            except Exception:  # a broken connection: the next transaction replaces it
+                return False
+            return bool(version == token.data_version and token.commits == self._commits)
+        finally:
+            pin.lock.release()
+
+    def _counted(self) -> int:
+        """Count one commit through this store; return the new count."""
+        with self._commits_lock:
+            self._commits += 1
+            return self._commits
+
     def _connect(self) -> Any:
         """A pooled DB-API connection (SQLAlchemy's pool proxy; ``close()`` returns it)."""
         return guarded(self._engine.raw_connection)
@@ -213,13 +271,15 @@ def _switch_to_wal(cursor: Any) -> None:
 class _Pin:
     """One SQLite connection kept out of the pool for the store's own use, and the lock of whoever uses it."""
 
-    __slots__ = ("connection", "cursor", "lock", "query_only")
+    __slots__ = ("connection", "cursor", "generation", "lock", "query_only")
 
     def __init__(self, *, query_only: bool) -> None:
         self.lock = threading.Lock()
         self.query_only = query_only
         self.connection: Any = None
         self.cursor: Any = None
+        #: Raised each time a connection is pinned (a CommitToken names the connection it was taken on).
+        self.generation = 0
 
     def open(self, store: Store) -> Any:
         """Check a connection out of the pool to pin (the caller holds ``lock``); return its cursor."""
@@ -232,6 +292,7 @@ class _Pin:
                 connection.invalidate()
                 raise
         self.connection, self.cursor = connection, cursor
+        self.generation += 1
         return cursor
 
     def discard(self) -> None:
@@ -305,23 +366,37 @@ class _Session(Generic[_T]):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: Any
     ) -> None:
         store = self._store
+        writes = self._writes
+        if writes:
+            store._last.token = None
         try:
             if exc is not None:
                 self._rollback()
                 return  # the block's own exception propagates unchanged
-            if self._writes and store.before_commit is not None:
+            if writes and store.before_commit is not None:
                 try:
                     store.before_commit(self._tx)  # type: ignore[arg-type]  # a Transaction (_writes)
                 except BaseException:
                     self._rollback()
                     raise
+            cursor = self._cursor
             try:
-                self._cursor.execute("COMMIT")
+                # On the pinned SQLite write connection, the token of this commit: the connection's data
+                # version, read while this transaction holds the write lock (no other commit comes between).
+                version = None
+                if writes and self._pinned:
+                    version = cursor.execute("PRAGMA data_version").fetchone()[0]
+                cursor.execute("COMMIT")
             except Exception as exc_commit:
                 failure = translate(exc_commit)
             else:
-                if self._writes and store._flusher is not None:
-                    store._flusher.committed()
+                if writes:
+                    commits = store._counted()
+                    if version is not None:
+                        assert self._pin is not None
+                        store._last.token = CommitToken(self._pin.generation, int(version), commits)
+                    if store._flusher is not None:
+                        store._flusher.committed()
                 return
             self._rollback()
         finally:
