@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.store.rows import T0, instance
 
-from efficacy_flow.store import Store
+from efficacy_flow.store import CommitToken, Store
 
 
 @pytest.fixture
@@ -165,6 +165,29 @@ def test_postgresql_gives_no_tokens() -> None:
             tx.insert_instance(instance())
         assert store.last_commit() is None
         assert not store.unchanged_since(None)
+        made_up = CommitToken(generation=1, data_version=1, commits=1)
+        assert not store.unchanged_since(made_up)
+        with store.transaction() as tx:
+            assert not tx.unchanged_since(made_up)
     finally:
         store.drop_schema()
         store.close()
+
+
+def test_a_transaction_asks_the_same_inside(store: Store, path: Path) -> None:
+    """Transaction.unchanged_since answers inside a write transaction (which holds SQLite's write lock) as
+    Store.unchanged_since does outside: good right after the token's commit, not after another connection's
+    commit, and never on a pooled connection or for no token."""
+    token = store.last_commit()
+    with store.transaction() as tx:
+        assert tx.unchanged_since(token)
+        assert not tx.unchanged_since(None)
+    token = store.last_commit()  # the empty transaction above committed: its own token now
+    _plain_commit(path)
+    with store.transaction() as tx:
+        assert not tx.unchanged_since(token)
+    token = store.last_commit()
+    pin = store._write_pin
+    assert pin is not None
+    with pin.lock, store.transaction() as pooled:  # the write connection busy: a pooled one serves
+        assert not pooled.unchanged_since(token)

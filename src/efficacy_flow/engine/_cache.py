@@ -11,9 +11,9 @@ from efficacy_flow.store import CommitToken, InstanceRecord, TaskRecord
 
 __all__ = ["WorkflowCache"]
 
-#: A cached instance: its version and definition hash, its workflow, the rows its save wrote, and the token
-#: of that save's commit (None when the workflow was loaded by a read, or the store gives no tokens).
-_Entry = tuple[int, str, Workflow, Rows, CommitToken | None]
+#: A cached instance: its row as the commit left it, its workflow, the rows its save wrote, and the token of
+#: that commit (None when the workflow was loaded by a read, or the store gives no tokens).
+_Entry = tuple[InstanceRecord, Workflow, Rows, CommitToken | None]
 
 
 class WorkflowCache:
@@ -24,9 +24,11 @@ class WorkflowCache:
     engine, or a failed call, leaves the cache stale: then the state is loaded). Taking an entry removes it: a
     call that fails never puts a half-changed workflow back.
 
-    Both uses rest on one rule every writer keeps: an instance's task and deadline rows change only in a call
-    that bumps the instance's version (engine/_saving.py), so the rows a save wrote at version ``v`` are the
-    stored rows for as long as the instance is at ``v``.
+    Its shortcuts rest on one rule every writer keeps: an instance's task and deadline rows change only in a
+    call that bumps the instance's version (engine/_saving.py), so the rows a save wrote at version ``v`` are
+    the stored rows for as long as the instance is at ``v``; and on the store's commit tokens
+    (:meth:`~efficacy_flow.store.Store.unchanged_since`): while nothing was committed after a save's commit,
+    the instance row it wrote is the stored row too.
     """
 
     def __init__(self, size: int) -> None:
@@ -42,10 +44,13 @@ class WorkflowCache:
         with self._lock:
             cached = self._entries.pop(record.id, None)
             if cached is not None:
-                self._drop_ready(cached[3])
-        if cached is None or cached[0] != record.version or cached[1] != record.definition_hash:
+                self._drop_ready(cached[2])
+        if cached is None:
             return None
-        return cached[2], cached[3]
+        known = cached[0]
+        if known.version != record.version or known.definition_hash != record.definition_hash:
+            return None
+        return cached[1], cached[2]
 
     def ready_task(self, task_id: str) -> tuple[int, TaskRecord] | None:
         """The ready row of ``task_id`` as a cached entry's save wrote it, with that entry's version.
@@ -55,38 +60,39 @@ class WorkflowCache:
         """
         return self._ready.get(task_id)
 
-    def saved_rows(self, instance_id: str) -> tuple[Rows, CommitToken] | None:
-        """The rows of a cached instance with the token of the commit that wrote them (None: not cached, or
-        cached without a token). While the store is unchanged since that commit
+    def saved(self, instance_id: str) -> tuple[InstanceRecord, Rows, CommitToken] | None:
+        """The instance row and the rows a cached instance's last commit wrote, with that commit's token
+        (None: not cached, or cached without a token). While the store is unchanged since that commit
         (:meth:`~efficacy_flow.store.Store.unchanged_since`) they are the stored rows."""
         entry = self._entries.get(instance_id)
-        if entry is None or entry[4] is None:
+        if entry is None or entry[3] is None:
             return None
-        return entry[3], entry[4]
+        return entry[0], entry[2], entry[3]
 
     def remember(
         self, record: InstanceRecord, workflow: Workflow, rows: Rows, token: CommitToken | None = None
     ) -> None:
-        """Keep a committed workflow and its rows for the next call on the same instance (after the
-        commit; ``token``: that commit's, from :meth:`~efficacy_flow.store.Store.last_commit`)."""
+        """Keep a committed workflow and its rows for the next call on the same instance (after the commit:
+        ``record`` is the instance row as it left it, ``token`` its token from
+        :meth:`~efficacy_flow.store.Store.last_commit`)."""
         if self._size <= 0:
             return
         with self._lock:
             old = self._entries.pop(record.id, None)
             if old is not None:
-                self._drop_ready(old[3])
-            self._entries[record.id] = (record.version, record.definition_hash, workflow, rows, token)
+                self._drop_ready(old[2])
+            self._entries[record.id] = (record, workflow, rows, token)
             for task in rows.tasks:
                 self._ready[task.id] = (record.version, task)
             while len(self._entries) > self._size:
-                self._drop_ready(self._entries.popitem(last=False)[1][3])
+                self._drop_ready(self._entries.popitem(last=False)[1][2])
 
     def forget(self, instance_id: str) -> None:
         """Drop an instance's entry (its row changed without a workflow step)."""
         with self._lock:
             old = self._entries.pop(instance_id, None)
             if old is not None:
-                self._drop_ready(old[3])
+                self._drop_ready(old[2])
 
     def _drop_ready(self, rows: Rows) -> None:
         # The caller holds the lock.

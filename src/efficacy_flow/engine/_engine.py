@@ -383,14 +383,16 @@ class Engine:
             )
         return self._done(saved, opened.workflow)
 
-    @staticmethod
     def _ready_row(
-        tx: Transaction, task_id: str, hint: tuple[int, TaskRecord] | None
+        self, tx: Transaction, task_id: str, hint: tuple[int, TaskRecord] | None
     ) -> tuple[TaskRecord, InstanceRecord]:
         """A ready task's row and its instance's row (locked), in the call's transaction.
 
         ``hint`` is the cache's row of the task with its instance's version (``WorkflowCache.ready_task``):
-        when the instance is still at that version the row is the stored one and is not read again.
+        when the instance is still at that version the row is the stored one and is not read again. When
+        nothing was committed since the cached instance's last commit (``Transaction.unchanged_since``, inside
+        this transaction, which holds SQLite's write lock), the instance row that commit wrote is not read
+        again either.
 
         Raises:
             UnknownTask: no task has this id.
@@ -398,6 +400,9 @@ class Engine:
         """
         if hint is not None:
             version, row = hint
+            saved = self._cache.saved(row.instance_id)
+            if saved is not None and saved[0].version == version and tx.unchanged_since(saved[2]):
+                return row, saved[0]
             inst = tx.get_instance(row.instance_id, lock=True)
             if inst is not None and inst.version == version:
                 return row, inst
@@ -760,9 +765,9 @@ class Engine:
         if instance_id is not None and role is None and unit is None:
             # Right after this engine's own commit on the instance, with nothing committed since (by anyone:
             # Store.unchanged_since), its rows are the ones that commit wrote: no read transaction.
-            saved = self._cache.saved_rows(instance_id)
-            if saved is not None and self._store.unchanged_since(saved[1]):
-                return sorted_views(saved[0].tasks)
+            saved = self._cache.saved(instance_id)
+            if saved is not None and self._store.unchanged_since(saved[2]):
+                return sorted_views(saved[1].tasks)
         with self._store.read() as reader:
             rows = reader.ready_tasks(instance_id=instance_id, role=role, unit=unit)
         return [task_view(row) for row in rows]

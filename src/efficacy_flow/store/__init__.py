@@ -12,12 +12,13 @@ from efficacy_flow import _public
 from efficacy_flow.store._reader import Reader
 from efficacy_flow.store._records import (
     AuditRecord,
+    CommitToken,
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
     TaskRecord,
 )
-from efficacy_flow.store._store import CommitToken, Durability, Store
+from efficacy_flow.store._store import Durability, Store
 from efficacy_flow.store._transaction import Transaction
 
 __all__ = [

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from efficacy_flow.calendar import TimeLimit
 
-__all__ = ["AuditRecord", "DeadlineRecord", "IncidentRecord", "InstanceRecord", "TaskRecord"]
+__all__ = ["AuditRecord", "CommitToken", "DeadlineRecord", "IncidentRecord", "InstanceRecord", "TaskRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +118,17 @@ class IncidentRecord:
     resolved_by: str | None = None
     claimed_by: str | None = None
     lease_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitToken:
+    """One write transaction's commit on a SQLite file store, as :meth:`Store.unchanged_since` checks it.
+
+    ``generation`` names the write connection it ran on, ``data_version`` is that connection's ``PRAGMA
+    data_version`` inside the transaction (it changes when any *other* connection commits), and ``commits`` is
+    the store's count of its own commits, this one included (which the connection's own later commits raise).
+    """
+
+    generation: int
+    data_version: int
+    commits: int

@@ -16,7 +16,6 @@ import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import create_engine, event
@@ -29,11 +28,12 @@ from efficacy_flow.store._driver_errors import guarded, translate
 from efficacy_flow.store._flusher import WAL_AUTOCHECKPOINT, WalFlusher
 from efficacy_flow.store._migrations import open_schema
 from efficacy_flow.store._reader import Reader
+from efficacy_flow.store._records import CommitToken
 from efficacy_flow.store._schema import METADATA
 from efficacy_flow.store._statements import Statements
 from efficacy_flow.store._transaction import Transaction
 
-__all__ = ["CommitToken", "Durability", "Store"]
+__all__ = ["Durability", "Store"]
 
 #: ``"default"``: SQLite WAL with synchronous=NORMAL — a killed process loses nothing committed; a power cut
 #: may lose the last transactions. ``"power-loss"``: synchronous=FULL — every commit reaches the disk first.
@@ -52,20 +52,6 @@ _BEGIN = {
     ("postgresql", True): "BEGIN ISOLATION LEVEL READ COMMITTED",
     ("postgresql", False): "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class CommitToken:
-    """One write transaction's commit on a SQLite file store, as :meth:`Store.unchanged_since` checks it.
-
-    ``generation`` names the write connection it ran on, ``data_version`` is that connection's ``PRAGMA
-    data_version`` inside the transaction (it changes when any *other* connection commits), and ``commits`` is
-    the store's count of its own commits, this one included (which the connection's own later commits raise).
-    """
-
-    generation: int
-    data_version: int
-    commits: int
 
 
 class Store:
@@ -233,6 +219,10 @@ class Store:
         finally:
             pin.lock.release()
 
+    def _commit_count(self) -> int:
+        """How many write transactions committed through this store so far."""
+        return self._commits
+
     def _counted(self) -> int:
         """Count one commit through this store; return the new count."""
         with self._commits_lock:
@@ -359,6 +349,11 @@ class _Session(Generic[_T]):
             self._connection = connection
             self._cursor = cursor
             tx = self._tx = self._kind(cursor, store._sql)
+            if self._writes and pinned:
+                assert isinstance(tx, Transaction)
+                assert pin is not None
+                tx._commits = store._commit_count
+                tx._generation = pin.generation
             return tx
         raise error  # outside the except clause: the driver's exception is not chained
 
@@ -383,9 +378,8 @@ class _Session(Generic[_T]):
             try:
                 # On the pinned SQLite write connection, the token of this commit: the connection's data
                 # version, read while this transaction holds the write lock (no other commit comes between).
-                version = None
-                if writes and self._pinned:
-                    version = cursor.execute("PRAGMA data_version").fetchone()[0]
+                tx = self._tx
+                version = tx.data_version() if self._pinned and isinstance(tx, Transaction) else None
                 cursor.execute("COMMIT")
             except Exception as exc_commit:
                 failure = translate(exc_commit)

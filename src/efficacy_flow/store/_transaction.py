@@ -15,7 +15,7 @@ snapshot per statement).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,12 +24,13 @@ from efficacy_flow.store._driver_errors import translate
 from efficacy_flow.store._reader import Reader
 from efficacy_flow.store._records import (
     AuditRecord,
+    CommitToken,
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
     TaskRecord,
 )
-from efficacy_flow.store._statements import chunks
+from efficacy_flow.store._statements import Statements, chunks
 
 __all__ = ["Transaction"]
 
@@ -42,7 +43,37 @@ class Transaction(Reader):
     and :meth:`update_instance` checks the optimistic ``version``.
     """
 
-    __slots__ = ()
+    __slots__ = ("_commits", "_data_version", "_generation")
+
+    def __init__(self, cursor: Any, sql: Statements) -> None:
+        super().__init__(cursor, sql)
+        # Set by the store for a transaction on its pinned SQLite write connection (see unchanged_since).
+        self._commits: Callable[[], int] | None = None
+        self._generation = 0
+        self._data_version: int | None = None
+
+    def unchanged_since(self, token: CommitToken | None) -> bool:
+        """Whether nothing at all was committed to the database after ``token``'s commit, asked inside this
+        transaction (which, on SQLite, holds the write lock: nothing can be committed meanwhile either).
+
+        The same answer as :meth:`Store.unchanged_since <efficacy_flow.store.Store.unchanged_since>`, from
+        this transaction's own connection; False where it cannot be told (PostgreSQL, a pooled connection,
+        another connection than the token's).
+        """
+        commits = self._commits
+        if token is None or commits is None or token.generation != self._generation:
+            return False
+        if token.commits != commits():
+            return False
+        return self.data_version() == token.data_version
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` of this transaction's connection (read once: it cannot change
+        while the transaction holds the write lock)."""
+        version = self._data_version
+        if version is None:
+            version = self._data_version = int(self._rows("PRAGMA data_version")[0][0])
+        return version
 
     # -- running statements ----------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ def test_the_kept_ready_tasks_are_the_workflows_own(engine: Engine) -> None:
     workflow finds by id, and the snapshot lists exactly them; an id it does not hold is refused."""
     view = engine.start("fx_ten", {}, CLERK)
     while view.tasks:
-        handle = engine._cache._entries[view.id][2]
+        handle = engine._cache._entries[view.id][1]
         assert isinstance(handle, SpiffWorkflow)
         kept = handle._ready
         assert set(kept) == {t.id for t in view.tasks}
