@@ -1,5 +1,5 @@
-"""Opening a schema-1 database (every database in the field) upgrades it to schema 2 in one transaction, on
-SQLite and PostgreSQL; a failing upgrade leaves it exactly as it was.
+"""Opening a schema-1 database (every database in the field) upgrades it to the current schema (3) in one
+transaction, on SQLite and PostgreSQL; a failing upgrade leaves it exactly as it was.
 
 The schema-1 databases are real: built by the previous release's table definitions (tests/store/schema_v1.py)
 and filled through SQLAlchemy Core with its column types, as that release wrote them.
@@ -136,12 +136,11 @@ def _version(store: Store) -> str:
         return str(reader.execute("SELECT value FROM ef_meta WHERE \"key\" = 'schema_version'")[0][0])
 
 
-def _indexes(store: Store) -> set[str]:
+def _indexes(store: Store, table: str = "ef_deadlines") -> set[str]:
     query = (
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ef_deadlines'"
+        f"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}'"
         if store.dialect == "sqlite"
-        else "SELECT indexname FROM pg_indexes"
-        " WHERE tablename = 'ef_deadlines' AND schemaname = current_schema()"
+        else f"SELECT indexname FROM pg_indexes WHERE tablename = '{table}' AND schemaname = current_schema()"
     )
     with store.read() as reader:
         return {str(row[0]) for row in reader.execute(query)}
@@ -150,12 +149,12 @@ def _indexes(store: Store) -> set[str]:
 def test_a_schema_1_database_is_upgraded_and_reads_the_same(legacy: Legacy) -> None:
     """Every row the previous release wrote reads back as it was, the remaining times as TimeLimit values
     (2 working days; 14,401 s as 241 minutes, rounded up), a timer of ``"elapsed"`` kind as ``"minutes"`` (as
-    state format 2 names it), the new columns empty; the version says 2 and the due-time index is the partial
-    one."""
+    state format 2 names it), the new columns empty; the version says 3, the due-time index is the partial
+    one, and the work list's indexes over ready tasks replace the one on (status, role)."""
     _fill(legacy)
     store = legacy.open()
     try:
-        assert _version(store) == "2"
+        assert _version(store) == "3"
         with store.read() as reader:
             assert reader.get_instance("i1") == InstanceRecord(**INSTANCE)
             assert reader.get_task("t1") == TaskRecord(**TASK)
@@ -171,6 +170,9 @@ def test_a_schema_1_database_is_upgraded_and_reads_the_same(legacy: Legacy) -> N
         indexes = _indexes(store)
         assert "ix_ef_deadlines_due_unparked" in indexes
         assert "ix_ef_deadlines_due_at" not in indexes
+        task_indexes = _indexes(store, "ef_tasks")
+        assert {"ix_ef_tasks_ready_unit", "ix_ef_tasks_ready_due"} <= task_indexes
+        assert "ix_ef_tasks_status_role" not in task_indexes
         incident = IncidentRecord(
             "n1", "i1", None, "timer", "open", "ScriptError", "boom", 3, None, None, T0, T0
         )
@@ -189,12 +191,12 @@ def test_a_schema_1_database_is_upgraded_and_reads_the_same(legacy: Legacy) -> N
 
 
 def test_an_upgraded_database_opens_again_unchanged(legacy: Legacy) -> None:
-    """Upgrading happens once: opening again finds schema 2 and changes nothing."""
+    """Upgrading happens once: opening again finds schema 3 and changes nothing."""
     _fill(legacy)
     legacy.open().close()
     store = legacy.open()
     try:
-        assert _version(store) == "2"
+        assert _version(store) == "3"
         with store.read() as reader:
             assert [d.remaining for d in reader.deadlines_of("i1")] == [
                 TimeLimit(2, WORKING_DAYS),
@@ -278,7 +280,7 @@ def test_stores_opened_together_create_the_schema_once(dialect: str, tmp_path: P
         assert failures == []
         assert len(opened) == 4
         with opened[0].read() as reader:
-            assert reader.execute('SELECT "key", value FROM ef_meta') == [("schema_version", "2")]
+            assert reader.execute('SELECT "key", value FROM ef_meta') == [("schema_version", "3")]
     finally:
         if opened:
             opened[0].drop_schema()

@@ -32,7 +32,7 @@ from efficacy_flow.engine._definitions import (
     read_folder,
 )
 from efficacy_flow.engine._incidents import incident_view, record_failure, resolved
-from efficacy_flow.engine._inputs import checked_actor, checked_text, shown
+from efficacy_flow.engine._inputs import checked_actor, checked_instant, checked_limit, checked_text, shown
 from efficacy_flow.engine._instance_ids import InstanceIds
 from efficacy_flow.engine._lookup import correlate, instance_row
 from efficacy_flow.engine._sandbox import Sandbox
@@ -757,19 +757,75 @@ class Engine:
     # -- reading ---------------------------------------------------------------------------------------------
 
     def tasks(
-        self, instance_id: str | None = None, role: str | None = None, unit: str | None = None
+        self,
+        instance_id: str | None = None,
+        role: str | None = None,
+        unit: str | None = None,
+        *,
+        process_id: str | None = None,
+        business_key: str | None = None,
+        due_before: datetime | None = None,
+        overdue: bool | None = None,
+        limit: int | None = None,
+        after: str | None = None,
     ) -> list[TaskView]:
-        """The ready user tasks, filtered by instance, role (lane name) and unit; oldest first."""
-        for name, value in (("instance_id", instance_id), ("role", role), ("unit", unit)):
+        """The ready user tasks (the work list, 待办), filtered by every argument given: instance, role (lane
+        name), unit, the instance's process and business key, a due time before ``due_before``, and
+        ``overdue`` (True: due now or earlier; False: not yet due, or without a due time).
+
+        In the work list's order: by due time (the most urgent first), then id; tasks without a due time
+        last, by id. ``limit`` and ``after`` page it: ``after`` is the id of the last task of the previous
+        page (a keyset page, one index range, whatever the number of open tasks: see docs/engine.md).
+
+        Raises:
+            InvalidInput: a filter that is not text, ``limit`` not from 1 to 10,000, ``after`` naming no task,
+                ``overdue`` not a bool. NaiveDatetime: ``due_before`` without a time zone.
+        """
+        texts = (
+            ("instance_id", instance_id),
+            ("role", role),
+            ("unit", unit),
+            ("process_id", process_id),
+            ("business_key", business_key),
+            ("after", after),
+        )
+        for name, value in texts:
             checked_text(name, value, optional=True)
-        if instance_id is not None and role is None and unit is None:
+        checked_instant(due_before, "due_before")
+        checked_limit(limit)
+        if overdue is not None and not isinstance(overdue, bool):
+            raise InvalidInput("overdue must be True, False or None", argument="overdue")
+        simple = (
+            role is None
+            and unit is None
+            and process_id is None
+            and business_key is None
+            and due_before is None
+            and overdue is None
+            and limit is None
+            and after is None
+        )
+        if instance_id is not None and simple:
             # Right after this engine's own commit on the instance, with nothing committed since (by anyone:
             # Store.unchanged_since), its rows are the ones that commit wrote: no read transaction.
             saved = self._cache.saved(instance_id)
             if saved is not None and self._store.unchanged_since(saved[2]):
                 return sorted_views(saved[1].tasks)
+        now = self._clock.now() if overdue is not None else None
         with self._store.read() as reader:
-            rows = reader.ready_tasks(instance_id=instance_id, role=role, unit=unit)
+            rows = reader.task_page(
+                instance_id=instance_id,
+                role=role,
+                unit=unit,
+                process_id=process_id,
+                business_key=business_key,
+                due_before=due_before,
+                due_by=now if overdue else None,
+                due_after=now if overdue is False else None,
+                undated=not overdue,
+                limit=limit,
+                after=after,
+            )
         return [task_view(row) for row in rows]
 
     def instance(self, instance_id: str) -> InstanceView:

@@ -7,10 +7,15 @@ cannot hold (a lone surrogate such as ``"\\ud800"`` is not Unicode text), so a b
 
 from __future__ import annotations
 
-from efficacy_flow.engine._views import Actor
-from efficacy_flow.errors import InvalidInput
+from datetime import datetime
 
-__all__ = ["checked_actor", "checked_text", "shown"]
+from efficacy_flow.engine._views import Actor
+from efficacy_flow.errors import InvalidInput, NaiveDatetime
+
+__all__ = ["MAX_PAGE", "checked_actor", "checked_instant", "checked_limit", "checked_text", "shown"]
+
+#: The most items one page may ask for (``limit``): a page is read into memory whole.
+MAX_PAGE = 10_000
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -63,3 +68,32 @@ def checked_actor(actor: object, name: str = "actor") -> Actor:
     for role in actor.roles:
         checked_text(f"{name}.roles", role)
     return actor
+
+
+def checked_limit(value: object, name: str = "limit") -> int | None:
+    """``value`` if it is None or a whole number from 1 to :data:`MAX_PAGE`.
+
+    Raises:
+        InvalidInput: anything else.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE:
+        got = str(value) if isinstance(value, int) and -(10**9) < value < 10**9 else shown(value)
+        raise InvalidInput(f"{name} must be a whole number from 1 to {MAX_PAGE}, got {got}", argument=name)
+    return value
+
+
+def checked_instant(value: object, name: str) -> datetime | None:
+    """``value`` if it is None or an aware datetime.
+
+    Raises:
+        NaiveDatetime: a datetime without a time zone. InvalidInput: anything else.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise InvalidInput(f"{name} must be a datetime, got {type(value).__name__}", argument=name)
+    if value.utcoffset() is None:
+        raise NaiveDatetime(f"{name} must be an aware datetime, got {value.isoformat()}", argument=name)
+    return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -192,9 +192,12 @@ def task_view(row: TaskRecord) -> TaskView:
     )
 
 
-def sorted_views(rows: Iterable[TaskRecord]) -> list[TaskView]:
-    """The views of ready rows in the order the store lists them: oldest first (``ORDER BY ready_at, id``)."""
-    return [task_view(row) for row in sorted(rows, key=lambda r: (r.ready_at, r.id))]
+def sorted_views(rows: Sequence[TaskRecord]) -> list[TaskView]:
+    """The views of ready rows in the work list's order, as the store lists them (Reader.task_page): by due
+    time, then id; those without a due time last, by id."""
+    dated = sorted((r for r in rows if r.due_at is not None), key=lambda r: (r.due_at, r.id))
+    undated = sorted((r for r in rows if r.due_at is None), key=lambda r: r.id)
+    return [task_view(row) for row in (*dated, *undated)]
 
 
 def instance_view(record: InstanceRecord, data: Mapping[str, Any], ready: list[TaskRecord]) -> InstanceView:

@@ -18,7 +18,15 @@ from sqlalchemy import Dialect, Index, Table
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from efficacy_flow.errors import StoreError
-from efficacy_flow.store._schema import DUE_INDEX, METADATA, SCHEMA_VERSION, deadlines, incidents, instances
+from efficacy_flow.store._schema import (
+    DUE_INDEX,
+    METADATA,
+    READY_INDEXES,
+    SCHEMA_VERSION,
+    deadlines,
+    incidents,
+    instances,
+)
 from efficacy_flow.store._transaction import Transaction
 
 __all__ = ["UPGRADES", "open_schema", "remaining_v2"]
@@ -78,6 +86,8 @@ def _create(tx: Transaction, dialect: Dialect, table: Table) -> None:
     indexes: list[Index] = sorted(table.indexes, key=lambda index: str(index.name))
     if table is deadlines:
         indexes.append(DUE_INDEX)
+    if table.name == "ef_tasks":
+        indexes.extend(READY_INDEXES)
     for index in indexes:
         _index(tx, dialect, index)
 
@@ -129,5 +139,13 @@ def _upgrade_1_to_2(tx: Transaction, dialect: Dialect) -> None:
     tx._run("UPDATE ef_deadlines SET kind = 'minutes' WHERE kind = 'elapsed'", ())
 
 
+def _upgrade_2_to_3(tx: Transaction, dialect: Dialect) -> None:
+    """The work list's indexes over ready task rows (by unit, and for all; each then due time and id) replace
+    the index on (status, role)."""
+    tx._run("DROP INDEX IF EXISTS ix_ef_tasks_status_role", ())
+    for index in READY_INDEXES:
+        _index(tx, dialect, index)
+
+
 #: The step from each version to the next, applied in order when an older database opens.
-UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {1: _upgrade_1_to_2}
+UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from efficacy_flow.calendar import TimeLimit
+from efficacy_flow.errors import InvalidInput
 from efficacy_flow.store._converters import time_limit_text
 from efficacy_flow.store._driver_errors import translate
 from efficacy_flow.store._records import (
@@ -24,7 +25,7 @@ from efficacy_flow.store._records import (
     InstanceRecord,
     TaskRecord,
 )
-from efficacy_flow.store._statements import Statements, chunks
+from efficacy_flow.store._statements import PAGE_FILTERS, Statements, chunks
 
 __all__ = ["Reader"]
 
@@ -170,6 +171,75 @@ class Reader:
         params = [value for value in (instance_id, role, unit) if value is not None]
         read = sql.read_task
         return [read(row) for row in self._rows(text, params)]
+
+    def task_page(
+        self,
+        *,
+        instance_id: str | None = None,
+        role: str | None = None,
+        unit: str | None = None,
+        process_id: str | None = None,
+        business_key: str | None = None,
+        due_before: datetime | None = None,
+        due_after: datetime | None = None,
+        due_by: datetime | None = None,
+        undated: bool = True,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> list[TaskRecord]:
+        """Ready tasks matching every filter given, in the work list's order: by due time, then id, and (when
+        ``undated``) those without a due time after them, by id.
+
+        ``due_before``/``due_after``/``due_by``: ``due_at <`` / ``>`` / ``<=`` the instant (they select dated
+        rows only). ``after``: the id of the last task of the previous page — any task row, ready or not — the
+        page starts after its place in the order (a keyset page: each page is one index range on the ready
+        rows, whatever the number of open tasks). ``limit``: at most this many rows.
+
+        Raises:
+            InvalidInput: ``after`` names no task.
+        """
+        sql = self._sql
+        instant = sql.instant
+        values = (
+            instance_id,
+            role,
+            unit,
+            process_id,
+            business_key,
+            instant(due_before),
+            instant(due_after),
+            instant(due_by),
+        )
+        given = tuple(name for name, value in zip(PAGE_FILTERS, values, strict=True) if value is not None)
+        params = [value for value in values if value is not None]
+        after_due: Any = None
+        if after is not None:
+            rows = self._rows(sql.get_task_due, (after,))
+            if not rows:
+                raise InvalidInput(f"no task {after!r} to page after", argument="after")
+            after_due = rows[0][0]
+        limited = limit is not None
+        read = sql.read_task
+        found: list[TaskRecord] = []
+        if after is None or after_due is not None:  # the dated rows are not all behind the key
+            keyed = after is not None
+            text = sql.task_page(given, True, keyed, limited)
+            bound = [*params, *((after_due, after) if keyed else ()), *((limit,) if limited else ())]
+            found = [read(row) for row in self._rows(text, bound)]
+        dated_only = due_before is not None or due_by is not None
+        if undated and not dated_only and (limit is None or len(found) < limit):
+            kept = tuple(name for name in given if not name.startswith("due_"))
+            kept_params = [
+                value
+                for name, value in zip(PAGE_FILTERS, values, strict=True)
+                if value is not None and not name.startswith("due_")
+            ]
+            keyed = after is not None and after_due is None
+            rest = None if limit is None else limit - len(found)
+            text = sql.task_page(kept, False, keyed, limited)
+            bound = [*kept_params, *((after,) if keyed else ()), *((rest,) if limited else ())]
+            found += [read(row) for row in self._rows(text, bound)]
+        return found
 
     # -- deadlines -------------------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
 __all__ = [
     "DUE_INDEX",
     "METADATA",
+    "READY_INDEXES",
     "SCHEMA_VERSION",
     "TIME_LIMIT",
     "audit_events",
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 #: Bumped when a table changes shape; recorded in ``ef_meta`` so an old database is recognised and upgraded.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: ``Column.info`` of a column that holds a ``TimeLimit`` as text (store/_converters.py).
 TIME_LIMIT = {"value": "time_limit"}
@@ -107,7 +108,25 @@ tasks = Table(
     Column("due_at", DateTime, nullable=True),
     Column("closed_at", DateTime, nullable=True),
     Column("closed_by", String(200), nullable=True),
-    Index("ix_ef_tasks_status_role", "status", "role"),
+)
+
+
+def _ready(name: str, *leading: str) -> Index:
+    """An index over ready task rows only, in the work list's order (due time, then id) after ``leading``."""
+    where = tasks.c.status == "ready"
+    columns = [tasks.c[c] for c in (*leading, "due_at", "id")]
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
+#: Schema 3: the work list's indexes (store/_reader.py ``task_page``), over ready rows only: by unit (a
+#: unit's page is one range of it), and for all (every other filter — a role, an instance's process — is a
+#: scan of it in the list's order, which stops after a page); schema 1 and 2 had one on (status, role). A
+#: closed row leaves them, so their size follows the open work, not the history. Two, not one per filter:
+#: each costs every completion an entry removed and one added (tests/store/test_store_task_pages.py checks
+#: the plans; benchmarks/bench_pages.py the pages at scale).
+READY_INDEXES = (
+    _ready("ix_ef_tasks_ready_unit", "unit"),
+    _ready("ix_ef_tasks_ready_due"),
 )
 
 #: Pending timers. ``claimed_by``/``lease_until``: the worker that claimed a due row to fire it, and until

@@ -113,6 +113,44 @@ def _ready_tasks(instance_id: bool, role: bool, unit: bool) -> str:
     return f"SELECT {_TASK} FROM ef_tasks WHERE {' AND '.join(where)} ORDER BY ready_at, id"
 
 
+#: The filters of a page of the work list (Reader.task_page), in the order their values are bound.
+PAGE_FILTERS = (
+    "instance_id",
+    "role",
+    "unit",
+    "process_id",
+    "business_key",
+    "due_before",
+    "due_after",
+    "due_by",
+)
+
+
+def _task_page(given: tuple[str, ...], dated: bool, keyed: bool, limited: bool) -> str:
+    """One part of a work-list page: the ready rows with a due time (``dated``, ordered by due time then id)
+    or those without (ordered by id); ``keyed``: after a (due time, id) or an id; ``limited``: ``LIMIT ?``."""
+    where = ["status = 'ready'", "due_at IS NOT NULL" if dated else "due_at IS NULL"]
+    for name in given:
+        if name in ("instance_id", "role", "unit"):
+            where.append(f"{name} = ?")
+        elif name == "process_id":
+            where.append("instance_id IN (SELECT id FROM ef_instances WHERE process_id = ?)")
+        elif name == "business_key":
+            where.append("instance_id IN (SELECT id FROM ef_instances WHERE business_key = ?)")
+        elif name == "due_before":
+            where.append("due_at < ?")
+        elif name == "due_after":
+            where.append("due_at > ?")
+        elif name == "due_by":
+            where.append("due_at <= ?")
+    if keyed:
+        where.append("(due_at, id) > (?, ?)" if dated else "id > ?")
+    order = "due_at, id" if dated else "id"
+    return f"SELECT {_TASK} FROM ef_tasks WHERE {' AND '.join(where)} ORDER BY {order}" + (
+        " LIMIT ?" if limited else ""
+    )
+
+
 def _list_instances(filters: tuple[str, ...]) -> str:
     where = f" WHERE {' AND '.join(f'{name} = ?' for name in filters)}" if filters else ""
     return f"SELECT {_LISTED} FROM ef_instances{where} ORDER BY created_at, id"
@@ -175,6 +213,7 @@ class Statements:
             False: sql("SELECT count(*) FROM ef_instances"),
             True: sql("SELECT count(*) FROM ef_instances WHERE status = ?"),
         }
+        self.get_task_due = sql("SELECT due_at FROM ef_tasks WHERE id = ?")
         # -- definitions
         self.get_definition = sql("SELECT content FROM ef_definitions WHERE hash = ?")
         self.put_definition = sql(
@@ -269,6 +308,12 @@ class Statements:
         return found
 
     # -- texts that depend on the call ---------------------------------------------------------------------
+
+    def task_page(self, given: tuple[str, ...], dated: bool, keyed: bool, limited: bool) -> str:
+        """The text of one part of a work-list page (see ``_task_page``), made once per shape."""
+        return self._made(
+            ("task_page", given, dated, keyed, limited), lambda: _task_page(given, dated, keyed, limited)
+        )
 
     def instances_after(self, after: bool, ids: int | None) -> str:
         """Instances by id, ``id > ?`` (``after``) and ``id IN (...)`` (``ids`` values), ``LIMIT ?``."""
