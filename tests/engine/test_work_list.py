@@ -99,3 +99,20 @@ def test_filters_by_process_and_business_key(engine: Engine) -> None:
     assert len(engine.tasks(process_id="fx_handle")) == 2
     assert engine.tasks(process_id="fx_other") == []
     assert engine.tasks(due_before=datetime(2025, 9, 1, tzinfo=CHINA_TZ)) == []
+
+
+def test_instances_page_like_tasks(engine: Engine, clock: FakeClock) -> None:
+    """engine.instances pages (oldest first) add up to the whole listing; a bad limit is refused."""
+    _start_over_a_week(engine, clock)
+    whole = engine.instances()
+    assert len(whole) == 8
+    seen, after = [], None
+    while page := engine.instances(limit=3, after=after):
+        seen += page
+        after = page[-1].id
+    assert seen == whole
+    assert engine.instances(status="active", limit=2) == whole[:2]
+    with pytest.raises(InvalidInput, match="limit must be"):
+        engine.instances(limit=-1)
+    with pytest.raises(InvalidInput, match="no instance"):
+        engine.instances(after="missing")

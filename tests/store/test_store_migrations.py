@@ -173,6 +173,7 @@ def test_a_schema_1_database_is_upgraded_and_reads_the_same(legacy: Legacy) -> N
         task_indexes = _indexes(store, "ef_tasks")
         assert {"ix_ef_tasks_ready_unit", "ix_ef_tasks_ready_due"} <= task_indexes
         assert "ix_ef_tasks_status_role" not in task_indexes
+        assert "ix_ef_instances_created" in _indexes(store, "ef_instances")
         incident = IncidentRecord(
             "n1", "i1", None, "timer", "open", "ScriptError", "boom", 3, None, None, T0, T0
         )

@@ -838,14 +838,34 @@ class Engine:
         return instance_view(inst, orjson.loads(opened.workflow.data_json()), opened.rows.tasks)
 
     def instances(
-        self, process_id: str | None = None, status: str | None = None, business_key: str | None = None
+        self,
+        process_id: str | None = None,
+        status: str | None = None,
+        business_key: str | None = None,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
     ) -> list[InstanceSummary]:
-        """The instances matching every filter given, oldest first, from their rows alone (no workflow is
-        loaded: one query, whatever the number of instances)."""
-        for name, value in (("process_id", process_id), ("status", status), ("business_key", business_key)):
+        """The instances matching every filter given, oldest first (then by id), from their rows alone (no
+        workflow is loaded: one query, whatever the number of instances). ``limit`` and ``after`` page them
+        as :meth:`tasks` does: ``after`` is the id of the last instance of the previous page.
+
+        Raises:
+            InvalidInput: a filter that is not text, ``limit`` not from 1 to 10,000, ``after`` naming no
+                instance.
+        """
+        for name, value in (
+            ("process_id", process_id),
+            ("status", status),
+            ("business_key", business_key),
+            ("after", after),
+        ):
             checked_text(name, value, optional=True)
+        checked_limit(limit)
         with self._store.read() as reader:
-            rows = reader.list_instances(process_id=process_id, status=status, business_key=business_key)
+            rows = reader.list_instances(
+                process_id=process_id, status=status, business_key=business_key, limit=limit, after=after
+            )
         return [summary(row) for row in rows]
 
     def counter(self, name: str, key: str) -> int:

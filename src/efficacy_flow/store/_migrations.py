@@ -19,6 +19,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from efficacy_flow.errors import StoreError
 from efficacy_flow.store._schema import (
+    CREATED_INDEX,
     DUE_INDEX,
     METADATA,
     READY_INDEXES,
@@ -141,9 +142,9 @@ def _upgrade_1_to_2(tx: Transaction, dialect: Dialect) -> None:
 
 def _upgrade_2_to_3(tx: Transaction, dialect: Dialect) -> None:
     """The work list's indexes over ready task rows (by unit, and for all; each then due time and id) replace
-    the index on (status, role)."""
+    the index on (status, role); instance listings get theirs (created_at, id)."""
     tx._run("DROP INDEX IF EXISTS ix_ef_tasks_status_role", ())
-    for index in READY_INDEXES:
+    for index in (*READY_INDEXES, CREATED_INDEX):
         _index(tx, dialect, index)
 
 

@@ -132,13 +132,38 @@ class Reader:
         return int(self._rows(self._sql.count_instances[status is not None], params)[0][0])
 
     def list_instances(
-        self, *, process_id: str | None, status: str | None, business_key: str | None
+        self,
+        *,
+        process_id: str | None,
+        status: str | None,
+        business_key: str | None,
+        limit: int | None = None,
+        after: str | None = None,
     ) -> list[InstanceRecord]:
-        """Instances matching every filter given, oldest first; ``state`` is left empty (never read)."""
+        """Instances matching every filter given, oldest first (then by id); ``state`` is left empty (never
+        read). ``after``: the id of the last instance of the previous page (a keyset page); ``limit``: at most
+        this many.
+
+        Raises:
+            InvalidInput: ``after`` names no instance.
+        """
+        sql = self._sql
         values = (process_id, status, business_key)  # in the order of LISTING_FILTERS
-        text = self._sql.list_instances[tuple(value is not None for value in values)]
-        read = self._sql.read_instance
-        rows = self._rows(text, [value for value in values if value is not None])
+        given = tuple(value is not None for value in values)
+        params: list[Any] = [value for value in values if value is not None]
+        if after is None and limit is None:
+            text = sql.list_instances[given]
+        else:
+            if after is not None:
+                found = self._rows(sql.get_instance_created, (after,))
+                if not found:
+                    raise InvalidInput(f"no instance {after!r} to page after", argument="after")
+                params += [found[0][0], after]
+            if limit is not None:
+                params.append(limit)
+            text = sql.instance_page(given, after is not None, limit is not None)
+        read = sql.read_instance
+        rows = self._rows(text, params)
         return [read((*row[:_STATE_AT], b"", *row[_STATE_AT:])) for row in rows]
 
     # -- tasks -----------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "CREATED_INDEX",
     "DUE_INDEX",
     "METADATA",
     "READY_INDEXES",
@@ -92,6 +93,8 @@ instances = Table(
     # Schema 2: the incident of the instance's failing step, while it is retrying or open.
     Column("incident_id", String(36), nullable=True),
 )
+#: Schema 3: instance listings in their order (oldest first, then id), paged by key (Reader.list_instances).
+CREATED_INDEX = Index("ix_ef_instances_created", instances.c.created_at, instances.c.id)
 
 #: User tasks: ready ones (what ``engine.tasks`` lists) and closed ones (a second completion is recognised).
 tasks = Table(

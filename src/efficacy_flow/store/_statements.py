@@ -151,9 +151,11 @@ def _task_page(given: tuple[str, ...], dated: bool, keyed: bool, limited: bool) 
     )
 
 
-def _list_instances(filters: tuple[str, ...]) -> str:
-    where = f" WHERE {' AND '.join(f'{name} = ?' for name in filters)}" if filters else ""
-    return f"SELECT {_LISTED} FROM ef_instances{where} ORDER BY created_at, id"
+def _list_instances(filters: tuple[str, ...], keyed: bool = False, limited: bool = False) -> str:
+    conditions = [f"{name} = ?" for name in filters] + (["(created_at, id) > (?, ?)"] if keyed else [])
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    limit = " LIMIT ?" if limited else ""
+    return f"SELECT {_LISTED} FROM ef_instances{where} ORDER BY created_at, id{limit}"
 
 
 def _count_counter_events(after: bool, at_or_after: bool) -> str:
@@ -214,6 +216,7 @@ class Statements:
             True: sql("SELECT count(*) FROM ef_instances WHERE status = ?"),
         }
         self.get_task_due = sql("SELECT due_at FROM ef_tasks WHERE id = ?")
+        self.get_instance_created = sql("SELECT created_at FROM ef_instances WHERE id = ?")
         # -- definitions
         self.get_definition = sql("SELECT content FROM ef_definitions WHERE hash = ?")
         self.put_definition = sql(
@@ -308,6 +311,15 @@ class Statements:
         return found
 
     # -- texts that depend on the call ---------------------------------------------------------------------
+
+    def instance_page(self, given: tuple[bool, ...], keyed: bool, limited: bool) -> str:
+        """An instance listing by which of LISTING_FILTERS are given, after a (created_at, id), limited."""
+
+        def make() -> str:
+            names = tuple(n for n, on in zip(LISTING_FILTERS, given, strict=True) if on)
+            return _list_instances(names, keyed, limited)
+
+        return self._made(("instance_page", given, keyed, limited), make)
 
     def task_page(self, given: tuple[str, ...], dated: bool, keyed: bool, limited: bool) -> str:
         """The text of one part of a work-list page (see ``_task_page``), made once per shape."""
