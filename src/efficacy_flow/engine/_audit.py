@@ -18,7 +18,7 @@ try:  # optional: the same bytes, written faster (see canonical)
 except ImportError:  # pragma: no cover
     orjson = None  # type: ignore[assignment]
 
-from efficacy_flow.engine._schemas import mask_value
+from efficacy_flow.engine._masking import mask_value
 from efficacy_flow.engine._views import AuditEvent
 from efficacy_flow.store import AuditRecord, InstanceRecord, Transaction
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from efficacy_flow.engine._audit import Event, append_event
-from efficacy_flow.engine._schemas import mask_value
+from efficacy_flow.engine._masking import mask_value
 from efficacy_flow.engine._settings import RetryPolicy
 from efficacy_flow.engine._views import Incident
 from efficacy_flow.errors import EfficacyFlowError

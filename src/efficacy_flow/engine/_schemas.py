@@ -1,4 +1,5 @@
-"""Data schemas (processes/schemas.yaml, conventions §9) as pydantic models, and masking of personal data.
+"""Data schemas (processes/schemas.yaml, conventions §9) as pydantic models (masking the personal data they
+mark is in _masking).
 
 The file is read through :class:`SchemasFile` (its JSON Schema is docs/schemas/schemas.schema.json); each
 field declaration is a :class:`FieldDeclaration`, from which the process's own pydantic models are built.
@@ -32,7 +33,6 @@ __all__ = [
     "ProcessSchema",
     "ProcessSchemasModel",
     "SchemasFile",
-    "mask_value",
     "schema_from_mapping",
 ]
 
@@ -45,9 +45,6 @@ _TYPES: dict[str, type] = {
     "datetime": datetime,
 }
 PII_KINDS = ("phone", "id_number", "name")
-
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
 
 
 class _Strict(BaseModel):
@@ -251,29 +248,6 @@ def _field(process_id: str, entry: str, raw: Any, pii: dict[str, str], name: str
     if decl.default is None:
         return (annotation | None, Field(None, **constraints))
     return (annotation, Field(decl.default, **constraints))
-
-
-def mask_value(value: Any, kind: str | None = None) -> Any:
-    """Mask personal data: phone 138****5678, ID number 110105********1234, name 张**.
-
-    With ``kind`` the whole value is treated as that kind; without, phone and ID numbers found inside
-    strings are
-    masked (a safety net for free text), recursively through lists and mappings.
-    """
-    if isinstance(value, Mapping):
-        return {k: mask_value(v, kind) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask_value(v, kind) for v in value]
-    if not isinstance(value, str):
-        return value
-    if kind == "name":
-        return value[:1] + "*" * (len(value) - 1)
-    if kind == "phone" and len(value) >= 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    if kind == "id_number" and len(value) >= 10:
-        return value[:6] + "*" * (len(value) - 10) + value[-4:]
-    masked = _ID_NUMBER.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), value)
-    return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), masked)
 
 
 def _key(key: object) -> str:
