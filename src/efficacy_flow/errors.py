@@ -23,6 +23,7 @@ The tree (each class also derives from the builtin that fits, so ``except ValueE
     ├── NotAuthorized (PermissionError)           the actor lacks the task's role
     ├── ConcurrentUpdate (RuntimeError)           another call changed the instance first
     ├── InvalidState (RuntimeError)               the call does not fit the instance's state
+    │   └── DuplicateBusinessKey                  another open instance of the process has the key
     ├── DecisionError (RuntimeError)              a decision that fails on its inputs
     └── StoreError (RuntimeError)                 the database failed or holds an unknown format
 
@@ -41,6 +42,7 @@ __all__ = [
     "ConcurrentUpdate",
     "DecisionError",
     "DecisionTableError",
+    "DuplicateBusinessKey",
     "EfficacyFlowError",
     "ExpressionLimitExceeded",
     "InvalidData",
@@ -173,6 +175,12 @@ class ConcurrentUpdate(EfficacyFlowError, RuntimeError):
 
 class InvalidState(EfficacyFlowError, RuntimeError):
     """The call does not fit the instance's state (for example resuming an instance that is not suspended)."""
+
+
+class DuplicateBusinessKey(InvalidState):
+    """Another open (not completed, not cancelled) instance of the same process already has this business key
+    (``process_id``, ``business_key``, ``instance_id``: the open one). Enforced by the store, so two starts
+    racing with one key cannot both succeed."""
 
 
 class DecisionError(EfficacyFlowError, RuntimeError):

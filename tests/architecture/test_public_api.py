@@ -42,6 +42,7 @@ SURFACE: dict[str, list[str]] = {
         "DecisionError",
         "DecisionTableError",
         "Decisions",
+        "DuplicateBusinessKey",
         "EfficacyFlowError",
         "Engine",
         "ExpressionLimitExceeded",
@@ -109,6 +110,7 @@ SURFACE: dict[str, list[str]] = {
         "parse_time_limits",
     ],
     "efficacy_flow.store": [
+        "CLOSED_STATUSES",
         "AuditRecord",
         "CommitToken",
         "DeadlineRecord",
@@ -191,6 +193,7 @@ SURFACE: dict[str, list[str]] = {
         "ConcurrentUpdate",
         "DecisionError",
         "DecisionTableError",
+        "DuplicateBusinessKey",
         "EfficacyFlowError",
         "ExpressionLimitExceeded",
         "InvalidData",

@@ -33,6 +33,7 @@ from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
 from efficacy_flow.errors import (
     ConcurrentUpdate,
+    DuplicateBusinessKey,
     EfficacyFlowError,
     InvalidData,
     InvalidInput,
@@ -52,7 +53,7 @@ ROLES = ["承办单位", "审核员", "督办员", "受理员", "路人"]
 #: What docs/engine.md says each call may raise (InvalidInput: an argument of the wrong type or unstorable
 #: text, such as an actor with an empty id).
 DOCUMENTED: dict[str, tuple[type[EfficacyFlowError], ...]] = {
-    "start": (UnknownProcess, InvalidData, InvalidInput),
+    "start": (UnknownProcess, InvalidData, InvalidInput, DuplicateBusinessKey),
     "complete": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidData, InvalidState, InvalidInput),
     "message": (UnknownInstance, InvalidState, InvalidData, InvalidInput),
     "tick": (),
@@ -283,7 +284,8 @@ class EngineCalls(RuleBasedStateMachine):
     def message(self, name: str, payload: Any, pick: int, by_key: str) -> None:
         correlation: dict[str, Any] = {
             "instance_id": {"instance_id": self._instance_id(pick)},
-            "business_key": {"business_key": "bk-1" if pick % 2 else "bk-none"},  # bk-1: ambiguous
+            # bk-1: every start uses it, so one open instance has it at a time (DuplicateBusinessKey)
+            "business_key": {"business_key": "bk-1" if pick % 2 else "bk-none"},
             "nothing": {},
         }[by_key]
         self._call("message", lambda: self.engine.message(name, payload, correlation))

@@ -15,9 +15,11 @@ from efficacy_flow.engine._masking import _NUMBER, mask_text, mask_value
 
 #: The separators a number may be written with (a space, an ideographic space, a hyphen, a full-width one).
 SEPARATORS = ["", " ", "-", "\u3000", "\uff0d"]
-#: Text around a number: Chinese, ASCII letters and punctuation, no digit and no asterisk.
+#: Text around a number: Chinese, ASCII letters and punctuation, no digit and no asterisk. The letters are
+#: not hex digits: a number inside a run of 32 or more hex digits is a digest, left whole (see
+#: test_ids_and_digests_are_left_whole).
 AROUND = st.text(
-    alphabet="请回电话号码身份证谢您好市民反映工单：:，,。.！!（）() /#@+ABCIDXxabcz\n", max_size=12
+    alphabet="请回电话号码身份证谢您好市民反映工单：:，,。.！!（）() /#@+GHIKXxgkz\n", max_size=12
 )
 
 
@@ -212,3 +214,19 @@ def test_masking_is_idempotent(parts: list[str]) -> None:
     """Masking what is already masked changes nothing, whatever touches the numbers."""
     once = mask_text("".join(parts))
     assert mask_text(once) == once
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "73cf68bd-03f3-4771-84e7-19698667127c",  # a UUID whose last group holds 196 9866 7127
+        "019983bf-a900-75eb-b109-13812345678a",
+        "f" * 20 + "13812345678" + "0" * 33,  # a sha256 digest with a mobile-like run inside
+    ],
+)
+def test_ids_and_digests_are_left_whole(token: str) -> None:
+    """The engine's own identifiers are not personal data: no digits inside them are masked, on their own or
+    in text."""
+    assert mask_value(token) == token
+    assert mask_value({"incident_id": token}) == {"incident_id": token}
+    assert mask_value(f"事件 {token} 已处理，回电13812345678") == f"事件 {token} 已处理，回电138****5678"

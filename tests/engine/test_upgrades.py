@@ -157,8 +157,9 @@ def _dump(engine: Engine, instance_id: str) -> dict[str, Any]:
 def _write(make_engine: Callable[..., Engine], target: Path) -> None:
     for case, (reach, _, _) in CASES.items():
         engine = make_engine(DURABLE, clock=FakeClock(STARTED))
+        # One database holds every case: each its own business key (one open instance per key, schema 3).
         instance_id = engine.start(
-            "fx_durable", {"title": "路灯不亮"}, Actor("op", {"受理员"}), "12345-0001"
+            "fx_durable", {"title": "路灯不亮"}, Actor("op", {"受理员"}), f"12345-{case}"
         ).id
         reach(engine, instance_id)
         body = _dump(engine, instance_id)
@@ -279,7 +280,7 @@ def _drive(engine: Engine, clock: FakeClock, instance_id: str, let_lapse: frozen
         with engine.store.transaction() as tx:
             due = sorted(d.due_at for d in tx.deadlines_of(instance_id) if d.due_at is not None)
         if not due and not view.tasks:
-            engine.message("rating", {"rating": "满意"}, {"business_key": "12345-0001"})
+            engine.message("rating", {"rating": "满意"}, {"business_key": view.business_key})
             steps.append("rating")
             continue
         clock.set(due[0])

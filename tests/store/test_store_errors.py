@@ -11,7 +11,7 @@ import pytest
 from tests._postgres import PG_DSN, fresh_schema, require_postgres
 from tests.store.rows import T0, instance
 
-from efficacy_flow.errors import ConcurrentUpdate, InvalidInput, StoreError
+from efficacy_flow.errors import ConcurrentUpdate, DuplicateBusinessKey, InvalidInput, StoreError
 from efficacy_flow.store import AuditRecord, Store
 
 #: Personal data planted in violating values: it must never appear in an error.
@@ -29,8 +29,8 @@ def _everything_said(error: BaseException) -> str:
 
 
 def _duplicate_key(store: Store) -> None:
-    with store.transaction() as tx:
-        tx.insert_instance(instance(f"{PHONE}-x", business_key=PHONE))
+    with store.transaction() as tx:  # the id taken twice (the business key is another one: not that index)
+        tx.insert_instance(instance(f"{PHONE}-x", business_key=f"{PHONE}-2"))
 
 
 def _missing_value(store: Store) -> None:
@@ -82,6 +82,20 @@ def test_a_store_error_never_carries_a_bound_value(store: Store, violate: Any) -
     with pytest.raises(StoreError) as raised:
         violate(store)
     _assert_says_nothing_of_the_value(raised.value, store.dialect)
+
+
+def test_a_shared_business_key_is_its_own_error_and_says_nothing_of_it(store: Store) -> None:
+    """A second open instance of the process with the key: DuplicateBusinessKey (the engine names the open
+    instance), whose text and fields hold no bound value either."""
+    with store.transaction() as tx:
+        tx.insert_instance(instance(f"{PHONE}-x", business_key=PHONE))
+    with pytest.raises(DuplicateBusinessKey) as raised, store.transaction() as tx:
+        tx.insert_instance(instance("other", business_key=PHONE))
+    _assert_says_nothing_of_the_value(raised.value, store.dialect)
+    with store.transaction() as tx:  # another process may use the key, and so may a closed instance
+        tx.insert_instance(instance("elsewhere", process_id="other", business_key=PHONE))
+        tx.update_instance(f"{PHONE}-x", 1, status="completed")
+        tx.insert_instance(instance("again", business_key=PHONE))
 
 
 @pytest.mark.postgres

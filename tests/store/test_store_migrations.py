@@ -122,7 +122,9 @@ def _fill(legacy: Legacy) -> None:
         schema_v1.definitions, {"hash": "h" * 64, "process_id": "p", "content": b"{}", "created_at": T0}
     )
     legacy.insert(
-        schema_v1.instances, INSTANCE, {**INSTANCE, "id": "i2", "status": "active", "suspended_at": None}
+        schema_v1.instances,
+        INSTANCE,
+        {**INSTANCE, "id": "i2", "business_key": "12345-0002", "status": "active", "suspended_at": None},
     )
     legacy.insert(schema_v1.tasks, TASK)
     legacy.insert(schema_v1.deadlines, *DEADLINES)
@@ -225,6 +227,30 @@ def test_a_failing_upgrade_leaves_the_database_as_it_was(legacy: Legacy) -> None
         conn.rollback()
         remaining = conn.execute(text("SELECT remaining FROM ef_deadlines WHERE id = 'd1'")).scalar_one()
     assert remaining == "wd:2"
+
+
+def test_open_instances_sharing_a_business_key_refuse_the_upgrade(legacy: Legacy) -> None:
+    """The previous release accepted a second open instance with a process's business key; schema 3 makes the
+    key unique among open instances, so the upgrade stops with StoreError naming the shared keys (completed
+    duplicates do not count), and the database stays as it was. Given its own key, it upgrades."""
+    _fill(legacy)
+    twin = {**INSTANCE, "id": "i3", "status": "active", "suspended_at": None}
+    done = {**INSTANCE, "id": "i4", "status": "completed", "suspended_at": None}
+    legacy.insert(schema_v1.instances, twin, done)
+    with pytest.raises(
+        StoreError, match=r"1 business keys are shared .*complaint_closure '12345-0001' \(2 open\)"
+    ) as raised:
+        legacy.open()
+    assert raised.value.fields["duplicates"] == [("complaint_closure", "12345-0001")]
+    with legacy.engine.begin() as conn:
+        assert conn.execute(text("SELECT value FROM ef_meta")).scalar_one() == "1"
+        conn.execute(text("UPDATE ef_instances SET business_key = '12345-0001-2' WHERE id = 'i3'"))
+    store = legacy.open()
+    try:
+        assert _version(store) == "3"
+        assert "ix_ef_instances_open_key" in _indexes(store, "ef_instances")
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def _fill(store: Store, seed: int = 7) -> list[TaskRecord]:
     with store.transaction() as tx:
         for n in range(12):
             iid = f"i{n:02d}"
-            tx.insert_instance(instance(iid, process_id="p" if n % 2 else "q", business_key=f"k{n % 4}"))
+            tx.insert_instance(instance(iid, process_id="p" if n % 2 else "q", business_key=f"k{n}"))
             rows = []
             for _ in range(5):
                 due = None if rng.random() < 0.25 else T0 + timedelta(hours=rng.choice([1, 2, 2, 5, 30]))
@@ -80,7 +80,7 @@ def test_pages_add_up_to_the_whole_list_in_order(store: Store, size: int) -> Non
         pytest.param({"role": "审核员"}, lambda r, i: r.role == "审核员", id="role"),
         pytest.param({"instance_id": "i03"}, lambda r, i: r.instance_id == "i03", id="instance"),
         pytest.param({"process_id": "q"}, lambda r, i: i % 2 == 0, id="process"),
-        pytest.param({"business_key": "k1"}, lambda r, i: i % 4 == 1, id="business-key"),
+        pytest.param({"business_key": "k1"}, lambda r, i: i == 1, id="business-key"),
         pytest.param(
             {"unit": "市住建局", "role": "承办单位", "process_id": "p"},
             lambda r, i: r.unit == "市住建局" and r.role == "承办单位" and i % 2 == 1,

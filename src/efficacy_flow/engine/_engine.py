@@ -58,6 +58,7 @@ from efficacy_flow.engine._views import (
 from efficacy_flow.engine.runtime import STATE_FORMAT_VERSION, Workflow
 from efficacy_flow.errors import (
     ConcurrentUpdate,
+    DuplicateBusinessKey,
     EfficacyFlowError,
     InvalidInput,
     InvalidState,
@@ -67,6 +68,7 @@ from efficacy_flow.errors import (
     UnknownTask,
 )
 from efficacy_flow.store import (
+    CLOSED_STATUSES,
     Durability,
     IncidentRecord,
     InstanceRecord,
@@ -324,14 +326,34 @@ class Engine:
             audit_seq=0,
             audit_head=GENESIS,
         )
-        with self._store.transaction() as tx:
-            counted = count_start(tx, counters, instance_id, data, values, now) if counters else []
-            if counters:
-                workflow.start(values, now)
-            after = {"data": values, "business_key": business_key, "first_responder": actor.id}
-            events: list[Event] = [("started", actor.id, None, after), *counted]
-            saved = save(tx, record, workflow, events, now, self._limits, new=True)
+        try:
+            with self._store.transaction() as tx:
+                counted = count_start(tx, counters, instance_id, data, values, now) if counters else []
+                if counters:
+                    workflow.start(values, now)
+                after = {"data": values, "business_key": business_key, "first_responder": actor.id}
+                events: list[Event] = [("started", actor.id, None, after), *counted]
+                saved = save(tx, record, workflow, events, now, self._limits, new=True)
+        except DuplicateBusinessKey:
+            raise self._duplicate(process_id, business_key) from None
         return self._done(saved, workflow)
+
+    def _duplicate(self, process_id: str, business_key: str | None) -> DuplicateBusinessKey:
+        """The error of a start refused for its business key, naming the open instance that holds it."""
+        with self._store.read() as reader:
+            holders = [
+                row
+                for row in map(reader.get_instance, reader.instance_ids_by_business_key(str(business_key)))
+                if row is not None and row.process_id == process_id and row.status not in CLOSED_STATUSES
+            ]
+        holder = holders[0].id if holders else None
+        return DuplicateBusinessKey(
+            f"an open instance of {process_id} already has business key {business_key!r}"
+            + (f": {holder}" if holder else ""),
+            process_id=process_id,
+            business_key=business_key,
+            instance_id=holder,
+        )
 
     def complete(
         self, task_id: str, data: Mapping[str, Any], actor: Actor, expected_version: int | None = None

@@ -33,6 +33,9 @@ order number) is left alone, as are years (``2025``), short case numbers (``2025
 after three asterisks (``***``, with at most one separator between) is left alone too: that is how the kept
 digits of a number already masked look, and it makes masking idempotent (masking twice equals masking once).
 
+Identifiers are left whole: a UUID (8-4-4-4-12 hex digits) or a run of 32 to 64 hex digits (a digest) is
+skipped as one token, so the engine's ids and hashes never lose digits to a number found inside them.
+
 Not covered: other groupings (``1381 234 5678``), dots as separators, extensions, other countries' numbers.
 
 Linear time: every quantifier in the pattern is bounded and none is nested, and the lookarounds have a fixed
@@ -72,8 +75,12 @@ _REGION = f"{_digits('1-9')}{_D}{{5}}"
 _CHECK = f"(?:{_D}|[Xx\uff38\uff58])"
 _MOBILE = f"{_digits('1')}{_digits('3-9')}{_D}{_SEP}?(?P<{{name}}_mask>{_D}{{{{4}}}}){_SEP}?{_D}{{{{4}}}}"
 
-#: Each alternative's name, and the group in it whose digits are masked; the rest of a match is kept.
+_HEX = "[0-9A-Fa-f]"
+#: Each alternative's name, and the group in it whose digits are masked; the rest of a match is kept. The
+#: first, ``token``, masks nothing: a UUID or a long hex digest (the engine's own ids and hashes, in history
+#: and messages) is taken whole, so no run of digits inside it (``…-19698667127c``) reads as a number.
 _PATTERNS = {
+    "token": rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}|{_HEX}{{32,64}}",
     "id18": rf"{_REGION}{_SEP}?(?P<id18_mask>{_YEAR}{_MONTH_DAY}){_SEP}?{_D}{{3}}{_CHECK}",
     "id15": rf"{_REGION}{_SEP}?(?P<id15_mask>{_D}{{2}}{_MONTH_DAY}){_SEP}?{_D}{{3}}",
     "mobile": _MOBILE.format(name="mobile"),
@@ -97,6 +104,8 @@ def _masked(match: re.Match[str]) -> str:
     """A found number with the digits of its mask group replaced by ``*`` (separators kept)."""
     name = match.lastgroup
     assert name is not None  # every alternative is a named group
+    if name == "token":
+        return match.group(0)
     start, end = match.span(f"{name}_mask")
     text, offset = match.group(0), match.start()
     middle = _MASKABLE.sub("*", text[start - offset : end - offset])

@@ -18,10 +18,12 @@ from efficacy_flow.store._records import (
     InstanceRecord,
     TaskRecord,
 )
+from efficacy_flow.store._schema import CLOSED_STATUSES
 from efficacy_flow.store._store import Durability, Store
 from efficacy_flow.store._transaction import Transaction
 
 __all__ = [
+    "CLOSED_STATUSES",
     "AuditRecord",
     "CommitToken",
     "DeadlineRecord",

@@ -19,9 +19,11 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from efficacy_flow.errors import StoreError
 from efficacy_flow.store._schema import (
+    CLOSED_STATUSES,
     CREATED_INDEX,
     DUE_INDEX,
     METADATA,
+    OPEN_KEY_INDEX,
     READY_INDEXES,
     SCHEMA_VERSION,
     deadlines,
@@ -142,9 +144,29 @@ def _upgrade_1_to_2(tx: Transaction, dialect: Dialect) -> None:
 
 def _upgrade_2_to_3(tx: Transaction, dialect: Dialect) -> None:
     """The work list's indexes over ready task rows (by unit, and for all; each then due time and id) replace
-    the index on (status, role); instance listings get theirs (created_at, id)."""
+    the index on (status, role); instance listings get theirs (created_at, id); and one open instance per
+    (process, business key) becomes a unique index.
+
+    Raises:
+        StoreError: open instances already share a business key (the previous release accepted them): the
+            error names them, and nothing changes; docs/operations.md says how to settle them first.
+    """
+    closed = ", ".join(f"'{status}'" for status in CLOSED_STATUSES)
+    shared = tx._rows(
+        "SELECT process_id, business_key, count(*) FROM ef_instances"
+        f" WHERE business_key IS NOT NULL AND status NOT IN ({closed})"
+        " GROUP BY process_id, business_key HAVING count(*) > 1 ORDER BY process_id, business_key"
+    )
+    if shared:
+        named = "; ".join(f"{process} {key!r} ({count} open)" for process, key, count in shared[:10])
+        raise StoreError(
+            f"cannot upgrade the store: {len(shared)} business keys are shared by open instances of one"
+            f" process ({named}); give each open instance its own key, or close the duplicates, then open"
+            " the store again (docs/operations.md, 'Duplicate business keys')",
+            duplicates=[(str(p), str(k)) for p, k, _ in shared],
+        )
     tx._run("DROP INDEX IF EXISTS ix_ef_tasks_status_role", ())
-    for index in (*READY_INDEXES, CREATED_INDEX):
+    for index in (*READY_INDEXES, CREATED_INDEX, OPEN_KEY_INDEX):
         _index(tx, dialect, index)
 
 

@@ -11,6 +11,8 @@ Schema versions (recorded in ``ef_meta``; store/_migrations.py upgrades an older
    audit events, counters.
 2. Incidents (``ef_incidents``); ``incident_id`` on instances and deadlines; the due-time index covers only
    rows no incident parks; remaining time as ``TimeLimit`` text (``"5 working_days"``, ``"120 minutes"``).
+3. The work list's partial indexes over ready tasks (by unit, and for all; then due time and id) instead of
+   (status, role); instance listings by (created_at, id); one open instance per (process, business key).
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 __all__ = [
+    "CLOSED_STATUSES",
     "CREATED_INDEX",
     "DUE_INDEX",
     "METADATA",
+    "OPEN_KEY_INDEX",
     "READY_INDEXES",
     "SCHEMA_VERSION",
     "TIME_LIMIT",
@@ -95,6 +100,21 @@ instances = Table(
 )
 #: Schema 3: instance listings in their order (oldest first, then id), paged by key (Reader.list_instances).
 CREATED_INDEX = Index("ix_ef_instances_created", instances.c.created_at, instances.c.id)
+#: The statuses of an instance that is over: its business key is free again (OPEN_KEY_INDEX).
+CLOSED_STATUSES = ("completed", "cancelled")
+_OPEN_KEYED = text(
+    "business_key IS NOT NULL AND status NOT IN (" + ", ".join(f"'{s}'" for s in CLOSED_STATUSES) + ")"
+)
+#: Schema 3: one open instance per (process, business key) — a second start with the key fails in the
+#: database itself (DuplicateBusinessKey), whatever races with it.
+OPEN_KEY_INDEX = Index(
+    "ix_ef_instances_open_key",
+    instances.c.process_id,
+    instances.c.business_key,
+    unique=True,
+    sqlite_where=_OPEN_KEYED,
+    postgresql_where=_OPEN_KEYED,
+)
 
 #: User tasks: ready ones (what ``engine.tasks`` lists) and closed ones (a second completion is recognised).
 tasks = Table(

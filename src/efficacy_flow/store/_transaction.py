@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from efficacy_flow.errors import ConcurrentUpdate, EfficacyFlowError
+from efficacy_flow.errors import ConcurrentUpdate, DuplicateBusinessKey, EfficacyFlowError, StoreError
 from efficacy_flow.store._driver_errors import translate
 from efficacy_flow.store._reader import Reader
 from efficacy_flow.store._records import (
@@ -33,6 +33,9 @@ from efficacy_flow.store._records import (
 from efficacy_flow.store._statements import Statements, chunks
 
 __all__ = ["Transaction"]
+
+#: How a violation of the open-business-key index (store/_schema.py OPEN_KEY_INDEX) names it.
+_OPEN_KEY_NAMES = ("ix_ef_instances_open_key", "ef_instances.process_id, ef_instances.business_key")
 
 
 class Transaction(Reader):
@@ -124,8 +127,22 @@ class Transaction(Reader):
         return self._sql.read_instance(rows[0]) if rows else None
 
     def insert_instance(self, record: InstanceRecord) -> None:
-        """Insert a new instance row."""
-        self._run(self._sql.insert_instance, self._sql.write_instance(record))
+        """Insert a new instance row.
+
+        Raises:
+            DuplicateBusinessKey: an open instance of the same process has the record's business key (the
+                unique index of schema 3; the caller names the open instance, the store's error cannot).
+        """
+        try:
+            self._run(self._sql.insert_instance, self._sql.write_instance(record))
+            return
+        except StoreError as error:
+            # The unique index named in the driver's primary message (SQLite names its columns, PostgreSQL
+            # the index); any other violation (an id taken twice) stays a StoreError.
+            if record.business_key is None or not any(name in error.message for name in _OPEN_KEY_NAMES):
+                raise
+            duplicate = DuplicateBusinessKey(error.message, **error.fields)
+        raise duplicate  # outside the except clause: nothing chained
 
     def update_instance(self, instance_id: str, expected_version: int, **values: Any) -> int:
         """Write instance columns if the row still has ``expected_version``; return the new version.
