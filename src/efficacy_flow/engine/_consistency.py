@@ -19,7 +19,15 @@ from efficacy_flow.engine._audit import verify_chain
 from efficacy_flow.engine._definitions import Deployment
 from efficacy_flow.engine._task_rows import rows_of
 from efficacy_flow.engine.runtime import Workflow
-from efficacy_flow.store import AuditRecord, DeadlineRecord, InstanceRecord, Reader, Store, TaskRecord
+from efficacy_flow.store import (
+    CLOSED_STATUSES,
+    AuditRecord,
+    DeadlineRecord,
+    InstanceRecord,
+    Reader,
+    Store,
+    TaskRecord,
+)
 
 __all__ = ["CHECKS", "ConsistencyReport", "Finding", "check_store"]
 
@@ -213,10 +221,10 @@ def _check_instance(
     if isinstance(workflow, Exception):
         add("state_unreadable", f"{type(workflow).__name__}: {workflow}")
         return found
-    expected_status = "completed" if workflow.completed else None
-    if expected_status is None and inst.status == "completed":
-        add("status", "the instance is marked completed but its state is still running")
-    if expected_status == "completed" and inst.status != "completed":
+    closed = inst.status in CLOSED_STATUSES  # completed, or cancelled (its workflow is ended by cancelling)
+    if not workflow.completed and closed:
+        add("status", f"the instance is marked {inst.status} but its state is still running")
+    if workflow.completed and not closed:
         add("status", f"the state has completed but the instance is {inst.status}")
     if (inst.status == "suspended") != (inst.suspended_at is not None):
         add("status", f"status {inst.status} with suspended_at {inst.suspended_at}")

@@ -705,6 +705,55 @@ class Engine:
             saved = save(tx, inst, workflow, events, now, self._limits, previous=opened.rows, **values)
         return self._done(saved, workflow)
 
+    def cancel(
+        self, instance_id: str, reason: str, actor: Actor, duplicate_of: str | None = None
+    ) -> InstanceView:
+        """Void a case (撤销/作废): a duplicate ticket (重复工单), an invalid one (无效工单), one the
+        requester withdrew. The instance is ``"cancelled"``, its ready tasks are closed as cancelled, its
+        deadlines are gone, and nothing of it runs again; its business key is free. One transaction,
+        audited (``cancelled``, with the reason and ``duplicate_of``). Metrics leave a cancelled case out
+        unless told to count it (``collect_records(..., count_cancelled=True)``).
+
+        Raises:
+            UnknownInstance: no such instance, or ``duplicate_of`` names none.
+            InvalidState: the instance is already completed or cancelled; ``duplicate_of`` is the instance
+                itself.
+            InvalidInput: an empty reason, or an argument of the wrong type.
+        """
+        actor = checked_actor(actor)
+        checked_text("reason", reason, limit=2000)
+        checked_text("duplicate_of", duplicate_of, optional=True)
+        if duplicate_of == instance_id:
+            raise InvalidState(
+                f"instance {instance_id} cannot be a duplicate of itself", instance_id=instance_id
+            )
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            inst = instance_row(tx, instance_id)
+            if inst.status in CLOSED_STATUSES:
+                raise InvalidState(
+                    f"instance {instance_id} is already {inst.status}", instance_id=instance_id
+                )
+            if duplicate_of is not None:
+                instance_row(tx, duplicate_of, lock=False)  # UnknownInstance when it names none
+            opened = self._open(tx, inst, now)
+            workflow = opened.workflow
+            workflow.cancel()
+            details = {"reason": reason, "duplicate_of": duplicate_of, "status_before": inst.status}
+            event: Event = ("cancelled", actor.id, None, details)
+            saved = save(
+                tx,
+                inst,
+                workflow,
+                [event],
+                now,
+                self._limits,
+                previous=opened.rows,
+                status="cancelled",
+                suspended_at=None,
+            )
+        return self._done(saved, workflow)
+
     def extend(self, task_id: str, limit: TimeLimit | str, reason: str, approved_by: Actor) -> TaskView:
         """Move a ready task's deadline(s) by an approved extension (延期), counted on from the old due date.
 

@@ -72,7 +72,8 @@ def save(
     instance row is inserted, at ``inst.version + 1``, instead of updated).
 
     ``values`` are further instance columns to set (``status``, ``suspended_at``, ``incident_id``); a
-    completed workflow sets ``status`` to ``"completed"`` and appends an ``instance_completed`` event once.
+    completed workflow sets ``status`` to ``"completed"`` and appends an ``instance_completed`` event once
+    (unless the call cancels it: ``status="cancelled"``).
 
     Raises:
         InvalidData: the process data is larger than ``limits.data_bytes`` (or an event than
@@ -92,7 +93,7 @@ def save(
         suspended=workflow.suspended,
         incident_id=incident_id if isinstance(incident_id, str) else None,
     )
-    if snapshot.completed:
+    if snapshot.completed and values.get("status") != "cancelled":
         values["status"] = "completed"
         if inst.status != "completed":
             events = [*events, ("instance_completed", None, None, None)]

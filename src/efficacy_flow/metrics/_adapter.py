@@ -98,6 +98,8 @@ class Records:
     cases: tuple[CaseRecord, ...] = ()
     accountability: tuple[AccountabilityRecord, ...] = ()
     skipped: tuple[str, ...] = field(default=())
+    #: Cancelled instances (撤销/作废) left out of the records (``count_cancelled=False``, the default).
+    cancelled: tuple[str, ...] = field(default=())
 
 
 def case_record(instance: InstanceView, history: Iterable[AuditEvent], binding: CaseProcess) -> CaseRecord:
@@ -126,7 +128,7 @@ def case_record(instance: InstanceView, history: Iterable[AuditEvent], binding: 
                 ratings.append(Rating(str(value), event.at))
         elif event.kind == "instance_completed":
             closed_at = event.at
-    if closed_at is None and instance.status == "completed":
+    if closed_at is None and instance.status in ("completed", "cancelled"):
         closed_at = instance.updated_at
     unit = data.get(binding.unit_variable)
     return CaseRecord(
@@ -183,11 +185,15 @@ def collect_records(
     *,
     case_processes: Mapping[str, CaseProcess] = DEFAULT_CASE_PROCESSES,
     accountability: AccountabilityProcess = ACCOUNTABILITY,
+    count_cancelled: bool = False,
 ) -> Records:
     """Read each instance (``engine.instance``) and its history (``engine.history``) into records.
 
-    The engine has no query over all instances, so the host passes the ids it started (or keeps).
-    Instances of a process with no binding are listed in ``skipped``.
+    The host passes the ids it started (or lists them with ``engine.instances``). Instances of a process with
+    no binding are listed in ``skipped``. A cancelled instance (a voided duplicate or invalid ticket) is no
+    case the units handled: it is listed in ``cancelled`` and counted nowhere, unless ``count_cancelled``
+    (a named setting for a centre that reports voided tickets as received and closed) records it as a case
+    closed when it was cancelled.
 
     Raises:
         UnknownInstance: an id the engine does not know.
@@ -195,8 +201,12 @@ def collect_records(
     cases: list[CaseRecord] = []
     cases_of_accountability: list[AccountabilityRecord] = []
     skipped: list[str] = []
+    cancelled: list[str] = []
     for instance_id in instance_ids:
         instance = engine.instance(instance_id)
+        if instance.status == "cancelled" and not count_cancelled:
+            cancelled.append(instance_id)
+            continue
         binding = case_processes.get(instance.process_id)
         if binding is not None:
             cases.append(case_record(instance, engine.history(instance_id), binding))
@@ -206,7 +216,7 @@ def collect_records(
             )
         else:
             skipped.append(instance_id)
-    return Records(tuple(cases), tuple(cases_of_accountability), tuple(skipped))
+    return Records(tuple(cases), tuple(cases_of_accountability), tuple(skipped), tuple(cancelled))
 
 
 def _int(value: Any) -> int:
