@@ -25,6 +25,7 @@ The tree (each class also derives from the builtin that fits, so ``except ValueE
     ├── InvalidState (RuntimeError)               the call does not fit the instance's state
     │   └── DuplicateBusinessKey                  another open instance of the process has the key
     ├── DecisionError (RuntimeError)              a decision that fails on its inputs
+    ├── DeliveryFailed (RuntimeError)             an outbox handler raised (engine.deliver)
     └── StoreError (RuntimeError)                 the database failed or holds an unknown format
 
 Errors carry fields (instance id, task id, file, entry) besides their message, so callers can act on them
@@ -42,6 +43,7 @@ __all__ = [
     "ConcurrentUpdate",
     "DecisionError",
     "DecisionTableError",
+    "DeliveryFailed",
     "DuplicateBusinessKey",
     "EfficacyFlowError",
     "ExpressionLimitExceeded",
@@ -167,6 +169,11 @@ class UnknownIncident(NotFound):
 
 class NotAuthorized(EfficacyFlowError, PermissionError):
     """The actor may not do this (``actor_id``, ``required_role``)."""
+
+
+class DeliveryFailed(EfficacyFlowError, RuntimeError):
+    """An outbox handler raised on event ``seq`` of ``consumer`` (engine.deliver); the handler's error is the
+    cause, and the consumer's cursor stays before that event."""
 
 
 class ConcurrentUpdate(EfficacyFlowError, RuntimeError):

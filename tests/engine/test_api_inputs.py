@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
-from efficacy_flow.errors import EfficacyFlowError
+from efficacy_flow.errors import EfficacyFlowError, NotAuthorized
 from efficacy_flow.testing import FakeClock
 
 DURABLE = Path(__file__).parent / "fixtures" / "durable"
@@ -127,6 +127,16 @@ def _calls(engine: Engine) -> dict[str, tuple[Callable[..., Any], list[st.Search
             [st.lists(ids, max_size=2)],
         ),
         "deploy": (engine.deploy, [odd_values]),
+        "cancel": (engine.cancel, [ids, odd_values, actors, ids]),
+        "claim": (engine.claim, [ids, actors]),
+        "unclaim": (engine.unclaim, [ids, actors]),
+        "assign": (engine.assign, [ids, odd_values, actors]),
+        "transfer": (engine.transfer, [ids, actors, odd_values, odd_values, odd_values]),
+        "urge": (engine.urge, [ids, actors, odd_values, odd_values]),
+        "comment": (engine.comment, [ids, actors, odd_values, ids, odd_values]),
+        "events": (engine.events, [odd_values, odd_values]),
+        "deliver": (lambda c, h, n: engine.deliver(c, h, limit=n), [odd_values, odd_values, odd_values]),
+        "tick": (engine.tick, []),
     }
 
 
@@ -148,8 +158,24 @@ NAMES = sorted(
         "retry_incident",
         "check_consistency",
         "deploy",
+        "cancel",
+        "claim",
+        "unclaim",
+        "assign",
+        "transfer",
+        "urge",
+        "comment",
+        "events",
+        "deliver",
+        "tick",
     ]
 )
+
+
+def test_every_public_call_is_covered() -> None:
+    """A new public method of Engine joins the property test."""
+    public = {n for n, v in vars(Engine).items() if not n.startswith("_") and callable(v)}
+    assert public == set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -165,6 +191,13 @@ def test_any_input_either_works_or_raises_a_typed_error(
     before = _versions(engine)
     try:
         call(*[_materialize(a) for a in args])
+    except NotAuthorized as refused:  # changes nothing, but is audited on the instance it names
+        after = _versions(engine)
+        named = refused.fields.get("instance_id")
+        for instance_id, (version, events) in before.items():
+            grew = 1 if instance_id == named else 0
+            assert after[instance_id][0] == version
+            assert after[instance_id][1] in (events, events + grew)
     except EfficacyFlowError:
         after = _versions(engine)
         assert {k: v for k, v in after.items() if k in before} == before

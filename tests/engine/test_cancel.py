@@ -18,6 +18,7 @@ from efficacy_flow.testing import FakeClock
 
 OPERATOR = Actor("op-1", {"受理员"})
 HANDLER = Actor("h-1", {"承办单位"}, unit="市住建局")
+HEAD = Actor("head-1", {"单位负责人"}, unit="市住建局")  # may suspend (processes/settings.yaml permissions)
 START = {"title": "路灯不亮", "unit": "市住建局"}
 
 
@@ -70,7 +71,7 @@ def test_a_suspended_case_can_be_cancelled_and_metrics_leave_it_out(
     cancelled ones."""
     engine = make_engine(shipped_processes())
     case = engine.start("complaint_closure", {"title": "噪音扰民", "content": "夜间施工"}, OPERATOR)
-    engine.suspend(case.id, "待核实", OPERATOR)
+    engine.suspend(case.id, "待核实", HEAD)
     view = engine.cancel(case.id, "无效工单", OPERATOR)
     assert (view.status, view.suspended_at) == ("cancelled", None)
     assert engine.history(case.id)[-1].after["status_before"] == "suspended"

@@ -171,7 +171,20 @@ class EngineCalls(RuleBasedStateMachine):
         if error is not None:
             event(f"{name}: {type(error).__name__}")
             assert isinstance(error, DOCUMENTED[name]), f"{name} raised undocumented {error!r}"
-            assert self._heads() == before, f"{name} was rejected ({error!r}) but wrote to the store"
+            after = self._heads()
+            if isinstance(error, NotAuthorized):
+                # A refusal changes nothing but is audited: one `refused` event on the instance it names.
+                for instance_id, (version, seq, _head) in before.items():
+                    now_version, now_seq, _ = after[instance_id]
+                    assert now_version == version, f"{name} was refused ({error!r}) but changed the instance"
+                    if now_seq != seq:
+                        assert now_seq == seq + 1
+                        assert instance_id == error.fields.get("instance_id")
+                        last = self.engine.history(instance_id)[-1]
+                        assert last.kind == "refused"
+                        assert last.actor is not None
+                return None
+            assert after == before, f"{name} was rejected ({error!r}) but wrote to the store"
             return None
         event(f"{name}: ok")
         self._note_tasks()

@@ -120,10 +120,13 @@ def test_accountability_record_and_unbound_processes(engine: Engine) -> None:
         "supervision_ladder", {"unit": "市住建局", "finding": "迟到", "findings_in_period": 1}, OFFICE
     )
 
-    records = collect_records(engine, [case.id, other.id])
+    records = collect_records(engine, [case.id, other.id], reader=OFFICE)
     (record,) = records.accountability
     assert records.skipped == (other.id,)
     assert (record.subject_type, record.subject_name, record.unit) == ("个人", "王某", "市住建局")
+    assert engine.history(case.id, unmasked=True, actor=OFFICE)[-1].kind == "unmasked_data_read"
+    (masked,) = collect_records(engine, [case.id]).accountability  # no reader: the name is masked
+    assert masked.subject_name == "王*"
     assert record.decision == "效能告诫"
     assert record.decided_at == at(9, 26)
     assert record.admonitions_this_year == 2

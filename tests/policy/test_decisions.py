@@ -23,10 +23,11 @@ Build = Callable[..., Decisions]
 
 
 def test_public_surface_is_pinned() -> None:
-    """The decision API is exported from efficacy_flow.policy, in a sorted __all__."""
+    """The decision API is exported from efficacy_flow.policy, in a sorted __all__ (constants first, as
+    ruff's RUF022 sorts)."""
     exported = efficacy_flow.policy.__all__
     assert {"DecisionResult", "Decisions", "load_decisions"} <= set(exported)
-    assert exported == sorted(exported)
+    assert exported == sorted(exported, key=lambda n: (not n.isupper(), n))
     assert all(hasattr(efficacy_flow.policy, name) for name in exported)
 
 

@@ -30,6 +30,7 @@ from efficacy_flow.store import (
     TaskRecord,
 )
 from efficacy_flow.store._migrations import remaining_v2
+from efficacy_flow.store._schema import SCHEMA_VERSION
 
 T0 = datetime(2025, 9, 26, 10, 0, 0, 123456, tzinfo=CHINA_TZ)
 
@@ -156,7 +157,7 @@ def test_a_schema_1_database_is_upgraded_and_reads_the_same(legacy: Legacy) -> N
     _fill(legacy)
     store = legacy.open()
     try:
-        assert _version(store) == "3"
+        assert _version(store) == str(SCHEMA_VERSION)
         with store.read() as reader:
             assert reader.get_instance("i1") == InstanceRecord(**INSTANCE)
             assert reader.get_task("t1") == TaskRecord(**TASK)
@@ -199,7 +200,7 @@ def test_an_upgraded_database_opens_again_unchanged(legacy: Legacy) -> None:
     legacy.open().close()
     store = legacy.open()
     try:
-        assert _version(store) == "3"
+        assert _version(store) == str(SCHEMA_VERSION)
         with store.read() as reader:
             assert [d.remaining for d in reader.deadlines_of("i1")] == [
                 TimeLimit(2, WORKING_DAYS),
@@ -247,7 +248,7 @@ def test_open_instances_sharing_a_business_key_refuse_the_upgrade(legacy: Legacy
         conn.execute(text("UPDATE ef_instances SET business_key = '12345-0001-2' WHERE id = 'i3'"))
     store = legacy.open()
     try:
-        assert _version(store) == "3"
+        assert _version(store) == str(SCHEMA_VERSION)
         assert "ix_ef_instances_open_key" in _indexes(store, "ef_instances")
     finally:
         store.close()
@@ -307,7 +308,9 @@ def test_stores_opened_together_create_the_schema_once(dialect: str, tmp_path: P
         assert failures == []
         assert len(opened) == 4
         with opened[0].read() as reader:
-            assert reader.execute('SELECT "key", value FROM ef_meta') == [("schema_version", "3")]
+            assert reader.execute('SELECT "key", value FROM ef_meta') == [
+                ("schema_version", str(SCHEMA_VERSION))
+            ]
     finally:
         if opened:
             opened[0].drop_schema()

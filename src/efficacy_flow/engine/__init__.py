@@ -7,29 +7,38 @@ The only package that imports SpiffWorkflow (in runtime/) and RestrictedPython (
 from __future__ import annotations
 
 from efficacy_flow import _public
+from efficacy_flow.engine._authorization import ACTIONS, Authorizer, RolePermissions
 from efficacy_flow.engine._consistency import CHECKS, ConsistencyReport, Finding
 from efficacy_flow.engine._engine import Engine
 from efficacy_flow.engine._sandbox import SAFE_BUILTIN_NAMES
 from efficacy_flow.engine._settings import Limits, RetryPolicy
 from efficacy_flow.engine._views import (
     Actor,
+    Attachment,
     AuditEvent,
+    Comment,
     HistoryCheck,
     Incident,
     InstanceSummary,
     InstanceView,
+    OutboxEvent,
     TaskView,
     TimerFired,
+    Urge,
 )
 from efficacy_flow.engine.runtime import STATE_FORMAT_VERSION, UPGRADES
 
 __all__ = [
+    "ACTIONS",
     "CHECKS",
     "SAFE_BUILTIN_NAMES",
     "STATE_FORMAT_VERSION",
     "UPGRADES",
     "Actor",
+    "Attachment",
     "AuditEvent",
+    "Authorizer",
+    "Comment",
     "ConsistencyReport",
     "Engine",
     "Finding",
@@ -38,9 +47,12 @@ __all__ = [
     "InstanceSummary",
     "InstanceView",
     "Limits",
+    "OutboxEvent",
     "RetryPolicy",
+    "RolePermissions",
     "TaskView",
     "TimerFired",
+    "Urge",
 ]
 
 _public.publish(globals())

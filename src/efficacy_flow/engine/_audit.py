@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover
     orjson = None  # type: ignore[assignment]
 
 from efficacy_flow.engine._masking import mask_value
+from efficacy_flow.engine._outbox import outbox_rows
 from efficacy_flow.engine._views import AuditEvent
 from efficacy_flow.store import AuditRecord, InstanceRecord, Transaction
 
@@ -157,6 +158,7 @@ def append_event(tx: Transaction, inst: InstanceRecord, event: Event, now: datet
     record = audit_record(inst.id, inst.audit_seq, inst.audit_head, event, now)
     tx.advance_audit_head(inst.id, inst.audit_seq, record.seq, record.hash)
     tx.append_audit(record)
+    tx.append_outbox(outbox_rows(inst.id, [event], (), (), now))
 
 
 def audit_view(record: AuditRecord, pii: Mapping[str, str] | None) -> AuditEvent:

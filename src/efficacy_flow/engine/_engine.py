@@ -9,7 +9,9 @@ transactions, which never wait for a writer. The workflow itself is reached only
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,8 +21,15 @@ import orjson
 
 from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.clock import Clock, SystemClock
-from efficacy_flow.engine._audit import GENESIS, Event, append_event, audit_view, verify_chain
-from efficacy_flow.engine._authorization import authorize
+from efficacy_flow.engine._audit import (
+    GENESIS,
+    Event,
+    append_event,
+    audit_view,
+    mask_history,
+    verify_chain,
+)
+from efficacy_flow.engine._authorization import Authorizer, RolePermissions, authorize, refusal
 from efficacy_flow.engine._cache import WorkflowCache
 from efficacy_flow.engine._consistency import ConsistencyReport, check_store
 from efficacy_flow.engine._counters import CounterSpec, count_start, current_count, load_counters
@@ -35,6 +44,7 @@ from efficacy_flow.engine._incidents import incident_view, record_failure, resol
 from efficacy_flow.engine._inputs import checked_actor, checked_instant, checked_limit, checked_text, shown
 from efficacy_flow.engine._instance_ids import InstanceIds
 from efficacy_flow.engine._lookup import correlate, instance_row
+from efficacy_flow.engine._outbox import event_fields
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._saving import Saved, save
 from efficacy_flow.engine._settings import Limits, RetryPolicy
@@ -43,13 +53,17 @@ from efficacy_flow.engine._task_rows import Rows, rows_of
 from efficacy_flow.engine._tick import DEFAULT_LEASE, checked_lease, checked_worker_id, run_tick
 from efficacy_flow.engine._views import (
     Actor,
+    Attachment,
     AuditEvent,
+    Comment,
     HistoryCheck,
     Incident,
     InstanceSummary,
     InstanceView,
+    OutboxEvent,
     TaskView,
     TimerFired,
+    Urge,
     instance_view,
     sorted_views,
     summary,
@@ -58,10 +72,12 @@ from efficacy_flow.engine._views import (
 from efficacy_flow.engine.runtime import STATE_FORMAT_VERSION, Workflow
 from efficacy_flow.errors import (
     ConcurrentUpdate,
+    DeliveryFailed,
     DuplicateBusinessKey,
     EfficacyFlowError,
     InvalidInput,
     InvalidState,
+    NotAuthorized,
     ProcessDefinitionError,
     UnknownIncident,
     UnknownProcess,
@@ -72,6 +88,7 @@ from efficacy_flow.store import (
     Durability,
     IncidentRecord,
     InstanceRecord,
+    OutboxRecord,
     Reader,
     Store,
     TaskRecord,
@@ -141,6 +158,10 @@ class Engine:
         limits: the size of an instance's data and of an audit event, and each expression's time budget.
         fast_paths: False runs SpiffWorkflow's stock paths only (its task iterators and converters) instead of
             the runtime's fast paths that mirror them; for diagnosis and the tests comparing the two.
+        authorizer: who may start, suspend, resume, extend, cancel, transfer, assign, urge and read unmasked
+            data (an :class:`~efficacy_flow.engine.Authorizer`); default: ``permissions:`` in the process
+            folder's settings.yaml (:class:`~efficacy_flow.engine.RolePermissions`), each deploy reading its
+            folder's.
     """
 
     def __init__(
@@ -160,6 +181,7 @@ class Engine:
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         fast_paths: bool = True,
+        authorizer: Authorizer | None = None,
     ) -> None:
         if calendar is None:
             from efficacy_flow.calendar import china
@@ -186,6 +208,12 @@ class Engine:
         self._current: dict[str, Deployment] = {}
         self._by_hash: dict[str, Deployment] = {}
         self._counters: dict[str, CounterSpec] = {}
+        if authorizer is not None and not isinstance(authorizer, Authorizer):
+            raise InvalidInput(
+                "authorizer must have an allows(action, actor, process_id) method", argument="authorizer"
+            )
+        self._own_authorizer = authorizer is None
+        self._authorizer: Authorizer = authorizer if authorizer is not None else RolePermissions()
         # The folder first: a folder that cannot be deployed must not leave an empty database behind.
         prepared = self._prepare(processes) if processes is not None else None
         self._store = store if isinstance(store, Store) else Store(store, durability=durability)
@@ -226,7 +254,9 @@ class Engine:
         """
         return self._install(*self._prepare(processes))
 
-    def _prepare(self, processes: str | Path) -> tuple[list[Deployment], str | Path, dict[str, CounterSpec]]:
+    def _prepare(
+        self, processes: str | Path
+    ) -> tuple[list[Deployment], str | Path, dict[str, CounterSpec], RolePermissions | None]:
         if not isinstance(processes, str | Path):
             raise InvalidInput(
                 f"processes must be a folder path, got {shown(processes)}", argument="processes"
@@ -239,15 +269,20 @@ class Engine:
                 self._decisions = load_decisions(processes)
             deployments = [build_deployment(source, self._services()) for source in sources]
             counters = load_counters(processes, {**self._current, **{d.process_id: d for d in deployments}})
+            permissions = RolePermissions.from_folder(processes) if self._own_authorizer else None
         except OSError as exc:  # a path the system refuses (too long, no permission, a device, ...)
             where = shown(str(processes), 200)
             raise ProcessDefinitionError(
                 f"{where}: the processes folder cannot be read: {exc.strerror or exc}", path=str(processes)
             ) from exc
-        return deployments, processes, counters
+        return deployments, processes, counters, permissions
 
     def _install(
-        self, deployments: list[Deployment], processes: str | Path, counters: dict[str, CounterSpec]
+        self,
+        deployments: list[Deployment],
+        processes: str | Path,
+        counters: dict[str, CounterSpec],
+        permissions: RolePermissions | None,
     ) -> dict[str, str]:
         now = self._clock.now()
         with self._store.transaction() as tx:
@@ -260,6 +295,8 @@ class Engine:
         redeployed = {dep.process_id for dep in deployments}
         kept = {n: c for n, c in self._counters.items() if c.process not in redeployed and n not in counters}
         self._counters = {**kept, **counters}
+        if permissions is not None:
+            self._authorizer = permissions
         return {dep.process_id: dep.hash for dep in deployments}
 
     def _services(self) -> Services:
@@ -295,12 +332,17 @@ class Engine:
             UnknownProcess: no deployed process has this id.
             InvalidData: ``data`` fails the process's start schema, or is not JSON data (nothing is stored).
             InvalidInput: ``actor`` or ``business_key`` is not valid.
+            NotAuthorized: the authorizer does not let the actor start this process (logged: there is no
+                instance to audit it on).
         """
         actor = checked_actor(actor)
         checked_text("business_key", business_key, optional=True)
         dep = self._current.get(process_id) if isinstance(process_id, str) else None
         if dep is None:
             raise UnknownProcess(f"no deployed process {shown(process_id)}", process_id=process_id)
+        if not self._allows("start", actor, process_id):
+            log.warning("refused: %s may not start %s", actor.id, process_id)
+            raise refusal("start", actor, process_id, None)
         values = dep.schema.validate_start(data)
         now = self._clock.now()
         instance_id = self._ids.next(now)
@@ -372,12 +414,16 @@ class Engine:
         actor = checked_actor(actor)
         checked_text("task_id", task_id)
         if expected_version is not None and (
-            isinstance(expected_version, bool) or not isinstance(expected_version, int)
+            isinstance(expected_version, bool)
+            or not isinstance(expected_version, int)
+            or not 0 <= expected_version < 2**63
         ):
-            raise InvalidInput("expected_version must be a whole number", argument="expected_version")
+            raise InvalidInput(
+                "expected_version must be a whole number from 0 to 2**63 - 1", argument="expected_version"
+            )
         now = self._clock.now()
         hint = self._cache.ready_task(task_id)
-        with self._store.transaction() as tx:
+        with self._refusals(actor, "complete"), self._store.transaction() as tx:
             row, inst = self._ready_row(tx, task_id, hint)
             if expected_version is not None and inst.version != expected_version:
                 raise ConcurrentUpdate(
@@ -680,8 +726,10 @@ class Engine:
     def _pause(self, instance_id: str, actor: Actor, *, suspend: bool, reason: str = "") -> InstanceView:
         """Suspend or resume the instance in one transaction: timers changed, audited, saved."""
         now = self._clock.now()
-        with self._store.transaction() as tx:
+        action = "suspend" if suspend else "resume"
+        with self._refusals(actor, action), self._store.transaction() as tx:
             inst = instance_row(tx, instance_id)
+            self._permit(action, actor, inst)
             if inst.status != ("active" if suspend else "suspended"):
                 hint = "" if suspend else ", not suspended"
                 raise InvalidState(f"instance {instance_id} is {inst.status}{hint}", instance_id=instance_id)
@@ -728,8 +776,9 @@ class Engine:
                 f"instance {instance_id} cannot be a duplicate of itself", instance_id=instance_id
             )
         now = self._clock.now()
-        with self._store.transaction() as tx:
+        with self._refusals(actor, "cancel"), self._store.transaction() as tx:
             inst = instance_row(tx, instance_id)
+            self._permit("cancel", actor, inst)
             if inst.status in CLOSED_STATUSES:
                 raise InvalidState(
                     f"instance {instance_id} is already {inst.status}", instance_id=instance_id
@@ -754,6 +803,296 @@ class Engine:
             )
         return self._done(saved, workflow)
 
+    # -- case operations on a ready task (认领, 指派, 转办, 催办) ----------------------------------------
+
+    def _on_task(
+        self,
+        task_id: str,
+        actor: Actor,
+        action: str,
+        change: Callable[[Workflow, TaskRecord], Event],
+        *,
+        governed: bool = True,
+    ) -> tuple[TaskView, Saved]:
+        """Change one ready task of an active instance in one transaction: ``change`` edits the workflow and
+        returns the audit event; the instance is saved (a new version) with the rows and outbox events that
+        follow. ``governed``: the authorizer is asked for ``action`` first."""
+        checked_text("task_id", task_id)
+        now = self._clock.now()
+        with self._refusals(actor, action), self._store.transaction() as tx:
+            row, inst = self._ready_row(tx, task_id, None)
+            if inst.status in CLOSED_STATUSES:  # closed by a call that committed after the task row was read
+                raise ConcurrentUpdate(
+                    f"task {task_id} is closed: instance {inst.id} is {inst.status}",
+                    task_id=task_id,
+                    instance_id=inst.id,
+                )
+            if governed:
+                self._permit(action, actor, inst, task_id=task_id)
+            self._require_active(inst)
+            opened = self._open(tx, inst, now)
+            event = change(opened.workflow, row)
+            saved = save(tx, inst, opened.workflow, [event], now, self._limits, previous=opened.rows)
+        self._remember(saved, opened.workflow)
+        return next(task_view(t) for t in saved.rows.tasks if t.id == task_id), saved
+
+    def claim(self, task_id: str, actor: Actor) -> TaskView:
+        """Take a ready task (认领): the actor, who may work on it (its role, its unit), becomes its assignee,
+        and only they can complete it until they unclaim it or it is reassigned. Audited (``claimed``).
+
+        Raises:
+            UnknownTask, ConcurrentUpdate: no such task, or it is no longer ready, or someone else holds it.
+            NotAuthorized: the actor may not work on the task.
+            InvalidState: the instance is suspended.
+        """
+        actor = checked_actor(actor)
+
+        def change(workflow: Workflow, row: TaskRecord) -> Event:
+            authorize(actor, row)  # role, unit, and the assignee if one holds it
+            if row.assignee == actor.id:
+                raise ConcurrentUpdate(f"task {row.id} is already claimed by {actor.id}", task_id=row.id)
+            workflow.set_assignee(row.id, actor.id)
+            return (
+                "claimed",
+                actor.id,
+                None,
+                {"task_id": row.id, "element_id": row.element_id, "assignee": actor.id},
+            )
+
+        return self._on_task(task_id, actor, "claim", change, governed=False)[0]
+
+    def unclaim(self, task_id: str, actor: Actor) -> TaskView:
+        """Give a claimed task back (取消认领): it has no assignee again. Only its assignee may, or an actor
+        the authorizer lets ``assign``. Audited (``unclaimed``).
+
+        Raises:
+            UnknownTask, ConcurrentUpdate: no such task, no longer ready, or nobody holds it.
+            NotAuthorized: the actor neither holds it nor may assign it.
+        """
+        actor = checked_actor(actor)
+
+        def change(workflow: Workflow, row: TaskRecord) -> Event:
+            if row.assignee is None:
+                raise ConcurrentUpdate(f"task {row.id} is not claimed", task_id=row.id)
+            if row.assignee != actor.id and not self._allows("assign", actor, self._process_of(row)):
+                raise NotAuthorized(
+                    f"task {row.id} is held by {row.assignee}; {actor.id} may not give it back",
+                    actor_id=actor.id,
+                    assignee=row.assignee,
+                    task_id=row.id,
+                    instance_id=row.instance_id,
+                )
+            workflow.set_assignee(row.id, None)
+            details = {"task_id": row.id, "element_id": row.element_id, "previous_assignee": row.assignee}
+            return ("unclaimed", actor.id, None, details)
+
+        return self._on_task(task_id, actor, "assign", change, governed=False)[0]
+
+    def assign(self, task_id: str, assignee: str, actor: Actor) -> TaskView:
+        """Give a ready task to a person (指派), replacing whoever held it; only they can complete it. Needs
+        the ``assign`` permission. Audited (``assigned``, with the previous assignee).
+
+        Raises:
+            UnknownTask, ConcurrentUpdate: no such task, or it is no longer ready.
+            NotAuthorized: the actor may not assign.
+            InvalidInput: ``assignee`` is not a person id.
+        """
+        actor = checked_actor(actor)
+        checked_text("assignee", assignee)
+
+        def change(workflow: Workflow, row: TaskRecord) -> Event:
+            workflow.set_assignee(row.id, assignee)
+            details = {
+                "task_id": row.id,
+                "element_id": row.element_id,
+                "assignee": assignee,
+                "previous_assignee": row.assignee,
+            }
+            return ("assigned", actor.id, None, details)
+
+        return self._on_task(task_id, actor, "assign", change)[0]
+
+    def transfer(
+        self,
+        task_id: str,
+        actor: Actor,
+        reason: str,
+        to_unit: str | None = None,
+        to_assignee: str | None = None,
+    ) -> TaskView:
+        """Hand a ready task to another unit or person (转办/改派) at the same step: its unit becomes
+        ``to_unit`` (its assignee is cleared unless ``to_assignee`` names the new one), or only its assignee
+        becomes ``to_assignee``. The deadline keeps running: the task keeps its due time and its timers
+        (statutory-rules.md: a transfer does not restart the limit the requester is owed). Needs the
+        ``transfer`` permission. Audited (``transferred``: from, to, reason); the outbox tells the new unit.
+
+        Raises:
+            UnknownTask, ConcurrentUpdate: no such task, or it is no longer ready.
+            NotAuthorized: the actor may not transfer.
+            InvalidInput: neither ``to_unit`` nor ``to_assignee``, the same unit and assignee, no reason.
+            InvalidState: the instance is suspended.
+        """
+        actor = checked_actor(actor)
+        checked_text("reason", reason, limit=2000)
+        checked_text("to_unit", to_unit, optional=True)
+        checked_text("to_assignee", to_assignee, optional=True)
+        if to_unit is None and to_assignee is None:
+            raise InvalidInput("a transfer needs to_unit or to_assignee", task_id=task_id)
+
+        def change(workflow: Workflow, row: TaskRecord) -> Event:
+            unit = to_unit if to_unit is not None else row.unit
+            assignee = to_assignee if to_assignee is not None or to_unit is None else None
+            if unit == row.unit and assignee == row.assignee:
+                raise InvalidInput(
+                    f"task {row.id} is already with {unit or 'no unit'} and {assignee or 'no assignee'}",
+                    task_id=row.id,
+                )
+            if unit != row.unit:
+                workflow.set_unit(row.id, unit)
+            workflow.set_assignee(row.id, assignee)
+            details = {
+                "task_id": row.id,
+                "element_id": row.element_id,
+                "from_unit": row.unit,
+                "to_unit": unit,
+                "from_assignee": row.assignee,
+                "to_assignee": assignee,
+                "reason": reason,
+            }
+            return ("transferred", actor.id, None, details)
+
+        return self._on_task(task_id, actor, "transfer", change)[0]
+
+    def urge(self, task_id: str, actor: Actor, message: str, cc: Iterable[str] = ()) -> Urge:
+        """Remind whoever holds a ready task to act (催办), copying others (抄送, ``cc``: person or unit ids).
+        The task's urge count and last urge time go up (``TaskView.urges``, ``last_urged_at``); the outbox
+        carries the message (``urged``) for an SMS gateway. Needs the ``urge`` permission. Audited.
+
+        Raises:
+            UnknownTask, ConcurrentUpdate: no such task, or it is no longer ready.
+            NotAuthorized: the actor may not urge.
+            InvalidInput: an empty message, ``cc`` not a list of ids.
+        """
+        actor = checked_actor(actor)
+        checked_text("message", message, limit=2000)
+        if isinstance(cc, str):
+            raise InvalidInput("cc must be a list of ids, not one text", argument="cc")
+        try:
+            copied = tuple(cc)
+        except TypeError:
+            raise InvalidInput("cc must be a list of ids", argument="cc") from None
+        for each in copied:
+            checked_text("cc", each)
+        now = self._clock.now()
+
+        def change(workflow: Workflow, row: TaskRecord) -> Event:
+            workflow.record_urge(row.id, now)
+            details = {
+                "task_id": row.id,
+                "element_id": row.element_id,
+                "message": message,
+                "cc": list(copied),
+                "count": row.urges + 1,
+            }
+            return ("urged", actor.id, None, details)
+
+        view, _ = self._on_task(task_id, actor, "urge", change)
+        return Urge(view.id, view.instance_id, actor.id, now, message, copied, view.urges)
+
+    def comment(
+        self,
+        instance_id: str,
+        actor: Actor,
+        text: str,
+        task_id: str | None = None,
+        attachments: Iterable[Attachment | Mapping[str, str]] = (),
+    ) -> Comment:
+        """Add a comment to a case (意见/备注), on one of its tasks if ``task_id`` is given, with references
+        to attached files (``Attachment(name, uri, sha256)`` or mappings with those keys; the files stay where
+        they are). It goes into the history (``commented``) and the outbox; the instance's version does not
+        change (its workflow did not).
+
+        Raises:
+            UnknownInstance: no such instance. UnknownTask: ``task_id`` is not one of its tasks.
+            InvalidInput: empty text, an attachment without a name or uri, or whose sha256 is not 64 hex
+                digits.
+        """
+        actor = checked_actor(actor)
+        checked_text("instance_id", instance_id)
+        checked_text("text", text, limit=10_000)
+        checked_text("task_id", task_id, optional=True)
+        files = _attachments(attachments)
+        now = self._clock.now()
+        details = {
+            "task_id": task_id,
+            "text": text,
+            "attachments": [{"name": f.name, "uri": f.uri, "sha256": f.sha256} for f in files],
+        }
+        with self._store.transaction() as tx:
+            inst = instance_row(tx, instance_id)
+            if task_id is not None:
+                task = tx.get_task(task_id)
+                if task is None or task.instance_id != instance_id:
+                    raise UnknownTask(f"no task {shown(task_id)} of instance {instance_id}", task_id=task_id)
+            append_event(tx, inst, ("commented", actor.id, None, details), now)
+            seq = inst.audit_seq + 1
+        return Comment(instance_id, seq, task_id, actor.id, now, text, files)
+
+    # -- the outbox ------------------------------------------------------------------------------------------
+
+    def events(self, after: int | None = None, limit: int = 100) -> list[OutboxEvent]:
+        """The outbox's events after ``seq`` ``after`` (None: from the first), oldest first, at most
+        ``limit`` (1 to 10,000). A reader that keeps the last ``seq`` it handled and asks again from there
+        sees every event once and in commit order: numbers are given in commit order, so none below one it
+        has seen can appear later.
+
+        Raises:
+            InvalidInput: ``after`` not a whole number >= 0, ``limit`` out of range.
+        """
+        start = _checked_seq(after)
+        size = checked_limit(limit) or 100
+        with self._store.read() as reader:
+            records = reader.outbox_after(start, size)
+        return [_outbox_event(r) for r in records]
+
+    def deliver(self, consumer: str, handler: Callable[[OutboxEvent], object], *, limit: int = 100) -> int:
+        """Hand the outbox's next events to ``handler``, one at a time and in order, for the named
+        ``consumer`` (an SMS gateway, a webhook), whose cursor the store keeps: at-least-once delivery.
+
+        After each event the handler returns from, the consumer's cursor moves past it (its own small
+        transaction); if the handler raises, delivery stops there and that event comes again next time — so a
+        handler may see an event twice (after a crash between its return and the cursor's move, or two
+        deliverers of one consumer) and should drop repeats by ``event.idempotency_key``. Returns how many
+        events were handed over and acknowledged.
+
+        Raises:
+            DeliveryFailed: the handler raised (``seq``, ``consumer``; the handler's error is its cause).
+            InvalidInput: a bad consumer name or limit.
+        """
+        checked_text("consumer", consumer)
+        if not callable(handler):
+            raise InvalidInput("handler must be callable", argument="handler")
+        size = checked_limit(limit) or 100
+        with self._store.read() as reader:
+            cursor = reader.outbox_cursor(consumer)
+            records = reader.outbox_after(cursor, size)
+        done = 0
+        for record in records:
+            event = _outbox_event(record)
+            try:
+                handler(event)
+            except Exception as exc:
+                raise DeliveryFailed(
+                    f"{consumer}: the handler failed on outbox event {event.seq} ({type(exc).__name__})",
+                    consumer=consumer,
+                    seq=event.seq,
+                ) from exc
+            with self._store.transaction() as tx:
+                if tx.outbox_cursor(consumer) < event.seq:
+                    tx.set_outbox_cursor(consumer, event.seq, self._clock.now())
+            done += 1
+        return done
+
     def extend(self, task_id: str, limit: TimeLimit | str, reason: str, approved_by: Actor) -> TaskView:
         """Move a ready task's deadline(s) by an approved extension (延期), counted on from the old due date.
 
@@ -770,13 +1109,9 @@ class Engine:
             raise InvalidInput("an extension needs a reason", task_id=task_id)
         checked_text("reason", reason, limit=2000)
         now = self._clock.now()
-        with self._store.transaction() as tx:
-            row = tx.get_task(task_id)
-            if row is None:
-                raise UnknownTask(f"no task {shown(task_id)}", task_id=task_id)
-            if row.status != "ready":
-                raise ConcurrentUpdate(f"task {task_id} is already {row.status}", task_id=task_id)
-            inst = instance_row(tx, row.instance_id)
+        with self._refusals(approved_by, "extend"), self._store.transaction() as tx:
+            _, inst = self._ready_row(tx, task_id, None)
+            self._permit("extend", approved_by, inst, task_id=task_id)
             self._require_active(inst)
             opened = self._open(tx, inst, now)
             timers = [t for t in opened.workflow.snapshot(now).timers if t.attached_to == task_id]
@@ -833,6 +1168,7 @@ class Engine:
         role: str | None = None,
         unit: str | None = None,
         *,
+        assignee: str | None = None,
         process_id: str | None = None,
         business_key: str | None = None,
         due_before: datetime | None = None,
@@ -841,7 +1177,8 @@ class Engine:
         after: str | None = None,
     ) -> list[TaskView]:
         """The ready user tasks (the work list, 待办), filtered by every argument given: instance, role (lane
-        name), unit, the instance's process and business key, a due time before ``due_before``, and
+        name), unit, ``assignee`` (claimed by or assigned to that person), the instance's process and business
+        key, a due time before ``due_before``, and
         ``overdue`` (True: due now or earlier; False: not yet due, or without a due time).
 
         In the work list's order: by due time (the most urgent first), then id; tasks without a due time
@@ -856,6 +1193,7 @@ class Engine:
             ("instance_id", instance_id),
             ("role", role),
             ("unit", unit),
+            ("assignee", assignee),
             ("process_id", process_id),
             ("business_key", business_key),
             ("after", after),
@@ -869,6 +1207,7 @@ class Engine:
         simple = (
             role is None
             and unit is None
+            and assignee is None
             and process_id is None
             and business_key is None
             and due_before is None
@@ -888,6 +1227,7 @@ class Engine:
                 instance_id=instance_id,
                 role=role,
                 unit=unit,
+                assignee=assignee,
                 process_id=process_id,
                 business_key=business_key,
                 due_before=due_before,
@@ -899,14 +1239,37 @@ class Engine:
             )
         return [task_view(row) for row in rows]
 
-    def instance(self, instance_id: str) -> InstanceView:
-        """The instance as last committed (``data`` is the process data after the last step)."""
+    def instance(
+        self, instance_id: str, *, unmasked: bool = False, actor: Actor | None = None
+    ) -> InstanceView:
+        """The instance as last committed (``data`` is the process data after the last step), with personal
+        data masked as :meth:`history` masks it, unless ``unmasked``: that needs an ``actor`` the authorizer
+        lets ``read_unmasked``, and is audited (an ``unmasked_data_read`` event).
+
+        Raises:
+            UnknownInstance: no such instance.
+            InvalidInput: ``unmasked`` without an actor.
+            NotAuthorized: the actor may not read unmasked data (the refusal is audited).
+        """
+        checked_text("instance_id", instance_id)
+        if unmasked:
+            if actor is None:
+                raise InvalidInput(
+                    "reading data unmasked needs an actor (it is audited)", instance_id=instance_id
+                )
+            actor = checked_actor(actor)
+            with self._refusals(actor, "read_unmasked"), self._store.transaction() as tx:
+                inst = instance_row(tx, instance_id)
+                self._permit("read_unmasked", actor, inst)
+                append_event(tx, inst, ("unmasked_data_read", actor.id, None, None), self._clock.now())
         now = self._clock.now()
         with self._store.read() as reader:
             inst = instance_row(reader, instance_id, lock=False)
             opened = self._open(reader, inst, now)
+            pii = None if unmasked else self._deployment(reader, inst.definition_hash).schema.pii
         self._cache.remember(inst, opened.workflow, opened.rows)
-        return instance_view(inst, orjson.loads(opened.workflow.data_json()), opened.rows.tasks)
+        data = orjson.loads(opened.workflow.data_json())
+        return instance_view(inst, data if pii is None else mask_history(data, pii), opened.rows.tasks)
 
     def instances(
         self,
@@ -975,8 +1338,9 @@ class Engine:
             return [audit_view(r, pii) for r in records]
         actor = checked_actor(actor)
         now = self._clock.now()
-        with self._store.transaction() as tx:
+        with self._refusals(actor, "read_unmasked"), self._store.transaction() as tx:
             inst = instance_row(tx, instance_id)
+            self._permit("read_unmasked", actor, inst)
             records = tx.audit_of(instance_id)
             append_event(tx, inst, ("unmasked_history_read", actor.id, None, None), now)
         return [audit_view(r, None) for r in records]
@@ -1023,6 +1387,46 @@ class Engine:
 
     # -- internals -------------------------------------------------------------------------------------------
 
+    def _process_of(self, row: TaskRecord) -> str:
+        """The process id of a task's instance (from the cache, or its row)."""
+        with self._store.read() as reader:
+            inst = instance_row(reader, row.instance_id, lock=False)
+        return inst.process_id
+
+    def _permit(self, action: str, actor: Actor, inst: InstanceRecord, **fields: object) -> None:
+        """Raise NotAuthorized unless the authorizer lets ``actor`` do ``action`` on the instance."""
+        if not self._allows(action, actor, inst.process_id):
+            raise refusal(action, actor, inst.process_id, inst.id, **fields)
+
+    def _allows(self, action: str, actor: Actor, process_id: str) -> bool:
+        """The authorizer's answer; an authorizer that fails refuses (never the host's raw error)."""
+        try:
+            return bool(self._authorizer.allows(action, actor, process_id))
+        except Exception as exc:
+            log.warning("authorizer failed on %s by %s: %s", action, actor.id, type(exc).__name__)
+            return False
+
+    @contextmanager
+    def _refusals(self, actor: Actor, action: str) -> Iterator[None]:
+        """Around a call's transaction: a refusal (NotAuthorized naming an instance) rolls the call back and
+        is then audited on that instance (a ``refused`` event with the action), and raised."""
+        try:
+            yield
+        except NotAuthorized as error:
+            instance_id = error.fields.get("instance_id")
+            if isinstance(instance_id, str):
+                self._audit_refusal(instance_id, actor, action, error)
+            raise
+
+    def _audit_refusal(self, instance_id: str, actor: Actor, action: str, error: NotAuthorized) -> None:
+        details = {"action": action, "task_id": error.fields.get("task_id"), "message": error.message}
+        try:
+            with self._store.transaction() as tx:
+                inst = instance_row(tx, instance_id)
+                append_event(tx, inst, ("refused", actor.id, None, details), self._clock.now())
+        except EfficacyFlowError as failed:  # the refusal stands; its audit could not be written
+            log.warning("could not audit a refusal on %s: %s", instance_id, type(failed).__name__)
+
     @staticmethod
     def _require_active(inst: InstanceRecord) -> None:
         if inst.status != "active":
@@ -1052,3 +1456,47 @@ class Engine:
         """After the commit: keep the workflow and return the instance's view."""
         self._remember(saved, workflow)
         return instance_view(saved.record, orjson.loads(saved.data), saved.rows.tasks)
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _attachments(given: object) -> tuple[Attachment, ...]:
+    """Attachment references from what a caller passed.
+
+    Raises:
+        InvalidInput: not a list of attachments, or one without a name or uri, or with a bad sha256.
+    """
+    if isinstance(given, str | bytes | Mapping) or not isinstance(given, Iterable):
+        raise InvalidInput("attachments must be a list of attachments", argument="attachments")
+    found = []
+    for item in given:
+        name: object
+        uri: object
+        digest: object
+        if isinstance(item, Attachment):
+            name, uri, digest = item.name, item.uri, item.sha256
+        elif isinstance(item, Mapping):
+            name, uri, digest = item.get("name"), item.get("uri"), item.get("sha256")
+        else:
+            raise InvalidInput("an attachment is an Attachment or a mapping", argument="attachments")
+        checked_text("attachments.name", name, limit=400)
+        checked_text("attachments.uri", uri, limit=2000)
+        if not isinstance(digest, str) or not _HEX64.fullmatch(digest.lower()):
+            raise InvalidInput("an attachment's sha256 must be 64 hex digits", argument="attachments")
+        found.append(Attachment(str(name), str(uri), digest.lower()))
+    return tuple(found)
+
+
+def _checked_seq(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise InvalidInput(
+            "after must be an outbox seq (a whole number from 0 to 2**63 - 1)", argument="after"
+        )
+    return value
+
+
+def _outbox_event(record: OutboxRecord) -> OutboxEvent:
+    return OutboxEvent(**event_fields(record))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from efficacy_flow.engine._audit import Event, audit_record
+from efficacy_flow.engine._outbox import outbox_rows
 from efficacy_flow.engine._settings import Limits
 from efficacy_flow.engine._task_rows import Rows, rows_of
 from efficacy_flow.engine.runtime import STATE_FORMAT_VERSION, Workflow
@@ -129,18 +130,21 @@ def save(
         )
     for audit in records:
         tx.append_audit(audit)
+    before = previous.tasks if previous is not None else tx.ready_tasks(instance_id=inst.id)
     tx.sync_tasks(
         inst.id,
         rows.tasks,
         closed_status="cancelled",
         at=now,
         by=by,
-        previous=previous.tasks if previous is not None else None,
+        previous=before,
         completed_id=completed_id,
     )
     tx.replace_deadlines(
         inst.id, rows.deadlines, previous=previous.deadlines if previous is not None else None
     )
+    # Last: taking the outbox's numbers orders this transaction among the writers until it commits.
+    tx.append_outbox(outbox_rows(inst.id, events, before, rows.tasks, now, completed_id=completed_id, by=by))
     return Saved(record, rows, data)
 
 

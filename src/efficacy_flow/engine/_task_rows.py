@@ -71,6 +71,9 @@ def rows_of(instance_id: str, snapshot: Snapshot, *, suspended: bool, incident_i
                 status="ready",
                 ready_at=task.ready_at.astimezone(CHINA_TZ),
                 due_at=min(attached).astimezone(CHINA_TZ) if attached else None,
+                assignee=task.assignee,
+                urges=task.urges,
+                last_urged_at=task.last_urged_at.astimezone(CHINA_TZ) if task.last_urged_at else None,
             )
         )
     return Rows(tasks, deadlines)

@@ -45,7 +45,9 @@ class Actor:
 
 @dataclass(frozen=True, slots=True)
 class TaskView:
-    """A ready user task: ``role`` is its lane, ``unit`` the process's ``unit`` when it became ready."""
+    """A ready user task: ``role`` is its lane, ``unit`` the process's ``unit`` when it became ready (or the
+    unit it was transferred to), ``assignee`` the person who claimed it or was assigned it (only they may
+    complete it), ``urges`` how often it was urged (催办) and ``last_urged_at`` when last."""
 
     id: str
     instance_id: str
@@ -55,6 +57,9 @@ class TaskView:
     unit: str | None
     ready_at: datetime
     due_at: datetime | None
+    assignee: str | None = None
+    urges: int = 0
+    last_urged_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +194,9 @@ def task_view(row: TaskRecord) -> TaskView:
         unit=row.unit,
         ready_at=row.ready_at,
         due_at=row.due_at,
+        assignee=row.assignee,
+        urges=row.urges,
+        last_urged_at=row.last_urged_at,
     )
 
 
@@ -203,3 +211,63 @@ def sorted_views(rows: Sequence[TaskRecord]) -> list[TaskView]:
 def instance_view(record: InstanceRecord, data: Mapping[str, Any], ready: list[TaskRecord]) -> InstanceView:
     """The public view of an instance: its row, its process data and its ready tasks."""
     return InstanceView(**row_fields(record), data=data, tasks=tuple([task_view(t) for t in ready]))
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """One event for other systems (:meth:`Engine.events`): ``seq`` grows in commit order, and a reader that
+    saw ``seq`` n has seen every lower one; ``kind`` (``task_ready``, ``task_assigned``, ``task_completed``,
+    ``timer_fired``, ``urged``, ``transferred``, ``cancelled``, ``incident``, ...), the instance, the task and
+    its unit where there is one, the commit's instant and a JSON ``payload`` (ids, names, due times, the
+    call's reason or message with phone and ID numbers masked; never process data)."""
+
+    seq: int
+    kind: str
+    instance_id: str | None
+    task_id: str | None
+    unit: str | None
+    at: datetime
+    payload: Mapping[str, Any]
+
+    @property
+    def idempotency_key(self) -> str:
+        """A key unique to this event in its store, for a receiver that drops what it has seen."""
+        return f"efficacy-flow-outbox-{self.seq}"
+
+
+@dataclass(frozen=True, slots=True)
+class Urge:
+    """One urge (催办) of a ready task: who, when, the message, who was copied (抄送), and the task's urge
+    count after it."""
+
+    task_id: str
+    instance_id: str
+    actor: str
+    at: datetime
+    message: str
+    cc: tuple[str, ...]
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A reference to a file attached to a comment: its name, where it is (``uri``), and its SHA-256 (64 hex
+    digits) so a reader can tell it is the file that was attached."""
+
+    name: str
+    uri: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment on an instance (or one of its tasks), with attachment references; it is in the history
+    (a ``commented`` event, sequence ``seq``)."""
+
+    instance_id: str
+    seq: int
+    task_id: str | None
+    actor: str
+    at: datetime
+    text: str
+    attachments: tuple[Attachment, ...]

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 from efficacy_flow import _public
 from efficacy_flow.policy._decisions import Decisions, load_decisions
-from efficacy_flow.policy._settings import Setting, Settings, load_settings
+from efficacy_flow.policy._settings import (
+    PERMISSION_ACTIONS,
+    SETTINGS_FILE_NAME,
+    Permission,
+    Setting,
+    Settings,
+    load_settings,
+)
 from efficacy_flow.policy._table import DecisionResult
 from efficacy_flow.policy._time_limits import TimeLimitTable, load_time_limits, parse_time_limits
 
 __all__ = [
+    "PERMISSION_ACTIONS",
+    "SETTINGS_FILE_NAME",
     "DecisionResult",
     "Decisions",
+    "Permission",
     "Setting",
     "Settings",
     "TimeLimitTable",

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, model_validator
 
 from efficacy_flow._parsing import FileModel, JsonScalar, NonEmptyText, load_yaml, read_file, validate_file
 from efficacy_flow.errors import ProcessDefinitionError
 
-__all__ = ["SETTINGS_FILE_NAME", "Setting", "Settings", "load_settings"]
+__all__ = ["PERMISSION_ACTIONS", "SETTINGS_FILE_NAME", "Permission", "Setting", "Settings", "load_settings"]
 
 SETTINGS_FILE_NAME = "settings.yaml"
 
@@ -46,6 +46,37 @@ class Setting(FileModel):
         return self
 
 
+_Action = Literal[
+    "start",
+    "suspend",
+    "resume",
+    "extend",
+    "cancel",
+    "transfer",
+    "assign",
+    "delegate",
+    "return_to",
+    "withdraw",
+    "migrate",
+    "urge",
+    "read_unmasked",
+]
+#: The engine calls ``permissions:`` may govern (engine/_authorization.py); ``read_unmasked`` is reading
+#: history or instance data with personal data unmasked.
+PERMISSION_ACTIONS: tuple[str, ...] = get_args(_Action)
+
+
+class Permission(FileModel):
+    """Who may make one engine call: the holders of any of ``roles`` (BPMN lane names or host roles)."""
+
+    roles: Annotated[list[NonEmptyText], Field(min_length=1)]
+    """The roles any one of which allows the call."""
+    processes: Mapping[str, Annotated[list[NonEmptyText], Field(min_length=1)]] = Field(default_factory=dict)
+    """Process id → the roles allowed for that process instead of ``roles``; default none."""
+    source: NonEmptyText
+    """Where the rule comes from: a seed file and section, a statute and article, or "[setting] …"."""
+
+
 class Settings(FileModel):
     """settings.yaml: a jurisdiction's settings of the processes in a folder, each naming its source."""
 
@@ -55,6 +86,9 @@ class Settings(FileModel):
     """Whose settings these are (默认, or the jurisdiction that edited them); default empty."""
     settings: Mapping[str, Setting] = Field(default_factory=dict)
     """Setting name → the setting; default none."""
+    permissions: Mapping[_Action, Permission] = Field(default_factory=dict)
+    """Engine call → who may make it (the engine's default authorizer reads these); a call not listed is
+    open to every actor; default none."""
 
 
 def load_settings(path: str | Path) -> Settings:

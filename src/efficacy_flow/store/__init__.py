@@ -1,9 +1,9 @@
 """Durable state for the engine: SQLite by default, PostgreSQL for scale, one contract for both.
 
 The store knows nothing of BPMN: it keeps definitions (by content hash), instances (saved state and an
-optimistic ``version``), task rows, deadline rows (indexed by due time), audit events, counters and
-incidents. Reads run in :meth:`Store.read` (a :class:`Reader`, which never waits for a writer), writes in
-:meth:`Store.transaction` (a :class:`Transaction`).
+optimistic ``version``), task rows, deadline rows (indexed by due time), audit events, counters,
+incidents and the outbox. Reads run in :meth:`Store.read` (a :class:`Reader`, which never waits for a
+writer), writes in :meth:`Store.transaction` (a :class:`Transaction`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from efficacy_flow.store._records import (
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
+    OutboxRecord,
     TaskRecord,
 )
 from efficacy_flow.store._schema import CLOSED_STATUSES
@@ -30,6 +31,7 @@ __all__ = [
     "Durability",
     "IncidentRecord",
     "InstanceRecord",
+    "OutboxRecord",
     "Reader",
     "Store",
     "TaskRecord",

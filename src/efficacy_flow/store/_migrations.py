@@ -19,6 +19,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from efficacy_flow.errors import StoreError
 from efficacy_flow.store._schema import (
+    ASSIGNED_INDEX,
     CLOSED_STATUSES,
     CREATED_INDEX,
     DUE_INDEX,
@@ -29,6 +30,10 @@ from efficacy_flow.store._schema import (
     deadlines,
     incidents,
     instances,
+    outbox,
+    outbox_cursors,
+    outbox_head,
+    tasks,
 )
 from efficacy_flow.store._transaction import Transaction
 
@@ -54,6 +59,7 @@ def open_schema(tx: Transaction, dialect: Dialect, schema: str | None) -> int:
             tx._sql.sql("INSERT INTO ef_meta (\"key\", value) VALUES ('schema_version', ?)"),
             (str(SCHEMA_VERSION),),
         )
+        _start_outbox(tx)
         return 0
     if found > SCHEMA_VERSION:
         raise StoreError(
@@ -90,7 +96,7 @@ def _create(tx: Transaction, dialect: Dialect, table: Table) -> None:
     if table is deadlines:
         indexes.append(DUE_INDEX)
     if table.name == "ef_tasks":
-        indexes.extend(READY_INDEXES)
+        indexes.extend((*READY_INDEXES, ASSIGNED_INDEX))
     for index in indexes:
         _index(tx, dialect, index)
 
@@ -170,5 +176,27 @@ def _upgrade_2_to_3(tx: Transaction, dialect: Dialect) -> None:
         _index(tx, dialect, index)
 
 
+def _start_outbox(tx: Transaction) -> None:
+    """The outbox's sequence head, at 0."""
+    tx._run("INSERT INTO ef_outbox_head (id, seq) VALUES (1, 0)", ())
+
+
+def _upgrade_3_to_4(tx: Transaction, dialect: Dialect) -> None:
+    """Case operations: a task's assignee, urge count and last urge time (existing rows: none, 0, none), the
+    assigned work list's index, and the outbox tables (empty: events start with this version)."""
+    for name in ("assignee", "urges", "last_urged_at"):
+        column = tasks.c[name]
+        default = " NOT NULL DEFAULT 0" if name == "urges" else ""
+        tx._run(f"ALTER TABLE ef_tasks ADD COLUMN {name} {column.type.compile(dialect=dialect)}{default}", ())
+    _index(tx, dialect, ASSIGNED_INDEX)
+    for table in (outbox, outbox_head, outbox_cursors):
+        _create(tx, dialect, table)
+    _start_outbox(tx)
+
+
 #: The step from each version to the next, applied in order when an older database opens.
-UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
+UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {
+    1: _upgrade_1_to_2,
+    2: _upgrade_2_to_3,
+    3: _upgrade_3_to_4,
+}

@@ -23,6 +23,7 @@ from efficacy_flow.store._records import (
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
+    OutboxRecord,
     TaskRecord,
 )
 from efficacy_flow.store._statements import PAGE_FILTERS, Statements, chunks
@@ -203,6 +204,7 @@ class Reader:
         instance_id: str | None = None,
         role: str | None = None,
         unit: str | None = None,
+        assignee: str | None = None,
         process_id: str | None = None,
         business_key: str | None = None,
         due_before: datetime | None = None,
@@ -229,6 +231,7 @@ class Reader:
             instance_id,
             role,
             unit,
+            assignee,
             process_id,
             business_key,
             instant(due_before),
@@ -265,6 +268,23 @@ class Reader:
             bound = [*kept_params, *((after,) if keyed else ()), *((rest,) if limited else ())]
             found += [read(row) for row in self._rows(text, bound)]
         return found
+
+    # -- outbox ----------------------------------------------------------------------------------------------
+
+    def outbox_after(self, after: int, limit: int) -> list[OutboxRecord]:
+        """At most ``limit`` outbox events with ``seq > after``, in ``seq`` order."""
+        read = self._sql.read_outbox
+        return [read(row) for row in self._rows(self._sql.outbox_after, (after, limit))]
+
+    def outbox_cursor(self, name: str) -> int:
+        """A named consumer's cursor: the last ``seq`` it handled (0 when new)."""
+        rows = self._rows(self._sql.get_cursor, (name,))
+        return int(rows[0][0]) if rows else 0
+
+    def outbox_last(self) -> int:
+        """The last ``seq`` given out (0: none yet)."""
+        rows = self._rows(self._sql.outbox_last, ())
+        return int(rows[0][0]) if rows else 0
 
     # -- deadlines -------------------------------------------------------------------------------------------
 

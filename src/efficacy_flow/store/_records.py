@@ -7,7 +7,15 @@ from datetime import datetime
 
 from efficacy_flow.calendar import TimeLimit
 
-__all__ = ["AuditRecord", "CommitToken", "DeadlineRecord", "IncidentRecord", "InstanceRecord", "TaskRecord"]
+__all__ = [
+    "AuditRecord",
+    "CommitToken",
+    "DeadlineRecord",
+    "IncidentRecord",
+    "InstanceRecord",
+    "OutboxRecord",
+    "TaskRecord",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +45,11 @@ class InstanceRecord:
 
 @dataclass(frozen=True, slots=True)
 class TaskRecord:
-    """A user task: ``status`` is ``ready``, ``completed`` or ``cancelled``."""
+    """A user task: ``status`` is ``ready``, ``completed`` or ``cancelled``.
+
+    Schema 4: ``assignee`` is the person who claimed it or was assigned it (认领/指派; only they may complete
+    it), ``urges`` how often it was urged (催办) and ``last_urged_at`` when last.
+    """
 
     id: str
     instance_id: str
@@ -50,6 +62,9 @@ class TaskRecord:
     due_at: datetime | None
     closed_at: datetime | None = None
     closed_by: str | None = None
+    assignee: str | None = None
+    urges: int = 0
+    last_urged_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +133,22 @@ class IncidentRecord:
     resolved_by: str | None = None
     claimed_by: str | None = None
     lease_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    """One event for other systems (schema 4), appended in the transaction of the call that caused it.
+
+    ``seq`` grows in commit order without gaps a reader could see filled later; ``payload`` is JSON text.
+    """
+
+    seq: int
+    kind: str
+    instance_id: str | None
+    task_id: str | None
+    unit: str | None
+    at: datetime
+    payload: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,9 @@ Schema versions (recorded in ``ef_meta``; store/_migrations.py upgrades an older
    rows no incident parks; remaining time as ``TimeLimit`` text (``"5 working_days"``, ``"120 minutes"``).
 3. The work list's partial indexes over ready tasks (by unit, and for all; then due time and id) instead of
    (status, role); instance listings by (created_at, id); one open instance per (process, business key).
+4. Case operations: a task's ``assignee``, ``urges`` and ``last_urged_at``, the assigned work list's partial
+   index; the outbox (``ef_outbox``, its sequence head ``ef_outbox_head``, delivery cursors
+   ``ef_outbox_cursors``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "ASSIGNED_INDEX",
     "CLOSED_STATUSES",
     "CREATED_INDEX",
     "DUE_INDEX",
@@ -48,11 +52,14 @@ __all__ = [
     "incidents",
     "instances",
     "meta",
+    "outbox",
+    "outbox_cursors",
+    "outbox_head",
     "tasks",
 ]
 
 #: Bumped when a table changes shape; recorded in ``ef_meta`` so an old database is recognised and upgraded.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: ``Column.info`` of a column that holds a ``TimeLimit`` as text (store/_converters.py).
 TIME_LIMIT = {"value": "time_limit"}
@@ -131,6 +138,10 @@ tasks = Table(
     Column("due_at", DateTime, nullable=True),
     Column("closed_at", DateTime, nullable=True),
     Column("closed_by", String(200), nullable=True),
+    # Schema 4: who claimed or was assigned the task, how often and when last it was urged.
+    Column("assignee", String(200), nullable=True),
+    Column("urges", Integer, nullable=False, server_default=text("0")),
+    Column("last_urged_at", DateTime, nullable=True),
 )
 
 
@@ -150,6 +161,18 @@ def _ready(name: str, *leading: str) -> Index:
 READY_INDEXES = (
     _ready("ix_ef_tasks_ready_unit", "unit"),
     _ready("ix_ef_tasks_ready_due"),
+)
+
+_ASSIGNED = text("status = 'ready' AND assignee IS NOT NULL")
+#: Schema 4: a person's work list (tasks claimed by or assigned to them), over assigned ready rows only, so
+#: unassigned work costs it nothing.
+ASSIGNED_INDEX = Index(
+    "ix_ef_tasks_ready_assignee",
+    tasks.c.assignee,
+    tasks.c.due_at,
+    tasks.c.id,
+    sqlite_where=_ASSIGNED,
+    postgresql_where=_ASSIGNED,
 )
 
 #: Pending timers. ``claimed_by``/``lease_until``: the worker that claimed a due row to fire it, and until
@@ -237,4 +260,37 @@ incidents = Table(
     Column("claimed_by", String(200), nullable=True),
     Column("lease_until", DateTime, nullable=True),
     Index("ix_ef_incidents_status_next", "status", "next_attempt_at"),
+)
+
+#: Schema 4: the transactional outbox (engine.events): one row per event, appended by the call's own
+#: transaction; ``seq`` is taken from ``ef_outbox_head`` at the end of that transaction, whose row lock
+#: orders the writers, so a reader never sees a lower ``seq`` appear after a higher one
+#: (store/_transaction.py).
+outbox = Table(
+    "ef_outbox",
+    METADATA,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(40), nullable=False),
+    Column("instance_id", String(36), nullable=True),
+    Column("task_id", String(36), nullable=True),
+    Column("unit", String(200), nullable=True),
+    Column("at", DateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+)
+
+#: The last ``seq`` given out: one row (id 1).
+outbox_head = Table(
+    "ef_outbox_head",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+)
+
+#: Where each named consumer of the outbox has got to (the delivery helper's cursor).
+outbox_cursors = Table(
+    "ef_outbox_cursors",
+    METADATA,
+    Column("name", String(200), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
 )

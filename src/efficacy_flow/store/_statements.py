@@ -31,9 +31,10 @@ from efficacy_flow.store._records import (
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
+    OutboxRecord,
     TaskRecord,
 )
-from efficacy_flow.store._schema import audit_events, deadlines, incidents, instances, tasks
+from efficacy_flow.store._schema import audit_events, deadlines, incidents, instances, outbox, tasks
 
 __all__ = [
     "INCIDENT_SETTABLE",
@@ -118,6 +119,7 @@ PAGE_FILTERS = (
     "instance_id",
     "role",
     "unit",
+    "assignee",
     "process_id",
     "business_key",
     "due_before",
@@ -131,7 +133,7 @@ def _task_page(given: tuple[str, ...], dated: bool, keyed: bool, limited: bool) 
     or those without (ordered by id); ``keyed``: after a (due time, id) or an id; ``limited``: ``LIMIT ?``."""
     where = ["status = 'ready'", "due_at IS NOT NULL" if dated else "due_at IS NULL"]
     for name in given:
-        if name in ("instance_id", "role", "unit"):
+        if name in ("instance_id", "role", "unit", "assignee"):
             where.append(f"{name} = ?")
         elif name == "process_id":
             where.append("instance_id IN (SELECT id FROM ef_instances WHERE process_id = ?)")
@@ -188,6 +190,8 @@ class Statements:
         self.read_deadline = convert.reader(DeadlineRecord, deadlines)
         self.read_audit = convert.reader(AuditRecord, audit_events)
         self.read_incident = convert.reader(IncidentRecord, incidents)
+        self.read_outbox = convert.reader(OutboxRecord, outbox)
+        self.write_outbox: RowWriter = convert.writer(OutboxRecord, outbox)
         self.write_instance: RowWriter = convert.writer(InstanceRecord, instances)
         self.write_task: RowWriter = convert.writer(TaskRecord, tasks)
         self.write_deadline: RowWriter = convert.writer(DeadlineRecord, deadlines)
@@ -245,7 +249,24 @@ class Statements:
         self.close_task = sql(
             "UPDATE ef_tasks SET status = ?, closed_at = ?, closed_by = ? WHERE id = ? AND status = 'ready'"
         )
-        self.retime_task = sql("UPDATE ef_tasks SET due_at = ?, unit = ? WHERE id = ?")
+        #: The columns of a ready row that a save may change (engine/_task_rows.py derives them).
+        self.retime_task = sql(
+            "UPDATE ef_tasks SET due_at = ?, unit = ?, assignee = ?, urges = ?, last_urged_at = ?"
+            " WHERE id = ?"
+        )
+        # -- outbox (schema 4): the head row's lock orders the writers until they commit
+        self.take_outbox_seq = sql("UPDATE ef_outbox_head SET seq = seq + ? WHERE id = 1 RETURNING seq")
+        self.insert_outbox = sql(_inserting(outbox, OutboxRecord))
+        self.outbox_after = sql(
+            f"SELECT {columns(OutboxRecord)} FROM ef_outbox WHERE seq > ? ORDER BY seq LIMIT ?"
+        )
+        self.outbox_last = sql("SELECT seq FROM ef_outbox_head WHERE id = 1")
+        self.get_cursor = sql("SELECT seq FROM ef_outbox_cursors WHERE name = ?")
+        self.get_cursor_locked = sql(f"SELECT seq FROM ef_outbox_cursors WHERE name = ?{lock}")
+        self.put_cursor = sql(
+            "INSERT INTO ef_outbox_cursors (name, seq, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at"
+        )
         # -- deadlines
         self.deadlines_of = sql(f"SELECT {_DEADLINE} FROM ef_deadlines WHERE instance_id = ? ORDER BY id")
         self.insert_deadline = sql(_inserting(deadlines, DeadlineRecord))

@@ -28,6 +28,7 @@ from efficacy_flow.store._records import (
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
+    OutboxRecord,
     TaskRecord,
 )
 from efficacy_flow.store._statements import Statements, chunks
@@ -215,14 +216,65 @@ class Transaction(Reader):
         new = [sql.write_task(record) for task_id, record in wanted.items() if task_id not in current]
         if new:
             self._run_many(sql.insert_task, new)
-        changed = [
-            (sql.instant(record.due_at), record.unit, task_id)
-            for task_id, record in wanted.items()
-            if task_id in current
-            and (current[task_id].due_at != record.due_at or current[task_id].unit != record.unit)
-        ]
+        changed = []
+        for task_id, record in wanted.items():
+            old = current.get(task_id)
+            if old is not None and (
+                old.due_at != record.due_at
+                or old.unit != record.unit
+                or old.assignee != record.assignee
+                or old.urges != record.urges
+                or old.last_urged_at != record.last_urged_at
+            ):
+                changed.append(
+                    (
+                        sql.instant(record.due_at),
+                        record.unit,
+                        record.assignee,
+                        record.urges,
+                        sql.instant(record.last_urged_at),
+                        task_id,
+                    )
+                )
         if changed:
             self._run_many(sql.retime_task, changed)
+
+    # -- outbox ----------------------------------------------------------------------------------------------
+
+    def append_outbox(
+        self,
+        events: Sequence[tuple[str, str | None, str | None, str | None, datetime, str]],
+    ) -> list[int]:
+        """Append events ``(kind, instance_id, task_id, unit, at, payload JSON)`` to the outbox; return their
+        ``seq`` numbers.
+
+        The numbers come from the head row, updated here: its row lock (PostgreSQL) or the write lock
+        (SQLite) holds until this transaction ends, so transactions take numbers in the order they commit
+        and a reader that has seen ``seq`` n has seen every lower one. Call it last in a transaction: it
+        serialises the writers from here to their commit.
+        """
+        if not events:
+            return []
+        sql = self._sql
+        last = int(self._rows(sql.take_outbox_seq, (len(events),))[0][0])
+        first = last - len(events) + 1
+        write = sql.write_outbox
+        rows = [
+            write(OutboxRecord(first + i, kind, instance_id, task_id, unit, at, payload))
+            for i, (kind, instance_id, task_id, unit, at, payload) in enumerate(events)
+        ]
+        self._run_many(sql.insert_outbox, rows)
+        return list(range(first, last + 1))
+
+    def outbox_cursor(self, name: str) -> int:
+        """A named consumer's cursor (the last ``seq`` it handled; 0 when new), locked until the end of the
+        transaction on PostgreSQL (two deliverers of one name take turns)."""
+        rows = self._rows(self._sql.get_cursor_locked, (name,))
+        return int(rows[0][0]) if rows else 0
+
+    def set_outbox_cursor(self, name: str, seq: int, at: datetime) -> None:
+        """Move a named consumer's cursor to ``seq``."""
+        self._run(self._sql.put_cursor, (name, seq, self._sql.instant(at)))
 
     def close_task(self, task_id: str, *, status: str, at: datetime, by: str | None) -> bool:
         """Close a ready task; return False when it was no longer ready (another call closed it)."""

@@ -67,7 +67,9 @@ class ReadyTask:
     """A user task waiting for a person.
 
     ``lane`` is the BPMN lane (the role that may act); ``unit`` the process data's ``unit`` when the task
-    became ready (the handling unit it belongs to); ``ready_at`` that instant.
+    became ready (the handling unit it belongs to), or the unit it was transferred to; ``ready_at`` that
+    instant; ``assignee`` the person who claimed it or was assigned it; ``urges`` how often it was urged,
+    ``last_urged_at`` when last.
     """
 
     id: str
@@ -76,6 +78,9 @@ class ReadyTask:
     lane: str | None
     unit: str | None
     ready_at: datetime
+    assignee: str | None = None
+    urges: int = 0
+    last_urged_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +206,30 @@ class Workflow(ABC):
     @abstractmethod
     def move_timer(self, timer_id: str, due: Due) -> None:
         """Give a pending timer a new due time (an approved extension)."""
+
+    @abstractmethod
+    def set_assignee(self, task_id: str, assignee: str | None) -> None:
+        """Give a ready user task an assignee (None: nobody).
+
+        Raises:
+            ConcurrentUpdate: no ready user task has this id.
+        """
+
+    @abstractmethod
+    def set_unit(self, task_id: str, unit: str | None) -> None:
+        """Move a ready user task to another unit (转办).
+
+        Raises:
+            ConcurrentUpdate: no ready user task has this id.
+        """
+
+    @abstractmethod
+    def record_urge(self, task_id: str, at: datetime) -> None:
+        """Count one urge (催办) of a ready user task, at ``at``.
+
+        Raises:
+            ConcurrentUpdate: no ready user task has this id.
+        """
 
     @abstractmethod
     def cancel(self) -> None:

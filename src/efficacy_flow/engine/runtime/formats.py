@@ -18,6 +18,14 @@ and extension can be counted by the calendar (engine/_suspension.py):
   days (民法典 art. 203);
 - ``ef_remaining``: while suspended, what remained, as ``"<n> <unit>"``.
 
+and, on a ready user task, its people (added within format 2: absent means none, so states saved before
+read the same, and no upgrade step is needed):
+
+- ``ef_unit``: the unit it belongs to (the process data's ``unit`` when it became ready, or the unit it was
+  transferred to);
+- ``ef_assignee``: who claimed it or was assigned it;
+- ``ef_urges``, ``ef_urged_at``: how often it was urged and when last (ISO instant).
+
 Format 1 kept ``ef_kind`` (``"working_days"`` or ``"elapsed"``) and ``ef_remaining`` as ``"wd:<n>"`` (working
 days) or ``"s:<n>"`` (seconds). The upgrade maps ``working_days`` to that period and ``elapsed`` to minutes of
 elapsed time (how format 1 paused every other timer), and remaining seconds to whole minutes, rounded up (the

@@ -20,6 +20,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from efficacy_flow.engine.runtime.base import Due, Json
 
 __all__ = [
+    "ASSIGNEE",
     "DUE",
     "LIMIT",
     "PERIOD",
@@ -27,6 +28,8 @@ __all__ = [
     "REMAINING",
     "ROLLED_FROM",
     "UNIT",
+    "URGED_AT",
+    "URGES",
     "ClockTimeDateEventDefinition",
     "EngineMessageEventDefinition",
     "PolicyRuleTask",
@@ -41,6 +44,10 @@ PERIOD = "ef_period"
 LIMIT = "ef_limit"
 ROLLED_FROM = "ef_rolled_from"
 REMAINING = "ef_remaining"
+#: A ready user task's assignee (认领/指派), urge count and last urge instant (ISO text); absent: none, 0.
+ASSIGNEE = "ef_assignee"
+URGES = "ef_urges"
+URGED_AT = "ef_urged_at"
 #: SpiffWorkflow's own key for a timer's due instant (ISO-8601 text).
 DUE = "event_value"
 #: ``ef_period`` of a timer whose ``timeDate`` is a fixed instant.

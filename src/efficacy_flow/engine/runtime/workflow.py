@@ -38,6 +38,7 @@ from efficacy_flow.engine.runtime.parser import parse_specs
 from efficacy_flow.engine.runtime.scripting import EngineScriptEngine, private_copy
 from efficacy_flow.engine.runtime.serializer import StateWriter, dump_state, dump_state_stock, load_state
 from efficacy_flow.engine.runtime.specs import (
+    ASSIGNEE,
     DUE,
     INSTANT,
     LIMIT,
@@ -46,6 +47,8 @@ from efficacy_flow.engine.runtime.specs import (
     REMAINING,
     ROLLED_FROM,
     UNIT,
+    URGED_AT,
+    URGES,
     ClockTimeDateEventDefinition,
     EngineMessageEventDefinition,
     message_event,
@@ -344,6 +347,36 @@ class SpiffWorkflow(Workflow):
     def move_timer(self, timer_id: str, due: Due) -> None:
         record_due(self._timer_task(timer_id).internal_data, due)
 
+    # -- a ready task's people --------------------------------------------------------------------------
+
+    def _ready_internal(self, task_id: str) -> dict[str, Any]:
+        """The internal data of a ready user task, whose cached view is dropped (it is about to change)."""
+        task = self._lookup(task_id)
+        if task is None or task._state != _READY or not task.task_spec.manual:
+            raise ConcurrentUpdate(
+                f"task {task_id} is not a ready user task of instance {self._instance_id}",
+                task_id=task_id,
+                instance_id=self._instance_id,
+            )
+        self._ready.pop(task_id, None)
+        internal: dict[str, Any] = task.internal_data
+        return internal
+
+    def set_assignee(self, task_id: str, assignee: str | None) -> None:
+        internal = self._ready_internal(task_id)
+        if assignee is None:
+            internal.pop(ASSIGNEE, None)
+        else:
+            internal[ASSIGNEE] = assignee
+
+    def set_unit(self, task_id: str, unit: str | None) -> None:
+        self._ready_internal(task_id)[UNIT] = unit
+
+    def record_urge(self, task_id: str, at: datetime) -> None:
+        internal = self._ready_internal(task_id)
+        internal[URGES] = int(internal.get(URGES, 0)) + 1
+        internal[URGED_AT] = at.isoformat()
+
     # -- moves ---------------------------------------------------------------------------------------------
 
     def cancel(self) -> None:
@@ -411,6 +444,7 @@ class SpiffWorkflow(Workflow):
             unit = task.data.get("unit")
             internal[UNIT] = str(unit) if unit is not None else None
         spec = task.task_spec
+        urged = internal.get(URGED_AT)
         return ReadyTask(
             id=key,
             element_id=str(spec.bpmn_id),
@@ -418,6 +452,9 @@ class SpiffWorkflow(Workflow):
             lane=spec.lane,
             unit=internal[UNIT],
             ready_at=datetime.fromisoformat(internal[READY_AT]),
+            assignee=internal.get(ASSIGNEE),
+            urges=int(internal.get(URGES, 0)),
+            last_urged_at=datetime.fromisoformat(urged) if urged is not None else None,
         )
 
     def data_json(self) -> bytes:
