@@ -5,7 +5,7 @@ The tree (each class also derives from the builtin that fits, so ``except ValueE
     EfficacyFlowError
     ├── InvalidInput (ValueError)                 bad input from a caller or a file
     │   ├── NaiveDatetime                         a datetime without a time zone
-    │   ├── InvalidTimeLimit                      "20个工作日" that cannot be read
+    │   ├── InvalidTimeLimit                      "20个工作日" unreadable, or an extension over a cap
     │   ├── UnknownRegion                         a regional overlay nobody defined
     │   ├── CalendarDataError                     a holiday data file that fails validation
     │   ├── InvalidData                           process data that fails its schema
@@ -97,7 +97,9 @@ class NaiveDatetime(InvalidInput):
 
 
 class InvalidTimeLimit(InvalidInput):
-    """A time limit that cannot be parsed or built (``text`` holds the input)."""
+    """A time limit that cannot be parsed or built (``text`` holds the input), or an extension a cap in the
+    time-limit table refuses (``task_id``; ``entry``, the limit's name; ``max_extensions`` or
+    ``max_total``)."""
 
 
 class UnknownRegion(InvalidInput):

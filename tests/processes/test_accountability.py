@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from tests.processes._drive import Desk, at
 
+from efficacy_flow.calendar import CALENDAR_DAYS, TimeLimit
 from efficacy_flow.engine import Actor
+from efficacy_flow.errors import InvalidTimeLimit
 
 OFFICE = Actor("efficiency-office-1", ["效能办"])
 SUBJECT = Actor("li-si", ["被问责对象"], unit="市城管局")
@@ -221,8 +223,8 @@ def test_review_then_appeal(tmp_path: Path) -> None:
     assert view.data["appeal_result"] == "变更"
 
 
-def test_direct_appeal_decided_within_sixty_days_over_new_year(tmp_path: Path) -> None:
-    """Served 10-09, appealed directly on 11-05: 60日 end on 2026-01-04, a make-up Sunday, so no roll."""
+def _direct_appeal(tmp_path: Path) -> Desk:
+    """Admonished, served 10-09 and rectified; appealed directly on 11-05 (Task_Appeal ready)."""
     desk = _open(tmp_path)
     _to_decision(desk)
     desk.do("Task_Decide", {"decision": "效能告诫", "decision_basis": "001 §五(五)"}, GROUP)
@@ -232,6 +234,12 @@ def test_direct_appeal_decided_within_sixty_days_over_new_year(tmp_path: Path) -
     desk.do("Task_VerifyRectification", {"rectification_verified": True}, OFFICE)
     desk.clock.set(at(2025, 11, 5, 10))
     desk.deliver("objection", {"objection_type": "申诉", "objection_reason": "直接申诉"})
+    return desk
+
+
+def test_direct_appeal_decided_within_sixty_days_over_new_year(tmp_path: Path) -> None:
+    """Served 10-09, appealed directly on 11-05: 60日 end on 2026-01-04, a make-up Sunday, so no roll."""
+    desk = _direct_appeal(tmp_path)
     assert desk.ready() == ["Task_Appeal"]
     assert desk.tick(at(2026, 1, 4, 23, 59, 59)) == []
     assert desk.tick(at(2026, 1, 5)) == ["Timer_AppealDecision"]
@@ -266,3 +274,22 @@ def test_recommendation_skips_the_consequence_table(tmp_path: Path) -> None:
     desk.do("Task_Decide", {"decision": "监察建议", "decision_basis": "普遍性问题"}, GROUP)
     assert desk.ready() == ["Task_Serve"]
     assert desk.view.data["admonitions_this_year"] == 0
+
+
+def test_a_complex_appeal_is_extended_by_at_most_thirty_days(tmp_path: Path) -> None:
+    """公务员法 第九十六条: 60日, extended by at most 30日 for a complex case. Appealed 11-05, due at the
+    end of 2026-01-04; 31日 more is refused, 30日 more end on 2026-02-03, and then one day more is refused."""
+    desk = _direct_appeal(tmp_path)
+    appeal = desk.task("Task_Appeal")
+    with pytest.raises(InvalidTimeLimit):
+        desk.engine.extend(appeal.id, "31日", "案情复杂", approved_by=APPEAL_BODY)
+    desk.engine.extend(appeal.id, "30日", "案情复杂", approved_by=APPEAL_BODY)
+    with pytest.raises(InvalidTimeLimit) as caught:
+        desk.engine.extend(appeal.id, "1日", "案情复杂", approved_by=APPEAL_BODY)
+    assert caught.value.entry == "accountability_appeal_decision"
+    assert caught.value.max_total == TimeLimit(30, CALENDAR_DAYS)
+    extended = [e.after for e in desk.engine.history(desk.view.id) if e.kind == "extended"]
+    assert [e["limit"] for e in extended] == ["30日"]
+    assert extended[-1]["due"] == {"Timer_AppealDecision": at(2026, 2, 4).isoformat()}
+    assert desk.tick(at(2026, 2, 3, 23, 59, 59)) == []
+    assert desk.tick(at(2026, 2, 4)) == ["Timer_AppealDecision"]

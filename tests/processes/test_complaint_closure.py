@@ -14,7 +14,7 @@ import pytest
 from tests.processes._drive import Desk, at
 
 from efficacy_flow.engine import Actor
-from efficacy_flow.errors import InvalidData, NotAuthorized
+from efficacy_flow.errors import InvalidData, InvalidTimeLimit, NotAuthorized
 
 OPERATOR = Actor("operator-7", ["受理员"])
 UNIT = Actor("chengguan-1", ["承办单位"], unit="市城管局")
@@ -102,6 +102,22 @@ def test_approved_extension_adds_five_working_days(desk: Desk) -> None:
     assert extended.due_at == at(2025, 10, 18)
     assert desk.tick(at(2025, 10, 12)) == []
     assert "extended" in desk.history_kinds()
+
+
+def test_a_second_extension_is_refused(desk: Desk) -> None:
+    """complaint_handling allows one extension of at most 5个工作日 (安阳 第五十条; once: [setting]): a
+    second, or a first longer than 5个工作日, is refused and the deadline stays."""
+    desk.do("Task_Acknowledge", {"ack_decision": "签收"}, UNIT)
+    handle = desk.task("Task_Handle")
+    head = Actor("head", ["单位负责人"])
+    with pytest.raises(InvalidTimeLimit) as caught:
+        desk.engine.extend(handle.id, "6个工作日", "需协调供电部门", approved_by=head)
+    assert caught.value.entry == "complaint_handling"
+    desk.engine.extend(handle.id, "3个工作日", "需协调供电部门", approved_by=head)
+    with pytest.raises(InvalidTimeLimit) as caught:
+        desk.engine.extend(handle.id, "2个工作日", "仍需协调", approved_by=head)
+    assert (caught.value.entry, caught.value.max_extensions) == ("complaint_handling", 1)
+    assert desk.history_kinds().count("extended") == 1
 
 
 def test_return_within_24_hours_is_redispatched(desk: Desk) -> None:

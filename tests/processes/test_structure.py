@@ -35,6 +35,7 @@ ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}
 CITATION = re.compile(
     r"(\d{3}_[0-9a-f]{16}\.txt §)|(第[一二三四五六七八九十百零]+条)|\[setting\]|\[secondary\]"
 )
+CAP_KEYS = {"max_extensions", "max_total", "caps_source"}
 SAFE_BUILTINS = {
     "len",
     "min",
@@ -195,9 +196,11 @@ def test_time_limit_table_entries_have_label_limit_and_source() -> None:
     assert raw["version"] == 1
     assert raw["jurisdiction"]
     for name, entry in raw["limits"].items():
-        assert set(entry) <= {"label", "limit", "source", "variants"}, name
+        assert set(entry) <= {"label", "limit", "source", "variants", *CAP_KEYS}, name
         assert CJK.search(entry["label"]), name
         assert CITATION.search(entry["source"]), f"{name}: source must cite a seed, an article or a mark"
+        if set(entry) & CAP_KEYS:
+            assert CITATION.search(entry["caps_source"]), f"{name}: caps_source must cite its caps"
         for variant in entry.get("variants", []):
             assert set(variant) == {"when", "limit", "source"}, name
             assert CITATION.search(variant["source"]), name

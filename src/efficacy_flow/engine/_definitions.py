@@ -100,6 +100,11 @@ class Deployment:
     source: DefinitionSource
     runtime: runtime.ProcessRuntime
     schema: ProcessSchema
+    #: Timer element id → the limit name its expression passes to ``time_limit("name", ...)`` (the first
+    #: literal call); timers with an ISO literal or a computed name are not listed.
+    timer_limits: Mapping[str, str] = field(default_factory=dict)
+    #: The time-limit table the definition runs with (None: it has none).
+    time_limits: TimeLimitTable | None = None
 
     @property
     def messages(self) -> frozenset[str]:
@@ -218,8 +223,9 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
             )
     # Every process in the file runs (the main one and those its call activities call): check them all.
     messages: set[str] = set()
+    timer_limits: dict[str, str] = {}
     for each in root.iterfind("bpmn:process", _NS):
-        messages |= _check_elements(root, each, source, services, table)
+        messages |= _check_elements(root, each, source, services, table, timer_limits)
 
     answers = EngineServices(services.sandbox, services.calendar, table, services.decide)
     process_runtime = runtime.deploy(
@@ -235,12 +241,21 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
         source=source,
         runtime=process_runtime,
         schema=schema,
+        timer_limits=timer_limits,
+        time_limits=table,
     )
 
 
 def _check_elements(
-    root: Any, process: Any, source: DefinitionSource, services: Services, table: TimeLimitTable | None
+    root: Any,
+    process: Any,
+    source: DefinitionSource,
+    services: Services,
+    table: TimeLimitTable | None,
+    timer_limits: dict[str, str],
 ) -> set[str]:
+    """Check a process's scripts, expressions, timers and rule tasks; return the file's message names and
+    record in ``timer_limits`` each timer's literal limit name."""
     where = source.filename
     sandbox = services.sandbox
 
@@ -283,7 +298,9 @@ def _check_elements(
                 path=where,
                 element_id=element_id,
             )
-        _check_timer(time_date.text.strip(), element_id, where, sandbox, table)
+        name = _check_timer(time_date.text.strip(), element_id, where, sandbox, table)
+        if name is not None:
+            timer_limits[element_id] = name
     for rule_task in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
         ref = rule_task.get(f"{{{CAMUNDA_NS}}}decisionRef")
         if not ref or services.decision_ids is None or ref not in services.decision_ids:
@@ -298,10 +315,12 @@ def _check_elements(
 
 def _check_timer(
     text: str, element_id: str, where: str, sandbox: Sandbox, table: TimeLimitTable | None
-) -> None:
+) -> str | None:
+    """Check a timer expression; return the limit name of its first literal ``time_limit("name")`` call."""
     if iso_literal(text) is not None:
-        return
+        return None
     sandbox.compile(text, "eval", element_id=element_id)
+    first_name: str | None = None
     for node in ast.walk(ast.parse(text, mode="eval")):
         if not (
             isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "time_limit"
@@ -317,3 +336,6 @@ def _check_timer(
                 element_id=element_id,
                 entry=first.value,  # type: ignore[union-attr]
             )
+        if literal and first_name is None:
+            first_name = first.value  # type: ignore[union-attr]
+    return first_name

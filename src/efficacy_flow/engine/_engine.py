@@ -40,6 +40,7 @@ from efficacy_flow.engine._definitions import (
     build_deployment,
     read_folder,
 )
+from efficacy_flow.engine._extension_caps import check_extension_caps, previous_extensions
 from efficacy_flow.engine._incidents import incident_view, record_failure, resolved
 from efficacy_flow.engine._inputs import checked_actor, checked_instant, checked_limit, checked_text, shown
 from efficacy_flow.engine._instance_ids import InstanceIds
@@ -1100,7 +1101,10 @@ class Engine:
             UnknownTask: no ready task has this id.
             ConcurrentUpdate: the task is no longer ready.
             InvalidState: the instance is suspended, or the task has no deadline.
-            InvalidTimeLimit: ``limit`` cannot be read.
+            InvalidTimeLimit: ``limit`` cannot be read; or a cap in time_limits.yaml on a limit the task's
+                timers count by refuses it (``entry`` names the limit): the task has had ``max_extensions``
+                extensions already, the extensions would add more than ``max_total``, or ``limit`` is in
+                another unit than ``max_total``. Nothing is written then.
         """
         approved_by = checked_actor(approved_by, "approved_by")
         checked_text("task_id", task_id)
@@ -1117,6 +1121,9 @@ class Engine:
             timers = [t for t in opened.workflow.snapshot(now).timers if t.attached_to == task_id]
             if not timers:
                 raise InvalidState(f"task {task_id} has no deadline to extend", task_id=task_id)
+            dep = self._deployment(tx, inst.definition_hash)
+            previous = previous_extensions(tx.audit_of(inst.id), task_id)
+            check_extension_caps(task_id, timers, dep.timer_limits, dep.time_limits, previous, parsed)
             before, after = extend_timers(opened.workflow, timers, parsed, self._calendar)
             details = {"task_id": task_id, "limit": str(parsed), "reason": reason, "due": after}
             event: Event = ("extended", approved_by.id, {"due": before}, details)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from efficacy_flow._parsing import FileModel, JsonScalar, NonEmptyText, load_yaml, read_file, validate_file
 from efficacy_flow.calendar import TimeLimit
@@ -77,6 +77,25 @@ class TimeLimitEntryModel(FileModel):
     "[setting] …"."""
     variants: list[TimeLimitVariantModel] = Field(default_factory=list)
     """Tried in order; the first whose ``when`` matches every key it names wins (default: none)."""
+    max_extensions: Annotated[int, Field(ge=0)] | None = None
+    """How many approved extensions (engine.extend) a task's deadline counted by this limit may get; 0: none
+    (default: no cap). Needs ``caps_source``."""
+    max_total: LimitText | None = None
+    """The most all extensions of a task's deadline counted by this limit may add together, written as
+    ``limit`` is (30日); an extension must then be in the same unit to be counted (default: no cap). Needs
+    ``caps_source``."""
+    caps_source: NonEmptyText | None = None
+    """Where ``max_extensions`` and ``max_total`` come from: a statute and article, a seed file and section,
+    "[secondary] …" or "[setting] …". Required when either cap is set."""
+
+    @model_validator(mode="after")
+    def _caps_cited(self) -> TimeLimitEntryModel:
+        capped = self.max_extensions is not None or self.max_total is not None
+        if capped and self.caps_source is None:
+            raise ValueError("max_extensions and max_total need caps_source (where the cap comes from)")
+        if not capped and self.caps_source is not None:
+            raise ValueError("caps_source without max_extensions or max_total cites no cap")
+        return self
 
 
 class TimeLimitsFile(FileModel):
@@ -102,7 +121,7 @@ class TimeLimitVariant:
 
 @dataclass(frozen=True, slots=True)
 class TimeLimitEntry:
-    """One named limit: its default and its variants, each with a source."""
+    """One named limit: its default and its variants, each with a source, and the caps on its extensions."""
 
     name: str
     label: str
@@ -110,6 +129,12 @@ class TimeLimitEntry:
     text: str
     source: str
     variants: tuple[TimeLimitVariant, ...]
+    #: How many extensions a task's deadline counted by this limit may get (None: no cap).
+    max_extensions: int | None = None
+    #: The most all its extensions may add together (None: no cap).
+    max_total: TimeLimit | None = None
+    #: Where the caps come from (set when either cap is).
+    caps_source: str | None = None
 
     def choose(self, **keys: Any) -> TimeLimitEntry | TimeLimitVariant:
         """The first variant whose ``when`` matches ``keys`` on every key it names, else the entry itself."""
@@ -156,7 +181,8 @@ def load_time_limits(path: str | Path) -> TimeLimitTable:
     Raises:
         ProcessDefinitionError: the file is missing or unreadable, not valid YAML, or does not fit
             :class:`TimeLimitsFile`: an entry lacks a label, limit or source, a variant its ``when`` or
-            source, a limit does not parse, a key is unknown (``path`` names the file; ``entry`` the place,
+            source, a limit or ``max_total`` does not parse, ``max_extensions`` is negative, a cap lacks
+            ``caps_source``, a key is unknown (``path`` names the file; ``entry`` the place,
             such as ``limits.complaint_handling.variants[0].limit``).
     """
     file = Path(path)
@@ -195,4 +221,7 @@ def _entry(name: str, body: TimeLimitEntryModel) -> TimeLimitEntry:
         text=body.limit,
         source=body.source,
         variants=variants,
+        max_extensions=body.max_extensions,
+        max_total=TimeLimit.parse(body.max_total) if body.max_total is not None else None,
+        caps_source=body.caps_source,
     )
