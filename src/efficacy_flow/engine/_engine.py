@@ -424,32 +424,36 @@ class Engine:
             )
         now = self._clock.now()
         hint = self._cache.ready_task(task_id)
-        with self._refusals(actor, "complete"), self._store.transaction() as tx:
-            row, inst = self._ready_row(tx, task_id, hint)
-            if expected_version is not None and inst.version != expected_version:
-                raise ConcurrentUpdate(
-                    f"instance {inst.id} is at version {inst.version}, not {expected_version}",
-                    instance_id=inst.id,
-                    expected_version=expected_version,
+        try:
+            with self._store.transaction() as tx:
+                row, inst = self._ready_row(tx, task_id, hint)
+                if expected_version is not None and inst.version != expected_version:
+                    raise ConcurrentUpdate(
+                        f"instance {inst.id} is at version {inst.version}, not {expected_version}",
+                        instance_id=inst.id,
+                        expected_version=expected_version,
+                    )
+                self._require_active(inst)
+                authorize(actor, row)
+                dep = self._deployment(tx, inst.definition_hash)
+                values = dep.schema.validate_task(row.element_id, data)
+                opened = self._open(tx, inst, now, dep)
+                before = opened.workflow.complete(task_id, values, now)
+                after = {"task_id": task_id, "element_id": row.element_id, "data": values}
+                saved = save(
+                    tx,
+                    inst,
+                    opened.workflow,
+                    [("task_completed", actor.id, before, after)],
+                    now,
+                    self._limits,
+                    by=actor.id,
+                    completed_id=task_id,
+                    previous=opened.rows,
                 )
-            self._require_active(inst)
-            authorize(actor, row)
-            dep = self._deployment(tx, inst.definition_hash)
-            values = dep.schema.validate_task(row.element_id, data)
-            opened = self._open(tx, inst, now, dep)
-            before = opened.workflow.complete(task_id, values, now)
-            after = {"task_id": task_id, "element_id": row.element_id, "data": values}
-            saved = save(
-                tx,
-                inst,
-                opened.workflow,
-                [("task_completed", actor.id, before, after)],
-                now,
-                self._limits,
-                by=actor.id,
-                completed_id=task_id,
-                previous=opened.rows,
-            )
+        except NotAuthorized as refused:  # rolled back, then audited (a plain try costs nothing otherwise)
+            self._audit_refusal(str(refused.fields.get("instance_id")), actor, "complete", refused)
+            raise
         return self._done(saved, opened.workflow)
 
     def _ready_row(

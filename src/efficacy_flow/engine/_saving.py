@@ -143,7 +143,7 @@ def save(
     tx.replace_deadlines(
         inst.id, rows.deadlines, previous=previous.deadlines if previous is not None else None
     )
-    # Last: taking the outbox's numbers orders this transaction among the writers until it commits.
+    # Last: on PostgreSQL taking the outbox's numbers queues the writers from here to their commit.
     tx.append_outbox(outbox_rows(inst.id, events, before, rows.tasks, now, completed_id=completed_id, by=by))
     return Saved(record, rows, data)
 

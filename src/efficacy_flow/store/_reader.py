@@ -281,11 +281,6 @@ class Reader:
         rows = self._rows(self._sql.get_cursor, (name,))
         return int(rows[0][0]) if rows else 0
 
-    def outbox_last(self) -> int:
-        """The last ``seq`` given out (0: none yet)."""
-        rows = self._rows(self._sql.outbox_last, ())
-        return int(rows[0][0]) if rows else 0
-
     # -- deadlines -------------------------------------------------------------------------------------------
 
     def deadlines_of(self, instance_id: str) -> list[DeadlineRecord]:

@@ -263,9 +263,8 @@ incidents = Table(
 )
 
 #: Schema 4: the transactional outbox (engine.events): one row per event, appended by the call's own
-#: transaction; ``seq`` is taken from ``ef_outbox_head`` at the end of that transaction, whose row lock
-#: orders the writers, so a reader never sees a lower ``seq`` appear after a higher one
-#: (store/_transaction.py).
+#: transaction, numbered in commit order (store/_transaction.py ``append_outbox``), so a reader never sees a
+#: lower ``seq`` appear after a higher one.
 outbox = Table(
     "ef_outbox",
     METADATA,
@@ -278,7 +277,8 @@ outbox = Table(
     Column("payload", Text, nullable=False),
 )
 
-#: The last ``seq`` given out: one row (id 1).
+#: The last ``seq`` given out on PostgreSQL: one row (id 1), whose lock orders the writers. SQLite numbers
+#: rows by rowid under its write lock and leaves this row at 0.
 outbox_head = Table(
     "ef_outbox_head",
     METADATA,

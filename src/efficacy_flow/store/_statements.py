@@ -257,10 +257,10 @@ class Statements:
         # -- outbox (schema 4): the head row's lock orders the writers until they commit
         self.take_outbox_seq = sql("UPDATE ef_outbox_head SET seq = seq + ? WHERE id = 1 RETURNING seq")
         self.insert_outbox = sql(_inserting(outbox, OutboxRecord))
+
         self.outbox_after = sql(
             f"SELECT {columns(OutboxRecord)} FROM ef_outbox WHERE seq > ? ORDER BY seq LIMIT ?"
         )
-        self.outbox_last = sql("SELECT seq FROM ef_outbox_head WHERE id = 1")
         self.get_cursor = sql("SELECT seq FROM ef_outbox_cursors WHERE name = ?")
         self.get_cursor_locked = sql(f"SELECT seq FROM ef_outbox_cursors WHERE name = ?{lock}")
         self.put_cursor = sql(
@@ -332,6 +332,17 @@ class Statements:
         return found
 
     # -- texts that depend on the call ---------------------------------------------------------------------
+
+    def insert_outbox_rows(self, n: int) -> str:
+        """SQLite: one INSERT of ``n`` outbox rows without ``seq`` (each gets the rowid SQLite gives, one more
+        than the largest, under the write lock): one statement per save, whatever its number of events."""
+        return self._made(
+            ("insert_outbox", n),
+            lambda: (
+                "INSERT INTO ef_outbox (kind, instance_id, task_id, unit, at, payload) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
+            ),
+        )
 
     def instance_page(self, given: tuple[bool, ...], keyed: bool, limited: bool) -> str:
         """An instance listing by which of LISTING_FILTERS are given, after a (created_at, id), limited."""

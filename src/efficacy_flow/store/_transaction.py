@@ -244,27 +244,34 @@ class Transaction(Reader):
     def append_outbox(
         self,
         events: Sequence[tuple[str, str | None, str | None, str | None, datetime, str]],
-    ) -> list[int]:
-        """Append events ``(kind, instance_id, task_id, unit, at, payload JSON)`` to the outbox; return their
-        ``seq`` numbers.
+    ) -> None:
+        """Append events ``(kind, instance_id, task_id, unit, at, payload JSON)`` to the outbox, numbered in
+        the order transactions commit, so a reader that has seen ``seq`` n has seen every lower one.
 
-        The numbers come from the head row, updated here: its row lock (PostgreSQL) or the write lock
-        (SQLite) holds until this transaction ends, so transactions take numbers in the order they commit
-        and a reader that has seen ``seq`` n has seen every lower one. Call it last in a transaction: it
-        serialises the writers from here to their commit.
+        SQLite: the write lock, held from ``BEGIN IMMEDIATE`` to the commit, orders the writers; each row's
+        ``seq`` is its rowid, which SQLite gives as one more than the largest (a rolled-back transaction's
+        numbers are given again: no gap). PostgreSQL: the numbers come from the head row, updated here; its
+        row lock holds until this transaction ends, so writers take numbers in commit order. Call it last in
+        a transaction: on PostgreSQL it serialises the writers from here to their commit.
         """
         if not events:
-            return []
+            return
         sql = self._sql
+        instant = sql.instant
+        if self.dialect == "sqlite":
+            values: list[Any] = []
+            for kind, instance_id, task_id, unit, at, payload in events:
+                values += (kind, instance_id, task_id, unit, instant(at), payload)
+            self._run(sql.insert_outbox_rows(len(events)), values)
+            return
         last = int(self._rows(sql.take_outbox_seq, (len(events),))[0][0])
         first = last - len(events) + 1
         write = sql.write_outbox
-        rows = [
+        numbered = [
             write(OutboxRecord(first + i, kind, instance_id, task_id, unit, at, payload))
             for i, (kind, instance_id, task_id, unit, at, payload) in enumerate(events)
         ]
-        self._run_many(sql.insert_outbox, rows)
-        return list(range(first, last + 1))
+        self._run_many(sql.insert_outbox, numbered)
 
     def outbox_cursor(self, name: str) -> int:
         """A named consumer's cursor (the last ``seq`` it handled; 0 when new), locked until the end of the
