@@ -137,6 +137,9 @@ def _calls(engine: Engine) -> dict[str, tuple[Callable[..., Any], list[st.Search
         "events": (engine.events, [odd_values, odd_values]),
         "deliver": (lambda c, h, n: engine.deliver(c, h, limit=n), [odd_values, odd_values, odd_values]),
         "tick": (engine.tick, []),
+        "done": (lambda a, n, k: engine.done(a, limit=n, after=k), [odd_values, odd_values, ids]),
+        "return_to": (engine.return_to, [ids, odd_values, odd_values, actors]),
+        "withdraw": (engine.withdraw, [ids, actors]),
     }
 
 
@@ -168,6 +171,9 @@ NAMES = sorted(
         "events",
         "deliver",
         "tick",
+        "done",
+        "return_to",
+        "withdraw",
     ]
 )
 

@@ -25,7 +25,7 @@ from efficacy_flow.errors import (
     NotAuthorized,
     UnknownTask,
 )
-from efficacy_flow.testing import FakeClock
+from efficacy_flow.testing import FakeClock, complete_task
 
 OPERATOR = Actor("op-1", {"受理员"})
 ZJ_1 = Actor("zj-1", {"承办单位"}, unit="市住建局")
@@ -435,12 +435,8 @@ def test_a_ticket_transferred_across_national_day_keeps_its_limit(
     zj = Actor("zj-1", {"承办单位"}, unit="市住建局")
     case = engine.start("complaint_closure", {"title": "路灯不亮", "content": "幸福小区"}, OPERATOR)
 
-    def do(element_id: str, data: dict[str, Any], actor: Actor) -> None:
-        (task,) = [t for t in engine.tasks(instance_id=case.id) if t.element_id == element_id]
-        engine.complete(task.id, data, actor)
-
-    do("Task_Dispatch", {"unit": "市城管局", "dispatch_note": "路灯"}, OPERATOR)
-    do("Task_Acknowledge", {"ack_decision": "签收"}, cg)
+    complete_task(engine, case.id, "Task_Dispatch", {"unit": "市城管局", "dispatch_note": "路灯"}, OPERATOR)
+    complete_task(engine, case.id, "Task_Acknowledge", {"ack_decision": "签收"}, cg)
     (handle,) = engine.tasks(instance_id=case.id)
     assert handle.due_at == at(2025, 10, 12)
     clock.set(at(2025, 9, 30, 10))

@@ -99,6 +99,10 @@ class ConsistencyReport:
         return "\n".join(lines)
 
 
+#: Events that make a completed task ready again, and the field naming it (engine.return_to, withdraw).
+_REOPENING = {"returned": "reopened_task_id", "withdrawn": "task_id"}
+
+
 def check_store(
     store: Store,
     deployment: Callable[[Reader, str], Deployment],
@@ -261,6 +265,8 @@ def _check_events(
             fired.add(timer)
         elif record.kind == "task_completed":
             completions[str(after.get("task_id"))].append(record)
+        elif record.kind in _REOPENING:  # the task is ready again: its earlier completion is history
+            completions.pop(str(after.get(_REOPENING[record.kind])), None)
     for event, n in once.items():
         if n > 1:
             add("duplicate_event", f"{' '.join(event)} recorded {n} times")

@@ -57,6 +57,7 @@ from efficacy_flow.engine._views import (
     Attachment,
     AuditEvent,
     Comment,
+    CompletedTask,
     HistoryCheck,
     Incident,
     InstanceSummary,
@@ -65,6 +66,7 @@ from efficacy_flow.engine._views import (
     TaskView,
     TimerFired,
     Urge,
+    completed_view,
     instance_view,
     sorted_views,
     summary,
@@ -86,6 +88,7 @@ from efficacy_flow.errors import (
 )
 from efficacy_flow.store import (
     CLOSED_STATUSES,
+    AuditRecord,
     Durability,
     IncidentRecord,
     InstanceRecord,
@@ -1043,6 +1046,110 @@ class Engine:
             seq = inst.audit_seq + 1
         return Comment(instance_id, seq, task_id, actor.id, now, text, files)
 
+    # -- going back: 退回, 撤回 ---------------------------------------------------------------------------
+
+    def return_to(self, task_id: str, element_id: str, reason: str, actor: Actor) -> InstanceView:
+        """Send a case back to an earlier user task it passed (退回/驳回): from the ready task ``task_id``
+        to the last completed task of ``element_id``, which becomes ready again with the data it had then, a
+        new ready time and a new deadline. What came after that task on the way to ``task_id`` is removed
+        (its open tasks closed, its timers gone); open tasks of parallel branches that do not come from it
+        stay as they are. Needs the ``return_to`` permission. Audited (``returned``: from, to, reason).
+
+        Raises:
+            UnknownTask, ConcurrentUpdate: no such task, or it is no longer ready.
+            InvalidState: the instance is suspended; it never completed ``element_id``; or ``element_id`` is
+                not on the way to ``task_id`` (going back there would leave ``task_id`` open).
+            NotAuthorized: the actor may not return cases.
+        """
+        actor = checked_actor(actor)
+        checked_text("element_id", element_id)
+        checked_text("reason", reason, limit=2000)
+        checked_text("task_id", task_id)
+        now = self._clock.now()
+        with self._refusals(actor, "return_to"), self._store.transaction() as tx:
+            row, inst = self._ready_row(tx, task_id, None)
+            self._permit("return_to", actor, inst, task_id=task_id)
+            self._require_active(inst)
+            opened = self._open(tx, inst, now)
+            workflow = opened.workflow
+            workflow.reset_to(element_id, now)
+            rows = workflow.snapshot(now).tasks
+            if any(t.id == task_id for t in rows):
+                raise InvalidState(
+                    f"{element_id} is not on the way to task {task_id} ({row.element_id}): going back there"
+                    " would leave it open",
+                    element_id=element_id,
+                    task_id=task_id,
+                    instance_id=inst.id,
+                )
+            reopened = next((t.id for t in rows if t.element_id == element_id), None)
+            details = {
+                "task_id": task_id,
+                "element_id": row.element_id,
+                "to_element": element_id,
+                "reopened_task_id": reopened,
+                "reason": reason,
+            }
+            event: Event = ("returned", actor.id, None, details)
+            saved = save(tx, inst, workflow, [event], now, self._limits, previous=opened.rows)
+        return self._done(saved, workflow)
+
+    def withdraw(self, task_id: str, actor: Actor) -> InstanceView:
+        """Take back a step one completed (撤回): the completed task ``task_id`` is ready again for its
+        completer, with the data it had before, while what followed is untouched — the instance's last change
+        is that completion (comments and reads aside) and no task it made ready has been claimed or urged.
+        Needs the ``withdraw`` permission. Audited (``withdrawn``).
+
+        Raises:
+            UnknownTask: no such task.
+            ConcurrentUpdate: the task is not completed, or something happened since (a later step, a claim,
+                an urge, a timer).
+            NotAuthorized: another actor completed it, or the actor may not withdraw.
+            InvalidState: the instance is not active.
+        """
+        actor = checked_actor(actor)
+        checked_text("task_id", task_id)
+        now = self._clock.now()
+        with self._refusals(actor, "withdraw"), self._store.transaction() as tx:
+            row = tx.get_task(task_id)
+            if row is None:
+                raise UnknownTask(f"no task {shown(task_id)}", task_id=task_id)
+            inst = instance_row(tx, row.instance_id)
+            if row.status != "completed":
+                raise ConcurrentUpdate(
+                    f"task {task_id} is {row.status}, not completed", task_id=task_id, instance_id=inst.id
+                )
+            if row.closed_by != actor.id:
+                raise NotAuthorized(
+                    f"task {task_id} was completed by {row.closed_by}, not {actor.id}",
+                    actor_id=actor.id,
+                    task_id=task_id,
+                    instance_id=inst.id,
+                )
+            self._permit("withdraw", actor, inst, task_id=task_id)
+            last = _last_change(tx.audit_of(inst.id))
+            if last is None or last[0] != "task_completed" or last[1] != task_id:
+                raise ConcurrentUpdate(
+                    f"task {task_id} cannot be withdrawn: the case moved on since it was completed",
+                    task_id=task_id,
+                    instance_id=inst.id,
+                )
+            self._require_active(inst)
+            opened = self._open(tx, inst, now)
+            if any(t.assignee is not None or t.urges for t in opened.rows.tasks):
+                raise ConcurrentUpdate(
+                    f"task {task_id} cannot be withdrawn: the next step was already taken up",
+                    task_id=task_id,
+                    instance_id=inst.id,
+                )
+            workflow = opened.workflow
+            workflow.reopen(task_id, now)
+            workflow.set_assignee(task_id, actor.id)
+            details = {"task_id": task_id, "element_id": row.element_id}
+            event: Event = ("withdrawn", actor.id, None, details)
+            saved = save(tx, inst, workflow, [event], now, self._limits, previous=opened.rows)
+        return self._done(saved, workflow)
+
     # -- the outbox ------------------------------------------------------------------------------------------
 
     def events(self, after: int | None = None, limit: int = 100) -> list[OutboxEvent]:
@@ -1249,6 +1356,23 @@ class Engine:
                 after=after,
             )
         return [task_view(row) for row in rows]
+
+    def done(
+        self, actor_id: str, *, limit: int | None = None, after: str | None = None
+    ) -> list[CompletedTask]:
+        """What a person completed (已办), most recent first; ``limit`` and ``after`` page it as
+        :meth:`tasks` does (``after``: the id of the last task of the previous page).
+
+        Raises:
+            InvalidInput: ``actor_id`` not text, ``limit`` not from 1 to 10,000, ``after`` naming no completed
+                task.
+        """
+        checked_text("actor_id", actor_id)
+        checked_text("after", after, optional=True)
+        checked_limit(limit)
+        with self._store.read() as reader:
+            rows = reader.done_page(actor_id, limit=limit, after=after)
+        return [completed_view(row) for row in rows]
 
     def instance(
         self, instance_id: str, *, unmasked: bool = False, actor: Actor | None = None
@@ -1511,3 +1635,18 @@ def _checked_seq(value: object) -> int:
 
 def _outbox_event(record: OutboxRecord) -> OutboxEvent:
     return OutboxEvent(**event_fields(record))
+
+
+#: Audit events that change nothing of a case's course (withdraw looks past them).
+_NO_CHANGE = frozenset({"commented", "refused", "unmasked_history_read", "unmasked_data_read"})
+
+
+def _last_change(records: list[AuditRecord]) -> tuple[str, str | None] | None:
+    """The kind and task id of an instance's last audit event that changed its course."""
+    for record in reversed(records):
+        if record.kind in _NO_CHANGE:
+            continue
+        after = orjson.loads(record.after) if record.after else None
+        task_id = after.get("task_id") if isinstance(after, dict) else None
+        return record.kind, task_id if isinstance(task_id, str) else None
+    return None

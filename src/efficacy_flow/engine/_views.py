@@ -271,3 +271,38 @@ class Comment:
     at: datetime
     text: str
     attachments: tuple[Attachment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedTask:
+    """A task a person completed (已办, :meth:`Engine.done`): when it was ready, due and completed, and by
+    whom."""
+
+    id: str
+    instance_id: str
+    element_id: str
+    name: str
+    role: str | None
+    unit: str | None
+    ready_at: datetime
+    due_at: datetime | None
+    completed_at: datetime
+    completed_by: str
+
+
+def completed_view(row: TaskRecord) -> CompletedTask:
+    """The public view of a completed task row."""
+    # The query selects completed rows, which always have both.
+    completed_at = row.closed_at if row.closed_at is not None else row.ready_at
+    return CompletedTask(
+        id=row.id,
+        instance_id=row.instance_id,
+        element_id=row.element_id,
+        name=row.name,
+        role=row.role,
+        unit=row.unit,
+        ready_at=row.ready_at,
+        due_at=row.due_at,
+        completed_at=completed_at,
+        completed_by=str(row.closed_by),
+    )

@@ -22,6 +22,7 @@ from efficacy_flow.store._schema import (
     ASSIGNED_INDEX,
     CLOSED_STATUSES,
     CREATED_INDEX,
+    DONE_INDEX,
     DUE_INDEX,
     METADATA,
     OPEN_KEY_INDEX,
@@ -96,7 +97,7 @@ def _create(tx: Transaction, dialect: Dialect, table: Table) -> None:
     if table is deadlines:
         indexes.append(DUE_INDEX)
     if table.name == "ef_tasks":
-        indexes.extend((*READY_INDEXES, ASSIGNED_INDEX))
+        indexes.extend((*READY_INDEXES, ASSIGNED_INDEX, DONE_INDEX))
     for index in indexes:
         _index(tx, dialect, index)
 
@@ -183,12 +184,14 @@ def _start_outbox(tx: Transaction) -> None:
 
 def _upgrade_3_to_4(tx: Transaction, dialect: Dialect) -> None:
     """Case operations: a task's assignee, urge count and last urge time (existing rows: none, 0, none), the
-    assigned work list's index, and the outbox tables (empty: events start with this version)."""
+    assigned work list's index, the index of what each person completed (已办), and the outbox tables
+    (empty: events start with this version)."""
     for name in ("assignee", "urges", "last_urged_at"):
         column = tasks.c[name]
         default = " NOT NULL DEFAULT 0" if name == "urges" else ""
         tx._run(f"ALTER TABLE ef_tasks ADD COLUMN {name} {column.type.compile(dialect=dialect)}{default}", ())
     _index(tx, dialect, ASSIGNED_INDEX)
+    _index(tx, dialect, DONE_INDEX)
     for table in (outbox, outbox_head, outbox_cursors):
         _create(tx, dialect, table)
     _start_outbox(tx)

@@ -269,6 +269,27 @@ class Reader:
             found += [read(row) for row in self._rows(text, bound)]
         return found
 
+    def done_page(
+        self, actor_id: str, *, limit: int | None = None, after: str | None = None
+    ) -> list[TaskRecord]:
+        """The tasks ``actor_id`` completed (已办), most recent first (then by id, descending); ``after``: the
+        id of the last task of the previous page.
+
+        Raises:
+            InvalidInput: ``after`` names no completed task.
+        """
+        sql = self._sql
+        params: list[Any] = [actor_id]
+        if after is not None:
+            rows = self._rows(sql.get_task_closed, (after,))
+            if not rows or rows[0][0] is None:
+                raise InvalidInput(f"no completed task {after!r} to page after", argument="after")
+            params += (rows[0][0], after)
+        if limit is not None:
+            params.append(limit)
+        read = sql.read_task
+        return [read(row) for row in self._rows(sql.done_page[after is not None, limit is not None], params)]
+
     # -- outbox ----------------------------------------------------------------------------------------------
 
     def outbox_after(self, after: int, limit: int) -> list[OutboxRecord]:

@@ -38,6 +38,7 @@ __all__ = [
     "ASSIGNED_INDEX",
     "CLOSED_STATUSES",
     "CREATED_INDEX",
+    "DONE_INDEX",
     "DUE_INDEX",
     "METADATA",
     "OPEN_KEY_INDEX",
@@ -173,6 +174,17 @@ ASSIGNED_INDEX = Index(
     tasks.c.id,
     sqlite_where=_ASSIGNED,
     postgresql_where=_ASSIGNED,
+)
+
+_DONE = text("status = 'completed' AND closed_by IS NOT NULL")
+#: Schema 4: what a person completed (已办), most recent first: over completed rows only.
+DONE_INDEX = Index(
+    "ix_ef_tasks_done",
+    tasks.c.closed_by,
+    tasks.c.closed_at,
+    tasks.c.id,
+    sqlite_where=_DONE,
+    postgresql_where=_DONE,
 )
 
 #: Pending timers. ``claimed_by``/``lease_until``: the worker that claimed a due row to fire it, and until

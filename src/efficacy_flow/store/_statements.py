@@ -220,6 +220,19 @@ class Statements:
             True: sql("SELECT count(*) FROM ef_instances WHERE status = ?"),
         }
         self.get_task_due = sql("SELECT due_at FROM ef_tasks WHERE id = ?")
+        self.get_task_closed = sql("SELECT closed_at FROM ef_tasks WHERE id = ?")
+        #: What a person completed (已办), most recent first, by whether a key and a limit follow.
+        done = f"SELECT {_TASK} FROM ef_tasks WHERE status = 'completed' AND closed_by = ?"
+        self.done_page = {
+            (keyed, limited): sql(
+                done
+                + (" AND (closed_at, id) < (?, ?)" if keyed else "")
+                + " ORDER BY closed_at DESC, id DESC"
+                + (" LIMIT ?" if limited else "")
+            )
+            for keyed in (False, True)
+            for limited in (False, True)
+        }
         self.get_instance_created = sql("SELECT created_at FROM ef_instances WHERE id = ?")
         # -- definitions
         self.get_definition = sql("SELECT content FROM ef_definitions WHERE hash = ?")
@@ -245,7 +258,11 @@ class Statements:
             f"SELECT {columns(TaskRecord, 't.')}, {columns(InstanceRecord, 'i.')}"
             " FROM ef_tasks t LEFT JOIN ef_instances i ON i.id = t.instance_id WHERE t.id = ?"
         )
-        self.insert_task = sql(_inserting(tasks, TaskRecord))
+        #: A ready row, or a closed one opened again (a task returned to or withdrawn keeps its id).
+        reopened = ", ".join(
+            f"{_name(f.name)} = excluded.{_name(f.name)}" for f in fields(TaskRecord) if f.name != "id"
+        )
+        self.insert_task = sql(_inserting(tasks, TaskRecord) + f" ON CONFLICT (id) DO UPDATE SET {reopened}")
         self.close_task = sql(
             "UPDATE ef_tasks SET status = ?, closed_at = ?, closed_by = ? WHERE id = ? AND status = 'ready'"
         )

@@ -237,11 +237,20 @@ class Workflow(ABC):
 
     @abstractmethod
     def reset_to(self, element_id: str, now: datetime) -> None:
-        """Go back to the last completed task of ``element_id``: what came after it is removed and the task is
-        ready again, with the data it had when it became ready.
+        """Go back to the last completed task of ``element_id``: what descends from it in the task tree is
+        removed (open tasks of parallel branches that do not descend from it stay) and the task is ready
+        again, with the data it had when it became ready, a new ready time and new deadlines.
 
         Raises:
             InvalidState: no completed task of that element.
+        """
+
+    @abstractmethod
+    def reopen(self, task_id: str, now: datetime) -> None:
+        """Take back a completed user task (撤回): as :meth:`reset_to`, to exactly this task.
+
+        Raises:
+            ConcurrentUpdate: no completed user task has this id.
         """
 
     @abstractmethod

@@ -385,10 +385,9 @@ class SpiffWorkflow(Workflow):
         self._open = None
 
     def reset_to(self, element_id: str, now: datetime) -> None:
-        workflow = self._workflow
         done = [
             t
-            for t in _all_tasks(workflow)
+            for t in _all_tasks(self._workflow)
             if t._state == TaskState.COMPLETED and t.task_spec.bpmn_id == element_id
         ]
         if not done:
@@ -397,8 +396,24 @@ class SpiffWorkflow(Workflow):
                 element_id=element_id,
                 instance_id=self._instance_id,
             )
-        target = max(done, key=lambda t: t.last_state_change)
+        self._reset(max(done, key=lambda t: t.last_state_change), now)
+
+    def reopen(self, task_id: str, now: datetime) -> None:
+        task = self._lookup(task_id)
+        if task is None or task._state != TaskState.COMPLETED or not task.task_spec.manual:
+            raise ConcurrentUpdate(
+                f"task {task_id} is not a completed user task of instance {self._instance_id}",
+                task_id=task_id,
+                instance_id=self._instance_id,
+            )
+        self._reset(task, now)
+
+    def _reset(self, target: Any, now: datetime) -> None:
+        """SpiffWorkflow's reset of a completed task: what descends from it is removed, it is ready again with
+        the data it had when it became ready; its bookkeeping is new (a new ready time, new deadlines)."""
+        workflow = self._workflow
         workflow.now = now
+        self._ready = {}  # the reset task keeps its object and id: its cached view is stale
         with self._errors():
             workflow.reset_from_task_id(target.id)
             self._run_on()
