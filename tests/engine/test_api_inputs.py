@@ -140,6 +140,7 @@ def _calls(engine: Engine) -> dict[str, tuple[Callable[..., Any], list[st.Search
         "done": (lambda a, n, k: engine.done(a, limit=n, after=k), [odd_values, odd_values, ids]),
         "return_to": (engine.return_to, [ids, odd_values, odd_values, actors]),
         "withdraw": (engine.withdraw, [ids, actors]),
+        "migrate": (engine.migrate, [ids, actors, odd_values, odd_values]),
     }
 
 
@@ -174,6 +175,7 @@ NAMES = sorted(
         "done",
         "return_to",
         "withdraw",
+        "migrate",
     ]
 )
 

@@ -798,17 +798,7 @@ class Engine:
             workflow.cancel()
             details = {"reason": reason, "duplicate_of": duplicate_of, "status_before": inst.status}
             event: Event = ("cancelled", actor.id, None, details)
-            saved = save(
-                tx,
-                inst,
-                workflow,
-                [event],
-                now,
-                self._limits,
-                previous=opened.rows,
-                status="cancelled",
-                suspended_at=None,
-            )
+            saved = self._save_event(tx, inst, opened, event, now, status="cancelled", suspended_at=None)
         return self._done(saved, workflow)
 
     # -- case operations on a ready task (认领, 指派, 转办, 催办) ----------------------------------------
@@ -1148,6 +1138,68 @@ class Engine:
             details = {"task_id": task_id, "element_id": row.element_id}
             event: Event = ("withdrawn", actor.id, None, details)
             saved = save(tx, inst, workflow, [event], now, self._limits, previous=opened.rows)
+        return self._done(saved, workflow)
+
+    # -- migration -------------------------------------------------------------------------------------------
+
+    def migrate(
+        self,
+        instance_id: str,
+        actor: Actor,
+        to: str = "latest",
+        mapping: Mapping[str, str] | None = None,
+    ) -> InstanceView:
+        """Move a running case to another deployed version of its process (``"latest"``: the one deployed
+        now; else a definition hash), its element ids renamed by ``mapping`` (identity for ids it does not
+        name). Ready tasks keep their ids, people, ready times and deadlines; what the old version would have
+        done next is done by the new one from here. With :meth:`retry_incident`, this rescues a case stuck on
+        a broken definition (a typo in a timer, fixed and redeployed). Needs the ``migrate`` permission.
+        Audited (``migrated``: from and to hashes, the mapping).
+
+        Raises:
+            UnknownInstance: no such instance.
+            UnknownProcess: ``"latest"`` and the process is not deployed.
+            InvalidInput: ``to`` names no stored definition of this process; a mapping that is not ids.
+            InvalidState: the case is closed or already on that version; an element of the case (an active
+                one named first) has no counterpart in the new version (``element_id``; nothing changed).
+            NotAuthorized: the actor may not migrate.
+        """
+        actor = checked_actor(actor)
+        checked_text("instance_id", instance_id)
+        checked_text("to", to)
+        renames = _checked_mapping(mapping)
+        now = self._clock.now()
+        with self._refusals(actor, "migrate"), self._store.transaction() as tx:
+            inst = instance_row(tx, instance_id)
+            self._permit("migrate", actor, inst)
+            if inst.status in CLOSED_STATUSES:
+                raise InvalidState(f"instance {instance_id} is {inst.status}", instance_id=instance_id)
+            if to == "latest":
+                target = self._current.get(inst.process_id)
+                if target is None:
+                    raise UnknownProcess(f"no deployed process {inst.process_id}", process_id=inst.process_id)
+            else:
+                if tx.get_definition(to) is None:
+                    raise InvalidInput(f"no stored definition {shown(to)}", argument="to")
+                target = self._deployment(tx, to)
+            if target.process_id != inst.process_id:
+                raise InvalidInput(
+                    f"definition {target.hash} is of {target.process_id}, not {inst.process_id}",
+                    argument="to",
+                )
+            if target.hash == inst.definition_hash:
+                raise InvalidState(
+                    f"instance {instance_id} already runs definition {target.hash}", instance_id=instance_id
+                )
+            opened = self._open(tx, inst, now)  # the rows as they are
+            workflow = target.runtime.adopt(
+                inst.state, inst.id, renames, suspended=inst.status == "suspended"
+            )
+            details = {"from": inst.definition_hash, "to": target.hash, "mapping": renames}
+            event: Event = ("migrated", actor.id, None, details)
+            saved = self._save_event(
+                tx, inst, _Opened(workflow, opened.rows), event, now, definition_hash=target.hash
+            )
         return self._done(saved, workflow)
 
     # -- the outbox ------------------------------------------------------------------------------------------
@@ -1522,6 +1574,18 @@ class Engine:
 
     # -- internals -------------------------------------------------------------------------------------------
 
+    def _save_event(
+        self,
+        tx: Transaction,
+        inst: InstanceRecord,
+        opened: _Opened,
+        event: Event,
+        now: datetime,
+        **values: Any,
+    ) -> Saved:
+        """Save the opened workflow with one audit event (``values``: instance columns to set)."""
+        return save(tx, inst, opened.workflow, [event], now, self._limits, previous=opened.rows, **values)
+
     def _process_of(self, row: TaskRecord) -> str:
         """The process id of a task's instance (from the cache, or its row)."""
         with self._store.read() as reader:
@@ -1621,6 +1685,22 @@ def _attachments(given: object) -> tuple[Attachment, ...]:
             raise InvalidInput("an attachment's sha256 must be 64 hex digits", argument="attachments")
         found.append(Attachment(str(name), str(uri), digest.lower()))
     return tuple(found)
+
+
+def _checked_mapping(mapping: object) -> dict[str, str]:
+    """A migration's element-id mapping (old id → new id).
+
+    Raises:
+        InvalidInput: not a mapping of ids to ids.
+    """
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, Mapping):
+        raise InvalidInput("mapping must map old element ids to new ones", argument="mapping")
+    for old, new in mapping.items():
+        checked_text("mapping", old, limit=200)
+        checked_text("mapping", new, limit=200)
+    return {str(old): str(new) for old, new in mapping.items()}
 
 
 def _checked_seq(value: object) -> int:

@@ -43,6 +43,7 @@ _FROM_AUDIT = {
     "transferred": "transferred",
     "returned": "returned",
     "withdrawn": "withdrawn",
+    "migrated": "migrated",
     "urged": "urged",
     "commented": "commented",
     "step_failed": "incident",

@@ -21,7 +21,7 @@ from efficacy_flow.store import AuditRecord, InstanceRecord, Transaction
 __all__ = ["Saved", "chain", "save"]
 
 #: The instance columns a call may set besides those every save writes.
-_SETTABLE = frozenset({"status", "suspended_at", "incident_id", "format_version"})
+_SETTABLE = frozenset({"status", "suspended_at", "incident_id", "format_version", "definition_hash"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,7 @@ def save(
     record = InstanceRecord(
         id=inst.id,
         process_id=inst.process_id,
-        definition_hash=inst.definition_hash,
+        definition_hash=str(values.get("definition_hash", inst.definition_hash)),
         business_key=inst.business_key,
         status=str(status),
         version=inst.version + 1,

@@ -268,8 +268,8 @@ class Statements:
         )
         #: The columns of a ready row that a save may change (engine/_task_rows.py derives them).
         self.retime_task = sql(
-            "UPDATE ef_tasks SET due_at = ?, unit = ?, assignee = ?, urges = ?, last_urged_at = ?"
-            " WHERE id = ?"
+            "UPDATE ef_tasks SET due_at = ?, unit = ?, assignee = ?, urges = ?, last_urged_at = ?,"
+            " element_id = ?, name = ?, role = ? WHERE id = ?"
         )
         # -- outbox (schema 4): the head row's lock orders the writers until they commit
         self.take_outbox_seq = sql("UPDATE ef_outbox_head SET seq = seq + ? WHERE id = 1 RETURNING seq")

@@ -225,6 +225,9 @@ class Transaction(Reader):
                 or old.assignee != record.assignee
                 or old.urges != record.urges
                 or old.last_urged_at != record.last_urged_at
+                or old.name != record.name  # a migration to another version (element, name, lane)
+                or old.role != record.role
+                or old.element_id != record.element_id
             ):
                 changed.append(
                     (
@@ -233,6 +236,9 @@ class Transaction(Reader):
                         record.assignee,
                         record.urges,
                         sql.instant(record.last_urged_at),
+                        record.element_id,
+                        record.name,
+                        record.role,
                         task_id,
                     )
                 )

@@ -285,3 +285,15 @@ class ProcessRuntime(ABC):
         Raises:
             StoreError: the state cannot be read (damaged, or from a newer release), naming the instance.
         """
+
+    @abstractmethod
+    def adopt(
+        self, state: bytes, instance_id: str, mapping: Mapping[str, str], *, suspended: bool = False
+    ) -> Workflow:
+        """Load a state saved by another version of this process (migration): each element id the state
+        names is renamed by ``mapping`` (identity for those it does not name).
+
+        Raises:
+            InvalidState: an element of the state has no counterpart here (``element_id`` names the first,
+                an active one first; ``unmapped`` all). StoreError: the state cannot be read.
+        """

@@ -49,6 +49,7 @@ __all__ = [
     "dump_state",
     "dump_state_stock",
     "load_state",
+    "remap_state",
 ]
 
 
@@ -605,3 +606,46 @@ def _parse(encoded: bytes) -> Any:
         return orjson.loads(encoded)
     except orjson.JSONDecodeError:  # NaN, Infinity, huge integers: written by the stdlib, read by it
         return json.loads(encoded.decode("utf-8"))
+
+
+#: The states of a task that is under way (not only predicted, not finished): one that does not map stops a
+#: migration with its element named.
+_UNDER_WAY = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+
+
+def remap_state(
+    state: bytes, mapping: Mapping[str, str], known: frozenset[str], instance_id: str
+) -> tuple[bytes, list[tuple[str, bool]]]:
+    """A saved state whose tasks name the elements of another definition: every task's element id (its
+    ``task_spec``, and the ``<id>.BoundaryEventSplit``-style names SpiffWorkflow derives from it) renamed
+    by ``mapping`` (identity for ids it does not name).
+
+    Returns:
+        The state (compressed, the current format), and the tasks whose element ``known`` (the new
+        definition's task spec names) lacks, as (element id, under way).
+
+    Raises:
+        StoreError: the state cannot be read.
+    """
+    with LoadErrors(instance_id):
+        body = upgrade(_parse(decompress_state(state)))
+    missing: dict[str, bool] = {}
+
+    def rename(workflow: Any) -> None:
+        for task in (workflow.get("tasks") or {}).values():
+            name = str(task.get("task_spec"))
+            element, dot, rest = name.partition(".")
+            renamed = mapping.get(element, element) + dot + rest
+            task["task_spec"] = renamed
+            if renamed not in known:
+                under_way = bool(int(task.get("state", 0)) & _UNDER_WAY)
+                missing[renamed] = missing.get(renamed, False) or under_way
+        for subprocess in (workflow.get("subprocesses") or {}).values():
+            rename(subprocess)
+
+    rename(body.get("workflow") or {})
+    try:
+        encoded = orjson.dumps(body)
+    except TypeError:  # NaN or huge integers a script left: the stdlib writes them, as dump_state does
+        encoded = _stdlib_json(body)
+    return compress_state(encoded), sorted(missing.items())

@@ -36,7 +36,13 @@ from efficacy_flow.engine.runtime.exceptions import StepErrors
 from efficacy_flow.engine.runtime.json_data import json_problem
 from efficacy_flow.engine.runtime.parser import parse_specs
 from efficacy_flow.engine.runtime.scripting import EngineScriptEngine, private_copy
-from efficacy_flow.engine.runtime.serializer import StateWriter, dump_state, dump_state_stock, load_state
+from efficacy_flow.engine.runtime.serializer import (
+    StateWriter,
+    dump_state,
+    dump_state_stock,
+    load_state,
+    remap_state,
+)
 from efficacy_flow.engine.runtime.specs import (
     ASSIGNEE,
     DUE,
@@ -119,6 +125,28 @@ class SpiffProcessRuntime(ProcessRuntime):
         workflow.fast_walk = self.fast
         workflow.held = suspended
         return SpiffWorkflow(self, workflow, instance_id, writer)
+
+    def adopt(
+        self, state: bytes, instance_id: str, mapping: Mapping[str, str], *, suspended: bool = False
+    ) -> SpiffWorkflow:
+        known = frozenset(self._spec.task_specs).union(
+            *(frozenset(spec.task_specs) for spec in self._subprocess_specs.values())
+        )
+        remapped, missing = remap_state(state, mapping, known, instance_id)
+        if missing:
+            active = [name for name, under_way in missing if under_way]
+            named = active or [name for name, _ in missing]
+            raise InvalidState(
+                f"instance {instance_id}: element {named[0]} has no counterpart in the new version of"
+                f" {self.process_id}"
+                + (" (it is active)" if active else "")
+                + (f"; nor have {', '.join(named[1:5])}" if len(named) > 1 else "")
+                + ": give a mapping",
+                instance_id=instance_id,
+                element_id=named[0],
+                unmapped=[name for name, _ in missing],
+            )
+        return self.load(remapped, instance_id, suspended=suspended)
 
 
 def _all_tasks(workflow: Any) -> list[Any]:
