@@ -428,3 +428,84 @@ def test_before_commit_failure_rolls_the_call_back(race: Race) -> None:
     assert [k for k, _ in _events(race.a, instance_id)] == ["started"]
     assert race.a.complete(handle, {"reply": "已办"}, HANDLER).version == before.version + 1
     _consistent(race.a, instance_id)
+
+
+# -- case operations (issue 13) ---------------------------------------------------------------------------
+
+
+def _at_check(race: Race) -> tuple[str, str, str]:
+    """An instance whose Task_Handle the handler completed: (instance, handle task, check task)."""
+    instance_id = _start(race)
+    handle = _task(race.a, instance_id, "Task_Handle")
+    race.a.complete(handle, {"reply": "已办"}, HANDLER)
+    race.b.instance(instance_id)
+    return instance_id, handle, _task(race.a, instance_id, "Task_Check")
+
+
+def test_return_paused_vs_complete_the_completion_loses(race: Race) -> None:
+    """A returns the case from 审核 to 办理 while B completes the review: B finds the review gone
+    (ConcurrentUpdate); 办理 is ready again and one return is audited."""
+    instance_id, handle, check = _at_check(race)
+    race.gate.arm(race.a, instance_id)
+    first, second = race.run(
+        lambda: race.a.return_to(check, "Task_Handle", "答非所问", REVIEWER),
+        lambda: race.b.complete(check, {"approved": True}, REVIEWER),
+    )
+    assert first.error is None
+    assert isinstance(second.error, ConcurrentUpdate)
+    assert _ready(race.b, instance_id) == ["Task_Handle"]
+    assert [k for k, _ in _events(race.b, instance_id)].count("returned") == 1
+    assert _task(race.b, instance_id, "Task_Handle") == handle
+    _consistent(race.b, instance_id)
+
+
+def test_complete_paused_vs_return_the_return_loses(race: Race) -> None:
+    """The other way round: the review completes first; the return finds its task closed."""
+    instance_id, _, check = _at_check(race)
+    race.gate.arm(race.a, instance_id)
+    first, second = race.run(
+        lambda: race.a.complete(check, {"approved": True}, REVIEWER),
+        lambda: race.b.return_to(check, "Task_Handle", "答非所问", REVIEWER),
+    )
+    assert first.error is None
+    assert isinstance(second.error, ConcurrentUpdate)
+    assert "returned" not in [k for k, _ in _events(race.b, instance_id)]
+    _consistent(race.b, instance_id)
+
+
+def test_cancel_paused_vs_tick_fires_nothing(race: Race) -> None:
+    """A cancels a case whose limits have run out while B ticks: B waits behind the cancel and fires none of
+    its timers; the case stays cancelled with no deadline."""
+    instance_id = _start(race)
+    race.clock.set(LIMIT_DUE + timedelta(minutes=1))
+    race.gate.arm(race.a, instance_id)
+    first, second = race.run(lambda: race.a.cancel(instance_id, "重复工单", HANDLER), race.b.tick)
+    assert first.error is None
+    assert second.error is None
+    assert [f for f in second.result if f.instance_id == instance_id] == []
+    assert race.b.instance(instance_id).status == "cancelled"
+    assert _timer_firings(race.b, instance_id) == Counter()
+    _consistent(race.b, instance_id)
+
+
+def test_withdraw_paused_vs_claim_the_claim_loses(race: Race) -> None:
+    """The handler withdraws 办理 while the reviewer claims the review: the claim finds the review gone."""
+    instance_id, handle, check = _at_check(race)
+    race.gate.arm(race.a, instance_id)
+    first, second = race.run(lambda: race.a.withdraw(handle, HANDLER), lambda: race.b.claim(check, REVIEWER))
+    assert first.error is None
+    assert isinstance(second.error, ConcurrentUpdate)
+    assert _ready(race.b, instance_id) == ["Task_Handle"]
+    _consistent(race.b, instance_id)
+
+
+def test_claim_paused_vs_withdraw_the_withdrawal_loses(race: Race) -> None:
+    """The reviewer claims first: the next step is taken up, so the handler can no longer withdraw."""
+    instance_id, handle, check = _at_check(race)
+    race.gate.arm(race.a, instance_id)
+    first, second = race.run(lambda: race.a.claim(check, REVIEWER), lambda: race.b.withdraw(handle, HANDLER))
+    assert first.error is None
+    assert isinstance(second.error, ConcurrentUpdate)
+    (claimed,) = [t for t in race.b.tasks(instance_id=instance_id) if t.id == check]
+    assert claimed.assignee == "sh-01"
+    _consistent(race.b, instance_id)

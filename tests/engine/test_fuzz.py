@@ -61,6 +61,15 @@ DOCUMENTED: dict[str, tuple[type[EfficacyFlowError], ...]] = {
     "resume": (UnknownInstance, InvalidState, InvalidInput),
     "extend": (UnknownTask, ConcurrentUpdate, InvalidState, InvalidTimeLimit, InvalidInput),
     "history": (UnknownInstance, InvalidInput),
+    "cancel": (UnknownInstance, InvalidState, ConcurrentUpdate, InvalidInput),
+    "claim": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidState, InvalidInput),
+    "unclaim": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidState, InvalidInput),
+    "assign": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidState, InvalidInput),
+    "transfer": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidState, InvalidInput),
+    "urge": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidState, InvalidInput),
+    "comment": (UnknownInstance, UnknownTask, InvalidInput),
+    "return_to": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidState, InvalidInput),
+    "withdraw": (UnknownTask, ConcurrentUpdate, NotAuthorized, InvalidState, InvalidInput),
 }
 
 junk_values = st.one_of(
@@ -321,6 +330,77 @@ class EngineCalls(RuleBasedStateMachine):
     def move_clock(self, jump: timedelta) -> None:
         self.clock.set(self.clock.now() + jump)
 
+    # -- case operations (issue 13) ---------------------------------------------------------------------
+
+    @rule(pick=st.integers(0, 10**6), actor=actors, duplicate=st.booleans())
+    def cancel(self, pick: int, actor: Actor, duplicate: bool) -> None:
+        instance_id = self._instance_id(pick)
+        of = self._instance_id(pick + 1) if duplicate else None
+        view = self._call(
+            "cancel", lambda: self.engine.cancel(instance_id, "重复工单", actor, duplicate_of=of)
+        )
+        if view is not None:
+            assert (view.status, view.tasks) == ("cancelled", ())
+
+    @rule(pick=st.integers(0, 10**6), actor=actors, give_back=st.booleans())
+    def claim(self, pick: int, actor: Actor, give_back: bool) -> None:
+        task_id = self._task_id(pick)
+        call = self.engine.unclaim if give_back else self.engine.claim
+        view = self._call("unclaim" if give_back else "claim", lambda: call(task_id, actor))
+        if view is not None:
+            assert view.assignee == (None if give_back else actor.id)
+
+    @rule(pick=st.integers(0, 10**6), actor=actors, who=st.sampled_from(["cb-01", "sh-01", ""]))
+    def assign(self, pick: int, actor: Actor, who: str) -> None:
+        task_id = self._task_id(pick)
+        view = self._call("assign", lambda: self.engine.assign(task_id, who, actor))
+        if view is not None:
+            assert view.assignee == who
+
+    @rule(
+        pick=st.integers(0, 10**6),
+        actor=actors,
+        unit=st.sampled_from([None, "市住建局", "市城管局"]),
+        person=st.sampled_from([None, "cb-01"]),
+    )
+    def transfer(self, pick: int, actor: Actor, unit: str | None, person: str | None) -> None:
+        task_id = self._task_id(pick)
+        due = {t.id: t.due_at for t in self.engine.tasks()}.get(task_id)
+        view = self._call("transfer", lambda: self.engine.transfer(task_id, actor, "转办", unit, person))
+        if view is not None:
+            assert view.due_at == due  # a transfer keeps the deadline running
+
+    @rule(pick=st.integers(0, 10**6), actor=actors, message=reasons)
+    def urge(self, pick: int, actor: Actor, message: str) -> None:
+        task_id = self._task_id(pick)
+        urged = self._call("urge", lambda: self.engine.urge(task_id, actor, message, cc=["sh-01"]))
+        if urged is not None:
+            assert urged.count >= 1
+
+    @rule(pick=st.integers(0, 10**6), actor=actors, text=reasons)
+    def comment(self, pick: int, actor: Actor, text: str) -> None:
+        instance_id = self._instance_id(pick)
+        self._call("comment", lambda: self.engine.comment(instance_id, actor, text))
+
+    @rule(
+        pick=st.integers(0, 10**6),
+        actor=actors,
+        to=st.sampled_from(["Task_Handle", "Task_Check", "Task_Notify", "Nope"]),
+    )
+    def return_to(self, pick: int, actor: Actor, to: str) -> None:
+        task_id = self._task_id(pick)
+        view = self._call("return_to", lambda: self.engine.return_to(task_id, to, "退回重办", actor))
+        if view is not None:
+            assert to in {t.element_id for t in view.tasks}
+
+    @rule(pick=st.integers(0, 10**6), actor=actors)
+    def withdraw(self, pick: int, actor: Actor) -> None:
+        done = self.engine.done(actor.id) if actor.id else []
+        task_id = done[0].id if done and pick % 3 else self._task_id(pick)  # the latest: withdrawable
+        view = self._call("withdraw", lambda: self.engine.withdraw(task_id, actor))
+        if view is not None:
+            assert task_id in {t.id for t in view.tasks}
+
     # -- the invariant ---------------------------------------------------------------------------------------
 
     @invariant()
@@ -328,6 +408,8 @@ class EngineCalls(RuleBasedStateMachine):
         report = self.engine.check_consistency(previous=self.report)
         assert report.ok, report.summary() + "\n" + repr(report.problems)
         assert report.instances == len(self.instances)
+        seqs = [e.seq for e in self.engine.events(limit=10_000)]
+        assert seqs == list(range(1, len(seqs) + 1)), "the outbox has a gap"
         self.report = report
         rows = {t.id for t in self.engine.tasks()}
         views = {t.id for i in self.instances for t in self.engine.instance(i).tasks}

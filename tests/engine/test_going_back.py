@@ -157,3 +157,28 @@ def test_a_reply_is_returned_to_handling(make_engine: Callable[..., Engine], clo
     # Ready Monday 10-13 10:00: 10-14, 10-15, 10-16, 10-17, 10-20; due at the end of 10-20.
     assert handle.due_at == at(2025, 10, 21)
     assert engine.check_consistency().ok
+
+
+def test_return_across_parallel_branches(make_engine: Callable[..., Engine]) -> None:
+    """fx_durable splits after 办理 into 审核 and 通知. Returning from 通知 to the completed 审核 would leave
+    通知 open: refused, nothing changed. Returning from 通知 to 办理 closes both branches (both come from
+    it) and their timers; 办理 is ready again."""
+    from tests.engine.test_competing import DURABLE
+
+    engine = make_engine(DURABLE)
+    handler, reviewer = Actor("cb-01", {"承办单位"}), Actor("sh-01", {"审核员"})
+    case = engine.start("fx_durable", {"title": "路灯"}, OPERATOR)
+    complete_task(engine, case.id, "Task_Handle", {"reply": "已办"}, handler)
+    complete_task(engine, case.id, "Task_Check", {"approved": True}, reviewer)
+    (notify,) = engine.tasks(instance_id=case.id)
+    assert notify.element_id == "Task_Notify"
+    version = engine.instance(case.id).version
+    with pytest.raises(InvalidState, match="not on the way"):
+        engine.return_to(notify.id, "Task_Check", "x", reviewer)
+    assert engine.instance(case.id).version == version
+    view = engine.return_to(notify.id, "Task_Handle", "重新办理", reviewer)
+    assert [t.element_id for t in view.tasks] == ["Task_Handle"]
+    assert engine.check_consistency().ok
+    complete_task(engine, case.id, "Task_Handle", {"reply": "重办"}, handler)
+    assert sorted(t.element_id for t in engine.tasks(instance_id=case.id)) == ["Task_Check", "Task_Notify"]
+    assert engine.check_consistency().ok

@@ -828,7 +828,7 @@ class Engine:
             if governed:
                 self._permit(action, actor, inst, task_id=task_id)
             self._require_active(inst)
-            opened = self._open(tx, inst, now)
+            opened = self._still_ready(tx, inst, now, task_id)
             event = change(opened.workflow, row)
             saved = save(tx, inst, opened.workflow, [event], now, self._limits, previous=opened.rows)
         self._remember(saved, opened.workflow)
@@ -1060,7 +1060,7 @@ class Engine:
             row, inst = self._ready_row(tx, task_id, None)
             self._permit("return_to", actor, inst, task_id=task_id)
             self._require_active(inst)
-            opened = self._open(tx, inst, now)
+            opened = self._still_ready(tx, inst, now, task_id)
             workflow = opened.workflow
             workflow.reset_to(element_id, now)
             rows = workflow.snapshot(now).tasks
@@ -1280,7 +1280,7 @@ class Engine:
             _, inst = self._ready_row(tx, task_id, None)
             self._permit("extend", approved_by, inst, task_id=task_id)
             self._require_active(inst)
-            opened = self._open(tx, inst, now)
+            opened = self._still_ready(tx, inst, now, task_id)
             timers = [t for t in opened.workflow.snapshot(now).timers if t.attached_to == task_id]
             if not timers:
                 raise InvalidState(f"task {task_id} has no deadline to extend", task_id=task_id)
@@ -1573,6 +1573,22 @@ class Engine:
         )
 
     # -- internals -------------------------------------------------------------------------------------------
+
+    def _still_ready(self, tx: Transaction, inst: InstanceRecord, now: datetime, task_id: str) -> _Opened:
+        """The instance's workflow, opened under its row lock, in which ``task_id`` is still ready: the task
+        row was read before the lock (on PostgreSQL another call may have closed it since).
+
+        Raises:
+            ConcurrentUpdate: the task is no longer ready.
+        """
+        opened = self._open(tx, inst, now)
+        if not any(t.id == task_id for t in opened.rows.tasks):
+            raise ConcurrentUpdate(
+                f"task {task_id} is no longer ready (instance {inst.id} changed)",
+                task_id=task_id,
+                instance_id=inst.id,
+            )
+        return opened
 
     def _save_event(
         self,

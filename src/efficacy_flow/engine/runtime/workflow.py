@@ -443,7 +443,12 @@ class SpiffWorkflow(Workflow):
         workflow.now = now
         self._ready = {}  # the reset task keeps its object and id: its cached view is stale
         with self._errors():
-            workflow.reset_from_task_id(target.id)
+            removed = workflow.reset_from_task_id(target.id)
+            # SpiffWorkflow 3.1 leaves the removed tasks that were waiting for an event (a boundary timer of
+            # a parallel branch) in the event manager, whose next refresh_timers() then fails on them
+            # (AttributeError: their parent is gone); remove them, as the stock cancel of a task does.
+            for task in removed:
+                workflow.event_manager.remove_task(task)
             self._run_on()
 
     # -- reading -------------------------------------------------------------------------------------------
