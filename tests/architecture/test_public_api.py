@@ -123,6 +123,7 @@ SURFACE: dict[str, list[str]] = {
         "Setting",
         "Settings",
         "TimeLimitTable",
+        "UnitLanes",
         "load_decisions",
         "load_settings",
         "load_time_limits",

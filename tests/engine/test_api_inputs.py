@@ -141,6 +141,7 @@ def _calls(engine: Engine) -> dict[str, tuple[Callable[..., Any], list[st.Search
         "return_to": (engine.return_to, [ids, odd_values, odd_values, actors]),
         "withdraw": (engine.withdraw, [ids, actors]),
         "migrate": (engine.migrate, [ids, actors, odd_values, odd_values]),
+        "delegate": (engine.delegate, [ids, odd_values, actors]),
     }
 
 
@@ -176,6 +177,7 @@ NAMES = sorted(
         "return_to",
         "withdraw",
         "migrate",
+        "delegate",
     ]
 )
 

@@ -256,6 +256,7 @@ def governed(tmp_path: Path) -> Path:
     shutil.copytree(BASIC, folder)
     (folder / "settings.yaml").write_text(
         "version: 1\n"
+        "unit_lanes: {roles: [承办单位], source: '[setting] test'}\n"
         "permissions:\n"
         "  cancel: {roles: [受理员], source: '[setting] test'}\n"
         "  suspend: {roles: [单位负责人], source: '[setting] test'}\n"
@@ -287,6 +288,26 @@ def test_settings_yaml_permissions_govern_the_calls(
         engine.start("fx_rating", {}, OPERATOR)
     with pytest.raises(NotAuthorized, match="may not start"):
         engine.start("fx_handle", START, HEAD)
+
+
+def test_an_actor_without_a_unit_cannot_complete_a_unit_lane_task(
+    make_engine: Callable[..., Engine], governed: Path
+) -> None:
+    """unit_lanes: 承办单位 tasks need the task's unit; 审核员 tasks (a centre lane) do not, though they carry
+    the case's unit too. Without unit_lanes (the basic folder) an actor without a unit is not restricted."""
+    engine = make_engine(governed)
+    case_id, task_id = _handle(engine)
+    nobody = Actor("cb-x", {"承办单位"})
+    with pytest.raises(NotAuthorized, match="without a unit"):
+        engine.complete(task_id, {"reply": "待核实", "resolved": False}, nobody)
+    view = engine.complete(task_id, {"reply": "待核实", "resolved": False}, ZJ_1)
+    (review,) = view.tasks
+    assert review.unit == "市住建局"
+    engine.complete(review.id, {}, Actor("rv-1", {"审核员"}))
+    assert engine.instance(case_id).status == "completed"
+    open_engine = make_engine()
+    _, other = _handle(open_engine)
+    open_engine.complete(other, REPLY, nobody)
 
 
 def test_instance_data_is_masked_unless_read_unmasked(
@@ -444,4 +465,64 @@ def test_a_ticket_transferred_across_national_day_keeps_its_limit(
     assert (moved.unit, moved.due_at) == ("市住建局", at(2025, 10, 12))
     assert [e.kind for e in engine.events(limit=10_000)][-1] == "transferred"
     engine.complete(handle.id, {"reply": "已修复", "resolved": True}, zj)
+    assert engine.check_consistency().ok
+
+
+def test_a_limit_may_restart_on_transfer(
+    make_engine: Callable[..., Engine], tmp_path: Path, clock: FakeClock
+) -> None:
+    """time_limits.yaml ``on_transfer: restart`` on fx_warning: a transfer to another unit counts the warning
+    anew from the transfer, while the handling limit (working_days(3), no such rule) keeps running; a transfer
+    to a person of the same unit restarts nothing."""
+    folder = tmp_path / "restart"
+    shutil.copytree(BASIC, folder)
+    limits = folder / "time_limits.yaml"
+    limits.write_text(
+        limits.read_text(encoding="utf-8").replace(
+            "    source: 测试用（tests/engine）\n",
+            "    source: 测试用（tests/engine）\n"
+            "    on_transfer: restart\n"
+            "    transfer_source: '[setting] test'\n",
+        ),
+        encoding="utf-8",
+    )
+    engine = make_engine(folder)
+    case_id, task_id = _handle(engine)
+
+    def dues() -> dict[str, Any]:
+        with engine.store.read() as reader:
+            return {d.element_id: d.due_at for d in reader.deadlines_of(case_id)}
+
+    before = dues()
+    engine.transfer(task_id, OPERATOR, "同单位改派", to_assignee="zj-2")
+    assert dues() == before
+    clock.advance(timedelta(days=7))
+    engine.transfer(task_id, OPERATOR, "属城管职责", to_unit="市城管局")
+    after = dues()
+    assert after["Timer_HandlingLimit"] == before["Timer_HandlingLimit"]
+    assert after["Timer_Warning"] > before["Timer_Warning"]
+    assert after["Timer_Warning"] > clock.now()
+    restarted = engine.history(case_id)[-1].after["restarted"]
+    assert list(restarted) == ["Timer_Warning"]
+    assert engine.check_consistency().ok
+
+
+def test_a_delegated_task_comes_back_to_its_owner(engine: Engine) -> None:
+    """委派: zj-1 delegates to zj-2; zj-2's completion does not complete the task but brings it back to zj-1
+    with zj-2's data proposed; zj-1 confirms (completing with nothing new) and the proposal is the data."""
+    case_id, task_id = _handle(engine)
+    with pytest.raises(InvalidInput, match="own owner"):
+        engine.delegate(task_id, "zj-1", ZJ_1)
+    view = engine.delegate(task_id, "zj-2", ZJ_1)
+    assert view.assignee == "zj-2"
+    with pytest.raises(NotAuthorized):
+        engine.complete(task_id, REPLY, ZJ_1)  # the owner waits for the delegate
+    back = engine.complete(task_id, {"reply": "已派员维修", "resolved": True}, ZJ_2)
+    assert (back.status, [t.assignee for t in back.tasks]) == ("active", ["zj-1"])
+    assert engine.history(case_id)[-1].kind == "delegate_resolved"
+    with pytest.raises(NotAuthorized):
+        engine.complete(task_id, REPLY, ZJ_2)  # back with the owner
+    done = engine.complete(task_id, {}, ZJ_1)
+    assert (done.status, done.data["reply"]) == ("completed", "已派员维修")
+    assert [t.id for t in engine.done("zj-1")] == [task_id]
     assert engine.check_consistency().ok

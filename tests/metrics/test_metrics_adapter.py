@@ -114,7 +114,8 @@ def test_accountability_record_and_unbound_processes(engine: Engine) -> None:
     )
     _do(engine, case.id, "Task_Investigate", {"facts": "查实", "violation_found": True}, OFFICE)
     _do(engine, case.id, "Task_NotifyFacts", {"notice": "已告知"}, OFFICE)
-    _do(engine, case.id, "Task_StateDefence", {"statement": "无异议"}, OFFICE)
+    subject = Actor("wang", ["被问责对象"], unit="市住建局")  # the subject answers for itself (unit_lanes)
+    _do(engine, case.id, "Task_StateDefence", {"statement": "无异议"}, subject)
     _do(engine, case.id, "Task_Decide", {"decision": "效能告诫", "decision_basis": "001 §四(五)"}, OFFICE)
     other = engine.start(
         "supervision_ladder", {"unit": "市住建局", "finding": "迟到", "findings_in_period": 1}, OFFICE

@@ -42,11 +42,13 @@ class RolePermissions:
     action without an entry is open to every actor.
     """
 
-    __slots__ = ("_by_process", "_roles")
+    __slots__ = ("_by_process", "_roles", "unit_lanes")
 
     def __init__(
         self,
         permissions: Mapping[str, Iterable[str] | Permission] | None = None,
+        *,
+        unit_lanes: Iterable[str] = (),
     ) -> None:
         roles: dict[str, frozenset[str]] = {}
         by_process: dict[tuple[str, str], frozenset[str]] = {}
@@ -65,6 +67,8 @@ class RolePermissions:
                 roles[action] = frozenset(str(r) for r in rule)
         self._roles = roles
         self._by_process = by_process
+        #: The lanes whose tasks only an actor of the task's unit may complete (settings.yaml unit_lanes).
+        self.unit_lanes: frozenset[str] = frozenset(unit_lanes)
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> RolePermissions:
@@ -76,7 +80,9 @@ class RolePermissions:
         file = Path(folder) / SETTINGS_FILE_NAME
         if not file.is_file():
             return cls()
-        return cls({str(action): rule for action, rule in load_settings(file).permissions.items()})
+        settings = load_settings(file)
+        lanes = settings.unit_lanes.roles if settings.unit_lanes is not None else ()
+        return cls({str(a): rule for a, rule in settings.permissions.items()}, unit_lanes=lanes)
 
     def roles_for(self, action: str, process_id: str) -> frozenset[str] | None:
         """The roles that allow ``action`` on ``process_id``; None when anyone may."""
@@ -104,10 +110,10 @@ def refusal(
     )
 
 
-def authorize(actor: Actor, row: TaskRecord) -> None:
+def authorize(actor: Actor, row: TaskRecord, unit_lanes: frozenset[str] = frozenset()) -> None:
     """Raise NotAuthorized unless the actor may work on the task: holds its role, belongs to its unit when it
-    has one and the actor is bound to a unit (an actor without a unit is not restricted by unit), and is its
-    assignee when it has one."""
+    has one and the actor is bound to a unit — or, in a lane of ``unit_lanes``, always (an actor without a
+    unit may not complete a unit's task there) —, and is its assignee when it has one."""
     if row.role is not None and row.role not in actor.roles:
         raise NotAuthorized(
             f"{actor.id} lacks role {row.role!r} for task {row.id}",
@@ -116,9 +122,10 @@ def authorize(actor: Actor, row: TaskRecord) -> None:
             task_id=row.id,
             instance_id=row.instance_id,
         )
-    if row.unit is not None and actor.unit is not None and actor.unit != row.unit:
+    if row.unit is not None and actor.unit != row.unit and (actor.unit is not None or row.role in unit_lanes):
+        whose = f"of unit {actor.unit!r}" if actor.unit is not None else "without a unit"
         raise NotAuthorized(
-            f"{actor.id} of unit {actor.unit!r} cannot complete a task of unit {row.unit!r}",
+            f"{actor.id} {whose} cannot complete a task of unit {row.unit!r}",
             actor_id=actor.id,
             unit=actor.unit,
             task_unit=row.unit,

@@ -49,7 +49,13 @@ from efficacy_flow.engine._outbox import event_fields
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._saving import Saved, save
 from efficacy_flow.engine._settings import Limits, RetryPolicy
-from efficacy_flow.engine._suspension import extend_timers, resume_timers, suspend_timers, timer_fired
+from efficacy_flow.engine._suspension import (
+    extend_timers,
+    restart_on_transfer,
+    resume_timers,
+    suspend_timers,
+    timer_fired,
+)
 from efficacy_flow.engine._task_rows import Rows, rows_of
 from efficacy_flow.engine._tick import DEFAULT_LEASE, checked_lease, checked_worker_id, run_tick
 from efficacy_flow.engine._views import (
@@ -218,6 +224,7 @@ class Engine:
             )
         self._own_authorizer = authorizer is None
         self._authorizer: Authorizer = authorizer if authorizer is not None else RolePermissions()
+        self._unit_lanes: frozenset[str] = frozenset()
         # The folder first: a folder that cannot be deployed must not leave an empty database behind.
         prepared = self._prepare(processes) if processes is not None else None
         self._store = store if isinstance(store, Store) else Store(store, durability=durability)
@@ -273,7 +280,7 @@ class Engine:
                 self._decisions = load_decisions(processes)
             deployments = [build_deployment(source, self._services()) for source in sources]
             counters = load_counters(processes, {**self._current, **{d.process_id: d for d in deployments}})
-            permissions = RolePermissions.from_folder(processes) if self._own_authorizer else None
+            permissions = RolePermissions.from_folder(processes)
         except OSError as exc:  # a path the system refuses (too long, no permission, a device, ...)
             where = shown(str(processes), 200)
             raise ProcessDefinitionError(
@@ -300,7 +307,9 @@ class Engine:
         kept = {n: c for n, c in self._counters.items() if c.process not in redeployed and n not in counters}
         self._counters = {**kept, **counters}
         if permissions is not None:
-            self._authorizer = permissions
+            self._unit_lanes = permissions.unit_lanes  # the folder's rule, whoever authorizes
+            if self._own_authorizer:
+                self._authorizer = permissions
         return {dep.process_id: dep.hash for dep in deployments}
 
     def _services(self) -> Services:
@@ -437,21 +446,32 @@ class Engine:
                         expected_version=expected_version,
                     )
                 self._require_active(inst)
-                authorize(actor, row)
+                authorize(actor, row, self._unit_lanes)
                 dep = self._deployment(tx, inst.definition_hash)
-                values = dep.schema.validate_task(row.element_id, data)
                 opened = self._open(tx, inst, now, dep)
-                before = opened.workflow.complete(task_id, values, now)
-                after = {"task_id": task_id, "element_id": row.element_id, "data": values}
+                owner, proposal = opened.workflow.delegation(task_id)
+                if proposal is not None and isinstance(data, Mapping):
+                    data = {**proposal, **data}  # the owner confirms the delegate's work (委派)
+                values = dep.schema.validate_task(row.element_id, data)
+                if owner is not None:  # the delegate's completion goes back to the owner to confirm
+                    opened.workflow.propose(task_id, values)
+                    details = {"task_id": task_id, "element_id": row.element_id, "data": values}
+                    events: list[Event] = [("delegate_resolved", actor.id, None, {**details, "owner": owner})]
+                    completed_id = None
+                else:
+                    before = opened.workflow.complete(task_id, values, now)
+                    after = {"task_id": task_id, "element_id": row.element_id, "data": values}
+                    events = [("task_completed", actor.id, before, after)]
+                    completed_id = task_id
                 saved = save(
                     tx,
                     inst,
                     opened.workflow,
-                    [("task_completed", actor.id, before, after)],
+                    events,
                     now,
                     self._limits,
                     by=actor.id,
-                    completed_id=task_id,
+                    completed_id=completed_id,
                     previous=opened.rows,
                 )
         except NotAuthorized as refused:  # rolled back, then audited (a plain try costs nothing otherwise)
@@ -808,7 +828,7 @@ class Engine:
         task_id: str,
         actor: Actor,
         action: str,
-        change: Callable[[Workflow, TaskRecord], Event],
+        change: Callable[[Workflow, TaskRecord, Deployment], Event],
         *,
         governed: bool = True,
     ) -> tuple[TaskView, Saved]:
@@ -829,7 +849,7 @@ class Engine:
                 self._permit(action, actor, inst, task_id=task_id)
             self._require_active(inst)
             opened = self._still_ready(tx, inst, now, task_id)
-            event = change(opened.workflow, row)
+            event = change(opened.workflow, row, self._deployment(tx, inst.definition_hash))
             saved = save(tx, inst, opened.workflow, [event], now, self._limits, previous=opened.rows)
         self._remember(saved, opened.workflow)
         return next(task_view(t) for t in saved.rows.tasks if t.id == task_id), saved
@@ -845,8 +865,8 @@ class Engine:
         """
         actor = checked_actor(actor)
 
-        def change(workflow: Workflow, row: TaskRecord) -> Event:
-            authorize(actor, row)  # role, unit, and the assignee if one holds it
+        def change(workflow: Workflow, row: TaskRecord, dep: Deployment) -> Event:
+            authorize(actor, row, self._unit_lanes)  # role, unit, and the assignee if one holds it
             if row.assignee == actor.id:
                 raise ConcurrentUpdate(f"task {row.id} is already claimed by {actor.id}", task_id=row.id)
             workflow.set_assignee(row.id, actor.id)
@@ -869,7 +889,7 @@ class Engine:
         """
         actor = checked_actor(actor)
 
-        def change(workflow: Workflow, row: TaskRecord) -> Event:
+        def change(workflow: Workflow, row: TaskRecord, dep: Deployment) -> Event:
             if row.assignee is None:
                 raise ConcurrentUpdate(f"task {row.id} is not claimed", task_id=row.id)
             if row.assignee != actor.id and not self._allows("assign", actor, self._process_of(row)):
@@ -898,7 +918,7 @@ class Engine:
         actor = checked_actor(actor)
         checked_text("assignee", assignee)
 
-        def change(workflow: Workflow, row: TaskRecord) -> Event:
+        def change(workflow: Workflow, row: TaskRecord, dep: Deployment) -> Event:
             workflow.set_assignee(row.id, assignee)
             details = {
                 "task_id": row.id,
@@ -920,8 +940,9 @@ class Engine:
     ) -> TaskView:
         """Hand a ready task to another unit or person (转办/改派) at the same step: its unit becomes
         ``to_unit`` (its assignee is cleared unless ``to_assignee`` names the new one), or only its assignee
-        becomes ``to_assignee``. The deadline keeps running: the task keeps its due time and its timers
-        (statutory-rules.md: a transfer does not restart the limit the requester is owed). Needs the
+        becomes ``to_assignee``. The deadline keeps running — the task keeps its due time and its timers —
+        unless time_limits.yaml says ``on_transfer: restart`` for the limit a timer counts: a transfer to
+        another unit then counts that timer anew from now (audited in ``restarted``). Needs the
         ``transfer`` permission. Audited (``transferred``: from, to, reason); the outbox tells the new unit.
 
         Raises:
@@ -936,8 +957,9 @@ class Engine:
         checked_text("to_assignee", to_assignee, optional=True)
         if to_unit is None and to_assignee is None:
             raise InvalidInput("a transfer needs to_unit or to_assignee", task_id=task_id)
+        now = self._clock.now()
 
-        def change(workflow: Workflow, row: TaskRecord) -> Event:
+        def change(workflow: Workflow, row: TaskRecord, dep: Deployment) -> Event:
             unit = to_unit if to_unit is not None else row.unit
             assignee = to_assignee if to_assignee is not None or to_unit is None else None
             if unit == row.unit and assignee == row.assignee:
@@ -945,8 +967,10 @@ class Engine:
                     f"task {row.id} is already with {unit or 'no unit'} and {assignee or 'no assignee'}",
                     task_id=row.id,
                 )
+            restarted: dict[str, str] = {}
             if unit != row.unit:
                 workflow.set_unit(row.id, unit)
+                restarted = restart_on_transfer(workflow, row.id, dep, now, self._calendar)
             workflow.set_assignee(row.id, assignee)
             details = {
                 "task_id": row.id,
@@ -956,10 +980,36 @@ class Engine:
                 "from_assignee": row.assignee,
                 "to_assignee": assignee,
                 "reason": reason,
+                "restarted": restarted,
             }
             return ("transferred", actor.id, None, details)
 
         return self._on_task(task_id, actor, "transfer", change)[0]
+
+    def delegate(self, task_id: str, to: str, actor: Actor) -> TaskView:
+        """Have someone else do a task one holds (委派): ``to`` becomes its assignee and does the work; their
+        completion does not complete the task but brings it back to ``actor`` (its owner), with their data
+        as the proposal, for the owner to confirm by completing it (their data over the proposal's). Needs the
+        ``delegate`` permission and that the actor may work on the task. Audited (``delegated``, then
+        ``delegate_resolved``). Deadlines: unchanged.
+
+        Raises:
+            UnknownTask, ConcurrentUpdate: no such task, or it is no longer ready.
+            NotAuthorized: the actor may not work on the task or may not delegate.
+            InvalidInput: ``to`` is not a person id, or the actor themself.
+        """
+        actor = checked_actor(actor)
+        checked_text("to", to)
+        if to == actor.id:
+            raise InvalidInput("a task cannot be delegated to its own owner", task_id=task_id)
+
+        def change(workflow: Workflow, row: TaskRecord, dep: Deployment) -> Event:
+            authorize(actor, row, self._unit_lanes)
+            workflow.delegate(row.id, actor.id, to)
+            details = {"task_id": row.id, "element_id": row.element_id, "assignee": to, "owner": actor.id}
+            return ("delegated", actor.id, None, details)
+
+        return self._on_task(task_id, actor, "delegate", change)[0]
 
     def urge(self, task_id: str, actor: Actor, message: str, cc: Iterable[str] = ()) -> Urge:
         """Remind whoever holds a ready task to act (催办), copying others (抄送, ``cc``: person or unit ids).
@@ -983,7 +1033,7 @@ class Engine:
             checked_text("cc", each)
         now = self._clock.now()
 
-        def change(workflow: Workflow, row: TaskRecord) -> Event:
+        def change(workflow: Workflow, row: TaskRecord, dep: Deployment) -> Event:
             workflow.record_urge(row.id, now)
             details = {
                 "task_id": row.id,

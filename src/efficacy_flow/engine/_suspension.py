@@ -24,7 +24,7 @@ from efficacy_flow.calendar import MINUTES, TimeLimit
 from efficacy_flow.engine._audit import Event
 from efficacy_flow.engine.runtime import Due, PendingTimer, Workflow
 
-__all__ = ["extend_timers", "resume_timers", "suspend_timers", "timer_fired"]
+__all__ = ["extend_timers", "restart_on_transfer", "resume_timers", "suspend_timers", "timer_fired"]
 
 
 def timer_fired(element_id: str, task_id: str | None, due_at: datetime | None) -> Event:
@@ -94,3 +94,31 @@ def extend_timers(
         before[timer.element_id] = timer.due.due_at.isoformat()
         after[timer.element_id] = due.due_at.isoformat()
     return before, after
+
+
+def restart_on_transfer(
+    workflow: Workflow, task_id: str, dep: Any, now: datetime, calendar: Any
+) -> dict[str, str]:
+    """After a transfer to another unit (转办): the task's timers whose limit says ``on_transfer: restart``
+    (time_limits.yaml) count their period anew from ``now``; the others keep running.
+
+    Returns:
+        The new due instants, by element id (empty: nothing restarted).
+    """
+    table = dep.time_limits
+    if table is None:
+        return {}
+    restarted = {}
+    for timer in workflow.snapshot(now).timers:
+        if timer.attached_to != task_id or timer.due.limit is None:
+            continue
+        name = dep.timer_limits.get(timer.element_id)
+        entry = table.entries.get(name) if name is not None else None
+        if entry is None or entry.on_transfer != "restart":
+            continue
+        deadline = calendar.due(now, timer.due.limit)
+        workflow.move_timer(
+            timer.id, Due(deadline.due_at, limit=timer.due.limit, rolled_from=deadline.rolled_from)
+        )
+        restarted[timer.element_id] = deadline.due_at.isoformat()
+    return restarted

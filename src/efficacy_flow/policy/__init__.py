@@ -15,6 +15,7 @@ from efficacy_flow.policy._settings import (
     Permission,
     Setting,
     Settings,
+    UnitLanes,
     load_settings,
 )
 from efficacy_flow.policy._table import DecisionResult
@@ -29,6 +30,7 @@ __all__ = [
     "Setting",
     "Settings",
     "TimeLimitTable",
+    "UnitLanes",
     "load_decisions",
     "load_settings",
     "load_time_limits",

@@ -16,7 +16,15 @@ from pydantic import Field, model_validator
 from efficacy_flow._parsing import FileModel, JsonScalar, NonEmptyText, load_yaml, read_file, validate_file
 from efficacy_flow.errors import ProcessDefinitionError
 
-__all__ = ["PERMISSION_ACTIONS", "SETTINGS_FILE_NAME", "Permission", "Setting", "Settings", "load_settings"]
+__all__ = [
+    "PERMISSION_ACTIONS",
+    "SETTINGS_FILE_NAME",
+    "Permission",
+    "Setting",
+    "Settings",
+    "UnitLanes",
+    "load_settings",
+]
 
 SETTINGS_FILE_NAME = "settings.yaml"
 
@@ -77,6 +85,17 @@ class Permission(FileModel):
     """Where the rule comes from: a seed file and section, a statute and article, or "[setting] …"."""
 
 
+class UnitLanes(FileModel):
+    """The lanes whose tasks belong to the handling unit named in the process data (``unit``): only an actor
+    of that unit may complete them — an actor without a unit may not (the centre's own lanes, such as 审核员,
+    carry the case's unit too, and stay open to the centre's staff)."""
+
+    roles: Annotated[list[NonEmptyText], Field(min_length=1)]
+    """The lane names (roles)."""
+    source: NonEmptyText
+    """Where the rule comes from."""
+
+
 class Settings(FileModel):
     """settings.yaml: a jurisdiction's settings of the processes in a folder, each naming its source."""
 
@@ -86,6 +105,9 @@ class Settings(FileModel):
     """Whose settings these are (默认, or the jurisdiction that edited them); default empty."""
     settings: Mapping[str, Setting] = Field(default_factory=dict)
     """Setting name → the setting; default none."""
+    unit_lanes: UnitLanes | None = None
+    """The lanes bound to the handling unit (see :class:`UnitLanes`); default none: an actor without a unit
+    is not restricted by unit."""
     permissions: Mapping[_Action, Permission] = Field(default_factory=dict)
     """Engine call → who may make it (the engine's default authorizer reads these); a call not listed is
     open to every actor; default none."""

@@ -87,6 +87,12 @@ class TimeLimitEntryModel(FileModel):
     caps_source: NonEmptyText | None = None
     """Where ``max_extensions`` and ``max_total`` come from: a statute and article, a seed file and section,
     "[secondary] …" or "[setting] …". Required when either cap is set."""
+    on_transfer: Literal["keep", "restart"] | None = None
+    """What a transfer of the task to another unit (engine.transfer, 转办) does to a deadline counted by this
+    limit: ``keep`` it running (the default: the limit is the requester's) or ``restart`` it, counted anew
+    from the transfer. Needs ``transfer_source``."""
+    transfer_source: NonEmptyText | None = None
+    """Where ``on_transfer`` comes from. Required with it."""
 
     @model_validator(mode="after")
     def _caps_cited(self) -> TimeLimitEntryModel:
@@ -95,6 +101,8 @@ class TimeLimitEntryModel(FileModel):
             raise ValueError("max_extensions and max_total need caps_source (where the cap comes from)")
         if not capped and self.caps_source is not None:
             raise ValueError("caps_source without max_extensions or max_total cites no cap")
+        if (self.on_transfer is None) != (self.transfer_source is None):
+            raise ValueError("on_transfer and transfer_source go together (where the rule comes from)")
         return self
 
 
@@ -135,6 +143,8 @@ class TimeLimitEntry:
     max_total: TimeLimit | None = None
     #: Where the caps come from (set when either cap is).
     caps_source: str | None = None
+    #: What a transfer to another unit does to its deadlines: ``"keep"`` (default) or ``"restart"``.
+    on_transfer: str = "keep"
 
     def choose(self, **keys: Any) -> TimeLimitEntry | TimeLimitVariant:
         """The first variant whose ``when`` matches ``keys`` on every key it names, else the entry itself."""
@@ -224,4 +234,5 @@ def _entry(name: str, body: TimeLimitEntryModel) -> TimeLimitEntry:
         max_extensions=body.max_extensions,
         max_total=TimeLimit.parse(body.max_total) if body.max_total is not None else None,
         caps_source=body.caps_source,
+        on_transfer=body.on_transfer or "keep",
     )

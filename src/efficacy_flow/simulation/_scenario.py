@@ -404,7 +404,8 @@ def _actor(role: str, unit: str | None = None) -> Actor:
     return Actor(f"{unit}{role}" if unit else role, [role], unit=unit)
 
 
-_UNIT_ROLES = frozenset({"承办单位", "单位负责人"})
+#: Roles bound to a unit: processes/settings.yaml unit_lanes, and the unit head who approves extensions.
+_UNIT_ROLES = frozenset({"承办单位", "单位负责人", "责任单位", "牵头单位", "被问责对象"})
 _CLUE_SOURCES = {
     "诉求多次办理不满意": "12345热线",
     "窗口事项推诿扯皮、办事拖拉": "办不成事窗口",

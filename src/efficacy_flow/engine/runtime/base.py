@@ -224,6 +224,29 @@ class Workflow(ABC):
         """
 
     @abstractmethod
+    def delegate(self, task_id: str, owner: str, to: str) -> None:
+        """Delegate a ready user task (委派): ``to`` becomes its assignee until they propose its completion,
+        then it comes back to ``owner``.
+
+        Raises:
+            ConcurrentUpdate: no ready user task has this id.
+        """
+
+    @abstractmethod
+    def delegation(self, task_id: str) -> tuple[str | None, JsonObject | None]:
+        """A task's delegation: the owner while it is delegated (else None), and the delegate's proposed
+        completion data once they gave it (else None)."""
+
+    @abstractmethod
+    def propose(self, task_id: str, data: Mapping[str, Json]) -> None:
+        """The delegate's work on a delegated task: ``data`` is kept as the proposal and the task goes back
+        to its owner (its assignee again) to confirm.
+
+        Raises:
+            ConcurrentUpdate: no ready user task has this id.
+        """
+
+    @abstractmethod
     def record_urge(self, task_id: str, at: datetime) -> None:
         """Count one urge (催办) of a ready user task, at ``at``.
 

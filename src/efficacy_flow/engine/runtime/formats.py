@@ -24,7 +24,9 @@ read the same, and no upgrade step is needed):
 - ``ef_unit``: the unit it belongs to (the process data's ``unit`` when it became ready, or the unit it was
   transferred to);
 - ``ef_assignee``: who claimed it or was assigned it;
-- ``ef_urges``, ``ef_urged_at``: how often it was urged and when last (ISO instant).
+- ``ef_urges``, ``ef_urged_at``: how often it was urged and when last (ISO instant);
+- ``ef_owner``, ``ef_proposal``: while it is delegated (委派), who delegated it; once the delegate did the
+  work, the data they proposed for the owner to confirm.
 
 Format 1 kept ``ef_kind`` (``"working_days"`` or ``"elapsed"``) and ``ef_remaining`` as ``"wd:<n>"`` (working
 days) or ``"s:<n>"`` (seconds). The upgrade maps ``working_days`` to that period and ``elapsed`` to minutes of

@@ -23,7 +23,9 @@ __all__ = [
     "ASSIGNEE",
     "DUE",
     "LIMIT",
+    "OWNER",
     "PERIOD",
+    "PROPOSAL",
     "READY_AT",
     "REMAINING",
     "ROLLED_FROM",
@@ -48,6 +50,10 @@ REMAINING = "ef_remaining"
 ASSIGNEE = "ef_assignee"
 URGES = "ef_urges"
 URGED_AT = "ef_urged_at"
+#: While a task is delegated (委派): who delegated it (its owner, to whom it comes back), and then what the
+#: delegate proposed (their completion data, for the owner to confirm).
+OWNER = "ef_owner"
+PROPOSAL = "ef_proposal"
 #: SpiffWorkflow's own key for a timer's due instant (ISO-8601 text).
 DUE = "event_value"
 #: ``ef_period`` of a timer whose ``timeDate`` is a fixed instant.

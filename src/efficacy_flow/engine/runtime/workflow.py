@@ -48,7 +48,9 @@ from efficacy_flow.engine.runtime.specs import (
     DUE,
     INSTANT,
     LIMIT,
+    OWNER,
     PERIOD,
+    PROPOSAL,
     READY_AT,
     REMAINING,
     ROLLED_FROM,
@@ -399,6 +401,26 @@ class SpiffWorkflow(Workflow):
 
     def set_unit(self, task_id: str, unit: str | None) -> None:
         self._ready_internal(task_id)[UNIT] = unit
+
+    def delegate(self, task_id: str, owner: str, to: str) -> None:
+        internal = self._ready_internal(task_id)
+        internal[OWNER] = owner
+        internal[ASSIGNEE] = to
+        internal.pop(PROPOSAL, None)
+
+    def delegation(self, task_id: str) -> tuple[str | None, JsonObject | None]:
+        found = self._ready.get(task_id)
+        task = found[0] if found is not None else self._lookup(task_id)
+        if task is None:
+            return None, None
+        internal = task.internal_data
+        return internal.get(OWNER), internal.get(PROPOSAL)
+
+    def propose(self, task_id: str, data: Mapping[str, Json]) -> None:
+        internal = self._ready_internal(task_id)
+        owner = internal.pop(OWNER)
+        internal[ASSIGNEE] = owner
+        internal[PROPOSAL] = dict(data)
 
     def record_urge(self, task_id: str, at: datetime) -> None:
         internal = self._ready_internal(task_id)
