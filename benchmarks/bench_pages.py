@@ -11,8 +11,8 @@ smallest. For contrast, the unpaged ``engine.tasks(unit=…)`` (every task of th
 
 The outbox at the same sizes: the store holds two events per instance (what their starts append:
 ``instance_started`` and ``task_ready``; at least 20,000), written in large batches; timed is reading 10,000
-events from the middle, ``engine.events(after=…, limit=1000)`` ten times, as a delivery loop reads them; target as
-above.
+events from the middle, ``engine.events(after=…, limit=1000)`` ten times, as a delivery loop reads them;
+target as above.
 
 Run: ``python -m benchmarks pages [--quick]``.
 """
