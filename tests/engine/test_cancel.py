@@ -12,7 +12,7 @@ import pytest
 
 from efficacy_flow import shipped_processes
 from efficacy_flow.engine import Actor, Engine
-from efficacy_flow.errors import ConcurrentUpdate, InvalidInput, InvalidState, UnknownInstance
+from efficacy_flow.errors import ConcurrentUpdate, InvalidInput, InvalidState, NotAuthorized, UnknownInstance
 from efficacy_flow.metrics import collect_records
 from efficacy_flow.testing import FakeClock
 
@@ -144,3 +144,22 @@ def test_cancel_racing_complete_has_one_winner(make_engine: Callable[..., Engine
             assert view.status == "cancelled"
             assert [e.kind for e in b.history(case.id)][-2:] == ["task_completed", "cancelled"]
         assert a.check_consistency(instance_ids=[case.id]).ok
+
+
+def test_a_duplicate_12345_ticket_is_voided_on_the_shipped_process(
+    make_engine: Callable[..., Engine],
+) -> None:
+    """重复工单 on the shipped complaint_closure: the second call about the same lamp is cancelled as a
+    duplicate of the first by the operator (settings.yaml lets 受理员 cancel; a unit may not); the first goes
+    on, and the metrics count one ticket."""
+    engine = make_engine(shipped_processes())
+    first = engine.start("complaint_closure", {"title": "路灯不亮", "content": "幸福小区3号楼"}, OPERATOR)
+    second = engine.start("complaint_closure", {"title": "路灯不亮", "content": "幸福小区3号楼前"}, OPERATOR)
+    with pytest.raises(NotAuthorized):
+        engine.cancel(second.id, "重复工单", HANDLER)
+    view = engine.cancel(second.id, "重复工单", OPERATOR, duplicate_of=first.id)
+    assert (view.status, view.tasks) == ("cancelled", ())
+    assert [t.element_id for t in engine.tasks(instance_id=first.id)] == ["Task_Dispatch"]
+    records = collect_records(engine, [first.id, second.id])
+    assert ([c.instance_id for c in records.cases], records.cancelled) == ([first.id], (second.id,))
+    assert [e.kind for e in engine.events(limit=10_000)][-2:] == ["task_cancelled", "cancelled"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.engine.conftest import BASIC
@@ -111,3 +112,44 @@ def test_refusals(make_engine: Callable[..., Engine], tmp_path: Path) -> None:
     engine.complete(task_id, {"reply": "好", "resolved": True}, ZJ_1)
     with pytest.raises(InvalidState, match="completed"):
         engine.migrate(case_id, office)
+
+
+def test_a_ticket_stuck_on_a_broken_timer_script_is_migrated_and_retried(
+    make_engine: Callable[..., Engine], tmp_path: Path, clock: Any
+) -> None:
+    """The shipped 12345 loop with a typo in 记录逾期 (Script_Overdue, run when the handling limit fires): the
+    tick fails into an incident and the ticket is stuck. The fixed folder is deployed, the ticket migrated,
+    the incident retried: the limit fires, 督办 is ready, overdue_count is 1."""
+    from tests.processes._drive import at
+
+    from efficacy_flow import shipped_processes
+    from efficacy_flow.engine import RetryPolicy
+    from efficacy_flow.testing import complete_task
+
+    broken = tmp_path / "broken"
+    shutil.copytree(shipped_processes(), broken)
+    bpmn = broken / "complaint_closure.bpmn"
+    text = bpmn.read_text(encoding="utf-8")
+    bpmn.write_text(
+        text.replace("overdue_count = overdue_count + 1", "overdue_count = overdue_cont + 1"), "utf-8"
+    )
+    engine = make_engine(broken, retry=RetryPolicy(attempts=1))
+    clock.set(at(2025, 10, 9, 9))
+    cg = Actor("cg-1", {"承办单位"}, unit="市城管局")
+    case = engine.start("complaint_closure", {"title": "路灯不亮", "content": "幸福小区"}, OPERATOR)
+    complete_task(engine, case.id, "Task_Dispatch", {"unit": "市城管局", "dispatch_note": "路灯"}, OPERATOR)
+    complete_task(engine, case.id, "Task_Acknowledge", {"ack_decision": "签收"}, cg)
+    clock.set(at(2025, 10, 20))
+    engine.tick()
+    (incident,) = engine.incidents(case.id)
+    assert incident.element_id == "Script_Overdue"
+    engine.deploy(shipped_processes())
+    admin = Actor("admin-1", {"系统管理员"})
+    with pytest.raises(NotAuthorized):
+        engine.migrate(case.id, OPERATOR)  # shipped settings: 系统管理员 migrates
+    engine.migrate(case.id, admin)
+    view = engine.retry_incident(incident.id, OPERATOR)
+    assert [t.element_id for t in view.tasks] == ["Task_Supervise"]
+    assert view.data["overdue_count"] == 1
+    assert engine.incidents(case.id) == []
+    assert engine.check_consistency().ok
