@@ -128,27 +128,28 @@ def outbox_rows(
     """The outbox rows of one save, in the order things happened: the ready rows it closed
     (``task_completed``, or ``task_cancelled`` when a timer or a cancel closed them), one per reported audit
     event (``timer_fired``, ``instance_completed``, ...), then the rows that became ready (``task_ready``)."""
-    units = {row.id: row.unit for row in (*before, *after)}
     rows: list[OutboxRow] = []
-    known = {row.id for row in before}
-    ready = {row.id for row in after}
+    dumps = orjson.dumps
+    ready = {row.id for row in after} if before else ()
     for row in before:
         if row.id not in ready:
             closed = "task_completed" if row.id == completed_id else "task_cancelled"
             closing = {**_task_payload(row), "by": by if closed == "task_completed" else None}
-            rows.append((closed, instance_id, row.id, row.unit, now, orjson.dumps(closing).decode()))
+            rows.append((closed, instance_id, row.id, row.unit, now, dumps(closing).decode()))
     for kind, actor, _before, details in events:
         mapped = _FROM_AUDIT.get(kind)
         if mapped is None:
             continue
         task_id = details.get("task_id") if isinstance(details, Mapping) else None
-        task = str(task_id) if isinstance(task_id, str) else None
-        text = orjson.dumps(payload_of(kind, actor, details)).decode()
-        rows.append((mapped, instance_id, task, units.get(task) if task else None, now, text))
+        task = task_id if isinstance(task_id, str) else None
+        unit = next((r.unit for r in (*before, *after) if r.id == task), None) if task else None
+        rows.append((mapped, instance_id, task, unit, now, dumps(payload_of(kind, actor, details)).decode()))
+    known = {row.id for row in before} if after else ()
     for row in after:
         if row.id not in known:
-            ready_text = orjson.dumps(_task_payload(row)).decode()
-            rows.append(("task_ready", instance_id, row.id, row.unit, now, ready_text))
+            rows.append(
+                ("task_ready", instance_id, row.id, row.unit, now, dumps(_task_payload(row)).decode())
+            )
     return rows
 
 

@@ -266,8 +266,12 @@ class Transaction(Reader):
         instant = sql.instant
         if self.dialect == "sqlite":
             values: list[Any] = []
+            last_at: Any = None
+            stored: Any = None
             for kind, instance_id, task_id, unit, at, payload in events:
-                values += (kind, instance_id, task_id, unit, instant(at), payload)
+                if at is not last_at:  # one call's events share its instant
+                    last_at, stored = at, instant(at)
+                values += (kind, instance_id, task_id, unit, stored, payload)
             self._run(sql.insert_outbox_rows(len(events)), values)
             return
         last = int(self._rows(sql.take_outbox_seq, (len(events),))[0][0])
