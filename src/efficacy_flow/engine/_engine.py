@@ -415,11 +415,16 @@ class Engine:
     ) -> InstanceView:
         """Complete a ready user task with ``data``.
 
+        A delegated task (:meth:`delegate`) completed by its delegate is not completed: it goes back to its
+        owner with the data as a proposal, and the owner's completion (their data over the proposal's)
+        completes it.
+
         Raises:
             UnknownTask: no task has this id.
             ConcurrentUpdate: the task was already completed (or cancelled), or the instance is no longer at
                 ``expected_version``.
-            NotAuthorized: the actor lacks the task's role, or belongs to another unit.
+            NotAuthorized: the actor lacks the task's role, belongs to another unit (or to none, in a unit
+                lane of settings.yaml), or is not the task's assignee; the refusal is audited.
             InvalidData: ``data`` fails the task's schema, or a step after it left data that is not JSON.
             InvalidState: the instance is suspended (or not active).
             ProcessDefinitionError: a step after the task failed (``element_id`` names it); nothing changed.
