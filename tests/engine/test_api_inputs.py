@@ -142,6 +142,7 @@ def _calls(engine: Engine) -> dict[str, tuple[Callable[..., Any], list[st.Search
         "withdraw": (engine.withdraw, [ids, actors]),
         "migrate": (engine.migrate, [ids, actors, odd_values, odd_values]),
         "delegate": (engine.delegate, [ids, odd_values, actors]),
+        "prune_events": (engine.prune_events, [odd_values]),
     }
 
 
@@ -178,6 +179,7 @@ NAMES = sorted(
         "withdraw",
         "migrate",
         "delegate",
+        "prune_events",
     ]
 )
 

@@ -526,3 +526,19 @@ def test_a_delegated_task_comes_back_to_its_owner(engine: Engine) -> None:
     assert (done.status, done.data["reply"]) == ("completed", "已派员维修")
     assert [t.id for t in engine.done("zj-1")] == [task_id]
     assert engine.check_consistency().ok
+
+
+def test_pruning_keeps_what_a_consumer_has_not_passed(engine: Engine) -> None:
+    """prune_events deletes up to the slowest consumer's cursor and never the newest event; numbering goes on
+    after it (no number is given twice)."""
+    _handle(engine)
+    _handle(engine)
+    total = len(engine.events())
+    assert engine.deliver("sms", lambda e: None, limit=2) == 2
+    assert engine.prune_events(through=total) == 2  # the sms consumer is at 2
+    assert [e.seq for e in engine.events()] == list(range(3, total + 1))
+    engine.deliver("sms", lambda e: None)
+    assert engine.prune_events(through=10_000) == total - 3  # the newest stays
+    assert [e.seq for e in engine.events()] == [total]
+    _handle(engine)
+    assert [e.seq for e in engine.events()][:2] == [total, total + 1]

@@ -1274,6 +1274,19 @@ class Engine:
             records = reader.outbox_after(start, size)
         return [_outbox_event(r) for r in records]
 
+    def prune_events(self, through: int) -> int:
+        """Delete old outbox events: those up to ``seq`` ``through`` that every consumer :meth:`deliver`
+        knows has passed (none beyond the slowest cursor), always keeping the newest event; return how many
+        were deleted. Readers that page with :meth:`events` keep their own cursor: prune only what they
+        have read.
+
+        Raises:
+            InvalidInput: ``through`` is not a whole number >= 0.
+        """
+        limit = _checked_seq(through)
+        with self._store.transaction() as tx:
+            return tx.prune_outbox(limit)
+
     def deliver(self, consumer: str, handler: Callable[[OutboxEvent], object], *, limit: int = 100) -> int:
         """Hand the outbox's next events to ``handler``, one at a time and in order, for the named
         ``consumer`` (an SMS gateway, a webhook), whose cursor the store keeps: at-least-once delivery.

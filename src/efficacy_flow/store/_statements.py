@@ -279,6 +279,9 @@ class Statements:
             f"SELECT {columns(OutboxRecord)} FROM ef_outbox WHERE seq > ? ORDER BY seq LIMIT ?"
         )
         self.get_cursor = sql("SELECT seq FROM ef_outbox_cursors WHERE name = ?")
+        self.slowest_cursor = sql("SELECT min(seq) FROM ef_outbox_cursors")
+        self.newest_event = sql("SELECT max(seq) FROM ef_outbox")
+        self.prune_outbox = sql("DELETE FROM ef_outbox WHERE seq <= ?")
         self.get_cursor_locked = sql(f"SELECT seq FROM ef_outbox_cursors WHERE name = ?{lock}")
         self.put_cursor = sql(
             "INSERT INTO ef_outbox_cursors (name, seq, updated_at) VALUES (?, ?, ?)"

@@ -289,6 +289,20 @@ class Transaction(Reader):
         rows = self._rows(self._sql.get_cursor_locked, (name,))
         return int(rows[0][0]) if rows else 0
 
+    def prune_outbox(self, through: int) -> int:
+        """Delete the outbox events up to ``seq`` ``through`` that every named consumer has passed, keeping
+        the newest event (on SQLite the next number is one more than the largest row); return how many
+        went."""
+        sql = self._sql
+        slowest = self._rows(sql.slowest_cursor, ())[0][0]
+        newest = self._rows(sql.newest_event, ())[0][0]
+        if newest is None:
+            return 0
+        limit = min(through, int(newest) - 1)
+        if slowest is not None:
+            limit = min(limit, int(slowest))
+        return self._run(sql.prune_outbox, (limit,)) if limit > 0 else 0
+
     def set_outbox_cursor(self, name: str, seq: int, at: datetime) -> None:
         """Move a named consumer's cursor to ``seq``."""
         self._run(self._sql.put_cursor, (name, seq, self._sql.instant(at)))
