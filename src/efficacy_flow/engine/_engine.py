@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -141,6 +140,24 @@ class _Opened:
 
     workflow: Workflow
     rows: Rows
+
+
+class _AuditedRefusal:
+    """The context of :meth:`Engine._refusals`."""
+
+    __slots__ = ("_action", "_actor", "_engine")
+
+    def __init__(self, engine: Engine, actor: Actor, action: str) -> None:
+        self._engine, self._actor, self._action = engine, actor, action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, NotAuthorized):
+            instance_id = exc.fields.get("instance_id")
+            if isinstance(instance_id, str):
+                self._engine._audit_refusal(instance_id, self._actor, self._action, exc)
 
 
 class Engine:
@@ -441,7 +458,7 @@ class Engine:
             )
         now = self._clock.now()
         hint = self._cache.ready_task(task_id)
-        try:
+        try:  # not _refusals: a plain try costs nothing on the hot path when nothing is refused
             with self._store.transaction() as tx:
                 row, inst = self._ready_row(tx, task_id, hint)
                 if expected_version is not None and inst.version != expected_version:
@@ -479,7 +496,7 @@ class Engine:
                     completed_id=completed_id,
                     previous=opened.rows,
                 )
-        except NotAuthorized as refused:  # rolled back, then audited (a plain try costs nothing otherwise)
+        except NotAuthorized as refused:  # rolled back, then audited
             self._audit_refusal(str(refused.fields.get("instance_id")), actor, "complete", refused)
             raise
         return self._done(saved, opened.workflow)
@@ -823,7 +840,9 @@ class Engine:
             workflow.cancel()
             details = {"reason": reason, "duplicate_of": duplicate_of, "status_before": inst.status}
             event: Event = ("cancelled", actor.id, None, details)
-            saved = self._save_event(tx, inst, opened, event, now, status="cancelled", suspended_at=None)
+            saved = self._save_event(
+                tx, inst, workflow, opened.rows, event, now, status="cancelled", suspended_at=None
+            )
         return self._done(saved, workflow)
 
     # -- case operations on a ready task (认领, 指派, 转办, 催办) ----------------------------------------
@@ -836,7 +855,7 @@ class Engine:
         change: Callable[[Workflow, TaskRecord, Deployment], Event],
         *,
         governed: bool = True,
-    ) -> tuple[TaskView, Saved]:
+    ) -> TaskView:
         """Change one ready task of an active instance in one transaction: ``change`` edits the workflow and
         returns the audit event; the instance is saved (a new version) with the rows and outbox events that
         follow. ``governed``: the authorizer is asked for ``action`` first."""
@@ -855,9 +874,9 @@ class Engine:
             self._require_active(inst)
             opened = self._still_ready(tx, inst, now, task_id)
             event = change(opened.workflow, row, self._deployment(tx, inst.definition_hash))
-            saved = save(tx, inst, opened.workflow, [event], now, self._limits, previous=opened.rows)
+            saved = self._save_event(tx, inst, opened.workflow, opened.rows, event, now)
         self._remember(saved, opened.workflow)
-        return next(task_view(t) for t in saved.rows.tasks if t.id == task_id), saved
+        return next(task_view(t) for t in saved.rows.tasks if t.id == task_id)
 
     def claim(self, task_id: str, actor: Actor) -> TaskView:
         """Take a ready task (认领): the actor, who may work on it (its role, its unit), becomes its assignee,
@@ -882,7 +901,7 @@ class Engine:
                 {"task_id": row.id, "element_id": row.element_id, "assignee": actor.id},
             )
 
-        return self._on_task(task_id, actor, "claim", change, governed=False)[0]
+        return self._on_task(task_id, actor, "claim", change, governed=False)
 
     def unclaim(self, task_id: str, actor: Actor) -> TaskView:
         """Give a claimed task back (取消认领): it has no assignee again. Only its assignee may, or an actor
@@ -897,7 +916,7 @@ class Engine:
         def change(workflow: Workflow, row: TaskRecord, dep: Deployment) -> Event:
             if row.assignee is None:
                 raise ConcurrentUpdate(f"task {row.id} is not claimed", task_id=row.id)
-            if row.assignee != actor.id and not self._allows("assign", actor, self._process_of(row)):
+            if row.assignee != actor.id and not self._allows("assign", actor, dep.process_id):
                 raise NotAuthorized(
                     f"task {row.id} is held by {row.assignee}; {actor.id} may not give it back",
                     actor_id=actor.id,
@@ -909,7 +928,7 @@ class Engine:
             details = {"task_id": row.id, "element_id": row.element_id, "previous_assignee": row.assignee}
             return ("unclaimed", actor.id, None, details)
 
-        return self._on_task(task_id, actor, "assign", change, governed=False)[0]
+        return self._on_task(task_id, actor, "assign", change, governed=False)
 
     def assign(self, task_id: str, assignee: str, actor: Actor) -> TaskView:
         """Give a ready task to a person (指派), replacing whoever held it; only they can complete it. Needs
@@ -933,7 +952,7 @@ class Engine:
             }
             return ("assigned", actor.id, None, details)
 
-        return self._on_task(task_id, actor, "assign", change)[0]
+        return self._on_task(task_id, actor, "assign", change)
 
     def transfer(
         self,
@@ -989,7 +1008,7 @@ class Engine:
             }
             return ("transferred", actor.id, None, details)
 
-        return self._on_task(task_id, actor, "transfer", change)[0]
+        return self._on_task(task_id, actor, "transfer", change)
 
     def delegate(self, task_id: str, to: str, actor: Actor) -> TaskView:
         """Have someone else do a task one holds (委派): ``to`` becomes its assignee and does the work; their
@@ -1014,7 +1033,7 @@ class Engine:
             details = {"task_id": row.id, "element_id": row.element_id, "assignee": to, "owner": actor.id}
             return ("delegated", actor.id, None, details)
 
-        return self._on_task(task_id, actor, "delegate", change)[0]
+        return self._on_task(task_id, actor, "delegate", change)
 
     def urge(self, task_id: str, actor: Actor, message: str, cc: Iterable[str] = ()) -> Urge:
         """Remind whoever holds a ready task to act (催办), copying others (抄送, ``cc``: person or unit ids).
@@ -1049,7 +1068,7 @@ class Engine:
             }
             return ("urged", actor.id, None, details)
 
-        view, _ = self._on_task(task_id, actor, "urge", change)
+        view = self._on_task(task_id, actor, "urge", change)
         return Urge(view.id, view.instance_id, actor.id, now, message, copied, view.urges)
 
     def comment(
@@ -1136,7 +1155,7 @@ class Engine:
                 "reason": reason,
             }
             event: Event = ("returned", actor.id, None, details)
-            saved = save(tx, inst, workflow, [event], now, self._limits, previous=opened.rows)
+            saved = self._save_event(tx, inst, workflow, opened.rows, event, now)
         return self._done(saved, workflow)
 
     def withdraw(self, task_id: str, actor: Actor) -> InstanceView:
@@ -1192,7 +1211,7 @@ class Engine:
             workflow.set_assignee(task_id, actor.id)
             details = {"task_id": task_id, "element_id": row.element_id}
             event: Event = ("withdrawn", actor.id, None, details)
-            saved = save(tx, inst, workflow, [event], now, self._limits, previous=opened.rows)
+            saved = self._save_event(tx, inst, workflow, opened.rows, event, now)
         return self._done(saved, workflow)
 
     # -- migration -------------------------------------------------------------------------------------------
@@ -1252,9 +1271,7 @@ class Engine:
             )
             details = {"from": inst.definition_hash, "to": target.hash, "mapping": renames}
             event: Event = ("migrated", actor.id, None, details)
-            saved = self._save_event(
-                tx, inst, _Opened(workflow, opened.rows), event, now, definition_hash=target.hash
-            )
+            saved = self._save_event(tx, inst, workflow, opened.rows, event, now, definition_hash=target.hash)
         return self._done(saved, workflow)
 
     # -- the outbox ------------------------------------------------------------------------------------------
@@ -1358,7 +1375,7 @@ class Engine:
             before, after = extend_timers(opened.workflow, timers, parsed, self._calendar)
             details = {"task_id": task_id, "limit": str(parsed), "reason": reason, "due": after}
             event: Event = ("extended", approved_by.id, {"due": before}, details)
-            saved = save(tx, inst, opened.workflow, [event], now, self._limits, previous=opened.rows)
+            saved = self._save_event(tx, inst, opened.workflow, opened.rows, event, now)
         self._remember(saved, opened.workflow)
         return next(task_view(t) for t in saved.rows.tasks if t.id == task_id)
 
@@ -1662,19 +1679,15 @@ class Engine:
         self,
         tx: Transaction,
         inst: InstanceRecord,
-        opened: _Opened,
+        workflow: Workflow,
+        previous: Rows,
         event: Event,
         now: datetime,
         **values: Any,
     ) -> Saved:
-        """Save the opened workflow with one audit event (``values``: instance columns to set)."""
-        return save(tx, inst, opened.workflow, [event], now, self._limits, previous=opened.rows, **values)
-
-    def _process_of(self, row: TaskRecord) -> str:
-        """The process id of a task's instance (from the cache, or its row)."""
-        with self._store.read() as reader:
-            inst = instance_row(reader, row.instance_id, lock=False)
-        return inst.process_id
+        """Save a changed workflow with the one audit event of its call (``previous``: the rows before;
+        ``values``: instance columns to set)."""
+        return save(tx, inst, workflow, [event], now, self._limits, previous=previous, **values)
 
     def _permit(self, action: str, actor: Actor, inst: InstanceRecord, **fields: object) -> None:
         """Raise NotAuthorized unless the authorizer lets ``actor`` do ``action`` on the instance."""
@@ -1689,17 +1702,10 @@ class Engine:
             log.warning("authorizer failed on %s by %s: %s", action, actor.id, type(exc).__name__)
             return False
 
-    @contextmanager
-    def _refusals(self, actor: Actor, action: str) -> Iterator[None]:
+    def _refusals(self, actor: Actor, action: str) -> _AuditedRefusal:
         """Around a call's transaction: a refusal (NotAuthorized naming an instance) rolls the call back and
         is then audited on that instance (a ``refused`` event with the action), and raised."""
-        try:
-            yield
-        except NotAuthorized as error:
-            instance_id = error.fields.get("instance_id")
-            if isinstance(instance_id, str):
-                self._audit_refusal(instance_id, actor, action, error)
-            raise
+        return _AuditedRefusal(self, actor, action)
 
     def _audit_refusal(self, instance_id: str, actor: Actor, action: str, error: NotAuthorized) -> None:
         details = {"action": action, "task_id": error.fields.get("task_id"), "message": error.message}

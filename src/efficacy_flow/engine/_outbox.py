@@ -93,15 +93,13 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def payload_of(kind: str, actor: str | None, after: Any) -> dict[str, Any]:
+def payload_of(actor: str | None, after: Any) -> dict[str, Any]:
     """The payload of an outbox event made from an audit event's actor and ``after``."""
     payload: dict[str, Any] = {"actor": actor}
     if isinstance(after, Mapping):
         for key in _KEPT:
             if key in after:
                 payload[key] = _shown(after[key])
-    if kind == "timer_fired" and isinstance(after, Mapping):
-        payload["element_id"] = after.get("element_id")
     return payload
 
 
@@ -143,7 +141,7 @@ def outbox_rows(
         task_id = details.get("task_id") if isinstance(details, Mapping) else None
         task = task_id if isinstance(task_id, str) else None
         unit = next((r.unit for r in (*before, *after) if r.id == task), None) if task else None
-        rows.append((mapped, instance_id, task, unit, now, dumps(payload_of(kind, actor, details)).decode()))
+        rows.append((mapped, instance_id, task, unit, now, dumps(payload_of(actor, details)).decode()))
     known = {row.id for row in before} if after else ()
     for row in after:
         if row.id not in known:

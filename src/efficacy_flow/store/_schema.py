@@ -146,11 +146,15 @@ tasks = Table(
 )
 
 
+def _partial(name: str, where: str, *columns: str) -> Index:
+    """An index of ``tasks`` over the rows ``where`` (SQL) holds only, on both databases."""
+    condition = text(where)
+    return Index(name, *(tasks.c[c] for c in columns), sqlite_where=condition, postgresql_where=condition)
+
+
 def _ready(name: str, *leading: str) -> Index:
     """An index over ready task rows only, in the work list's order (due time, then id) after ``leading``."""
-    where = tasks.c.status == "ready"
-    columns = [tasks.c[c] for c in (*leading, "due_at", "id")]
-    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+    return _partial(name, "status = 'ready'", *leading, "due_at", "id")
 
 
 #: Schema 3: the work list's indexes (store/_reader.py ``task_page``), over ready rows only: by unit (a
@@ -164,27 +168,14 @@ READY_INDEXES = (
     _ready("ix_ef_tasks_ready_due"),
 )
 
-_ASSIGNED = text("status = 'ready' AND assignee IS NOT NULL")
 #: Schema 4: a person's work list (tasks claimed by or assigned to them), over assigned ready rows only, so
 #: unassigned work costs it nothing.
-ASSIGNED_INDEX = Index(
-    "ix_ef_tasks_ready_assignee",
-    tasks.c.assignee,
-    tasks.c.due_at,
-    tasks.c.id,
-    sqlite_where=_ASSIGNED,
-    postgresql_where=_ASSIGNED,
+ASSIGNED_INDEX = _partial(
+    "ix_ef_tasks_ready_assignee", "status = 'ready' AND assignee IS NOT NULL", "assignee", "due_at", "id"
 )
-
-_DONE = text("status = 'completed' AND closed_by IS NOT NULL")
 #: Schema 4: what a person completed (已办), most recent first: over completed rows only.
-DONE_INDEX = Index(
-    "ix_ef_tasks_done",
-    tasks.c.closed_by,
-    tasks.c.closed_at,
-    tasks.c.id,
-    sqlite_where=_DONE,
-    postgresql_where=_DONE,
+DONE_INDEX = _partial(
+    "ix_ef_tasks_done", "status = 'completed' AND closed_by IS NOT NULL", "closed_by", "closed_at", "id"
 )
 
 #: Pending timers. ``claimed_by``/``lease_until``: the worker that claimed a due row to fire it, and until

@@ -271,8 +271,7 @@ class SpiffWorkflow(Workflow):
             self._run_on()
 
     def complete(self, task_id: str, data: Mapping[str, Json], now: datetime) -> JsonObject:
-        found = self._ready.get(task_id)
-        task = found[0] if found is not None else self._lookup(task_id)
+        task = self._known(task_id)
         if task is None or task._state != _READY or not task.task_spec.manual:
             raise ConcurrentUpdate(
                 f"task {task_id} is no longer ready", task_id=task_id, instance_id=self._instance_id
@@ -287,6 +286,11 @@ class SpiffWorkflow(Workflow):
             task.run()
             self._run_on()
         return before
+
+    def _known(self, task_id: str) -> Any:
+        """The task with this id: a ready one from the last snapshot, else found in the tree (None)."""
+        found = self._ready.get(task_id)
+        return found[0] if found is not None else self._lookup(task_id)
 
     def _lookup(self, task_id: str) -> Any:
         try:
@@ -409,8 +413,7 @@ class SpiffWorkflow(Workflow):
         internal.pop(PROPOSAL, None)
 
     def delegation(self, task_id: str) -> tuple[str | None, JsonObject | None]:
-        found = self._ready.get(task_id)
-        task = found[0] if found is not None else self._lookup(task_id)
+        task = self._known(task_id)
         if task is None:
             return None, None
         internal = task.internal_data
