@@ -37,6 +37,7 @@ SURFACE: dict[str, list[str]] = {
         "Authorizer",
         "CalendarDataError",
         "CalendarDataMissing",
+        "Card",
         "Clock",
         "Comment",
         "CompletedTask",
@@ -97,6 +98,7 @@ SURFACE: dict[str, list[str]] = {
         "Attachment",
         "AuditEvent",
         "Authorizer",
+        "Card",
         "Comment",
         "CompletedTask",
         "ConsistencyReport",
@@ -119,9 +121,11 @@ SURFACE: dict[str, list[str]] = {
         "SETTINGS_FILE_NAME",
         "DecisionResult",
         "Decisions",
+        "Ladder",
         "Permission",
         "Setting",
         "Settings",
+        "TimeLimitEntry",
         "TimeLimitTable",
         "UnitLanes",
         "load_decisions",
@@ -132,6 +136,7 @@ SURFACE: dict[str, list[str]] = {
     "efficacy_flow.store": [
         "CLOSED_STATUSES",
         "AuditRecord",
+        "CardRecord",
         "CommitToken",
         "DeadlineRecord",
         "Durability",
@@ -363,6 +368,20 @@ def public_values(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         }
     finally:
         engine.store.close()
+    # A card from the ladder fixture (tests/engine/fixtures/ladder): its limit runs out on 2025-10-01.
+    ladder = Engine(
+        f"sqlite:///{db.with_name('cards.db')}",
+        Path(__file__).parents[1] / "engine" / "fixtures" / "ladder",
+        calendar=china(),
+        clock=clock,
+    )
+    try:
+        ladder.start("fx_ladder", {"title": "路灯不亮", "unit": "市城管局"}, Actor("clerk", {"承办单位"}))
+        clock.set(datetime(2025, 10, 1, tzinfo=CHINA_TZ))
+        ladder.tick()
+        values["Card"] = ladder.cards()[0]
+    finally:
+        ladder.store.close()
     deadline = china().due(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ), "20个工作日")
     values |= {
         "Deadline": deadline,
@@ -384,6 +403,7 @@ def public_values(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "InstanceView",
         "TaskView",
         "AuditEvent",
+        "Card",
         "InstanceSummary",
         "HistoryCheck",
         "ConsistencyReport",

@@ -143,6 +143,10 @@ def _calls(engine: Engine) -> dict[str, tuple[Callable[..., Any], list[st.Search
         "migrate": (engine.migrate, [ids, actors, odd_values, odd_values]),
         "delegate": (engine.delegate, [ids, odd_values, actors]),
         "prune_events": (engine.prune_events, [odd_values]),
+        "cards": (
+            lambda u, s, t, lv, k: engine.cards(u, s, t, lv, after=k),
+            [odd_values, odd_values, odd_values, odd_values, ids],
+        ),
     }
 
 
@@ -180,6 +184,7 @@ NAMES = sorted(
         "migrate",
         "delegate",
         "prune_events",
+        "cards",
     ]
 )
 

@@ -33,7 +33,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)$")
 # A citation: a seed file and section, a statute's article, or an explicit [setting] / [secondary] mark.
 CITATION = re.compile(
-    r"(\d{3}_[0-9a-f]{16}\.txt §)|(第[一二三四五六七八九十百零]+条)|\[setting\]|\[secondary\]"
+    r"(\d{3}_[0-9a-f]{16}\.txt §)|(第[一二三四五六七八九十百零]+条)|\[setting\]|\[secondary\]|\[local\]"
 )
 CAP_KEYS = {"max_extensions", "max_total", "caps_source"}
 SAFE_BUILTINS = {
@@ -196,7 +196,7 @@ def test_time_limit_table_entries_have_label_limit_and_source() -> None:
     assert raw["version"] == 1
     assert raw["jurisdiction"]
     for name, entry in raw["limits"].items():
-        assert set(entry) <= {"label", "limit", "source", "variants", *CAP_KEYS}, name
+        assert set(entry) <= {"label", "limit", "source", "variants", "ladder", *CAP_KEYS}, name
         assert CJK.search(entry["label"]), name
         assert CITATION.search(entry["source"]), f"{name}: source must cite a seed, an article or a mark"
         if set(entry) & CAP_KEYS:
@@ -204,6 +204,12 @@ def test_time_limit_table_entries_have_label_limit_and_source() -> None:
         for variant in entry.get("variants", []):
             assert set(variant) == {"when", "limit", "source"}, name
             assert CITATION.search(variant["source"]), name
+        if "ladder" in entry:  # 电子监察: the ladder and every step that names its own source cite it
+            ladder = entry["ladder"]
+            assert CITATION.search(ladder["source"]), f"{name}: the ladder must cite its source"
+            for step in ("warning", "reminders", "yellow", "red"):
+                if isinstance(ladder.get(step), dict) and "source" in ladder[step]:
+                    assert CITATION.search(ladder[step]["source"]), f"{name}: ladder {step}"
 
 
 def test_time_limit_table_limits_parse() -> None:
@@ -347,19 +353,22 @@ def test_the_decisions_the_issue_names_exist() -> None:
         "unit_admonition_consequence",
         "supervision_ladder",
         "complaint_urgency",
+        "card_rules",
     }
     paths = {dmn_decisions()[d].path.name for d in ("admonition_consequence", "unit_admonition_consequence")}
     assert paths == {"admonition_consequence.dmn"}
 
 
 def test_every_decision_is_called_by_a_process() -> None:
-    """Each shipped decision is the decisionRef of some business-rule task: no table is dead weight."""
+    """Each shipped decision is the decisionRef of some business-rule task, or one the engine itself calls
+    (card_rules: the deadline ladder's cards, docs/supervision.md): no table is dead weight."""
     refs = {
         rule.node.get(CAMUNDA_DECISION_REF)
         for path in BPMN_FILES
         for rule in model(path.stem).of("businessRuleTask")
     }
-    assert refs == set(dmn_decisions())
+    assert refs | {"card_rules"} == set(dmn_decisions())
+    assert "card_rules" not in refs
 
 
 def test_accountability_routes_the_consequence_by_subject_type() -> None:

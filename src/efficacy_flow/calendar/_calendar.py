@@ -560,6 +560,37 @@ class WorkingDayCalendar:
             anchor = datetime.combine(self._last_day(due_at), time(12), tzinfo=CHINA_TZ)
         return self.due(anchor, extra)
 
+    def counted_back(self, due_at: datetime, amount: TimeLimit | str) -> datetime:
+        """The instant from which exactly ``amount`` is left until ``due_at`` (a warning "1个工作日 before the
+        limit runs out", 预警).
+
+        Working days: the end of the working day ``n`` working days before the period's last day, from when
+        the period's last ``n`` working days — the last day included — remain (a 3-working-day period from Fri
+        2025-09-26 ends with Tue 09-30; one working day before it is the end of Mon 09-29, 24:00). Calendar
+        days and months: the end of the day ``n`` days (months) before the last day. Hours and minutes:
+        elapsed time before ``due_at``. Never after ``due_at``.
+
+        Raises:
+            NaiveDatetime: ``due_at`` has no time zone.
+            InvalidTimeLimit: ``amount`` is text that cannot be read.
+            CalendarDataMissing: counting back leaves the data.
+        """
+        due_at = _aware(due_at, "due_at")
+        if not isinstance(amount, TimeLimit):
+            amount = TimeLimit.parse(amount)
+        unit, n = amount.unit, amount.n
+        if unit is HOURS or unit is MINUTES:
+            elapsed = timedelta(hours=n) if unit is HOURS else timedelta(minutes=n)
+            return (due_at.astimezone(UTC) - elapsed).astimezone(CHINA_TZ)
+        last = self._last_day(due_at)
+        if unit is WORKING_DAYS:
+            day = self.add_working_days(last, -n)
+        elif unit is CALENDAR_DAYS:
+            day = last - timedelta(days=n)
+        else:
+            day = last - relativedelta(months=n)
+        return min(self._end_of(day), due_at.astimezone(CHINA_TZ))
+
     # -- interoperability -----------------------------------------------------------------------------------
 
     def as_workalendar(self) -> WorkalendarCalendar:

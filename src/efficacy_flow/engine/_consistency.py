@@ -17,6 +17,7 @@ from typing import Any
 
 from efficacy_flow.engine._audit import verify_chain
 from efficacy_flow.engine._definitions import Deployment
+from efficacy_flow.engine._ladder import LadderPlan
 from efficacy_flow.engine._task_rows import rows_of
 from efficacy_flow.engine.runtime import Workflow
 from efficacy_flow.store import (
@@ -141,14 +142,16 @@ def check_store(
         # States are loaded after the read transaction ends (it need not stay open meanwhile).
         for inst in batch:
             versions[inst.id] = inst.version
+            dep = deps[inst.definition_hash]
             findings += _check_instance(
                 inst,
-                _load(deps[inst.definition_hash], inst),
+                _load(dep, inst),
                 tasks.get(inst.id, []),
                 deadlines.get(inst.id, []),
                 audit.get(inst.id, []),
                 now,
                 previous.versions.get(inst.id) if previous is not None else None,
+                None if isinstance(dep, Exception) else dep.ladder,
             )
         if batch:
             after = batch[-1].id
@@ -206,6 +209,7 @@ def _check_instance(
     audit: list[AuditRecord],
     now: datetime,
     previous_version: int | None,
+    ladder: LadderPlan | None = None,
 ) -> list[Finding]:
     found: list[Finding] = []
 
@@ -234,7 +238,11 @@ def _check_instance(
         add("status", f"status {inst.status} with suspended_at {inst.suspended_at}")
     # A snapshot stamps ready_at on a ready task that has none: such a task then differs from its row.
     implied = rows_of(
-        inst.id, workflow.snapshot(now), suspended=workflow.suspended, incident_id=inst.incident_id
+        inst.id,
+        workflow.snapshot(now),
+        suspended=workflow.suspended,
+        incident_id=inst.incident_id,
+        ladder=ladder,
     )
     implied_tasks, implied_deadlines = implied.tasks, implied.deadlines
     ready_rows = [t for t in task_rows if t.status == "ready"]

@@ -12,7 +12,7 @@ import codecs
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from lxml import etree  # the XML library SpiffWorkflow parses with
 from efficacy_flow._parsing import load_yaml, parse_xml, read_file, validate_file, yaml_text
 from efficacy_flow.clock import Clock
 from efficacy_flow.engine import runtime
+from efficacy_flow.engine._ladder import LadderPlan, plan_of
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._schemas import ProcessSchema, SchemasFile, schema_from_mapping
 from efficacy_flow.engine._services import EngineServices, iso_literal
@@ -105,6 +106,10 @@ class Deployment:
     timer_limits: Mapping[str, str] = field(default_factory=dict)
     #: The time-limit table the definition runs with (None: it has none).
     time_limits: TimeLimitTable | None = None
+    #: Boundary timer element id → the element of the task it is attached to (``attachedToRef``).
+    timer_attachments: Mapping[str, str] = field(default_factory=dict)
+    #: The deadline ladders of its timers (电子监察, engine/_ladder.py; None: no timer counts by a ladder).
+    ladder: LadderPlan | None = field(default=None, compare=False)
 
     @property
     def messages(self) -> frozenset[str]:
@@ -224,8 +229,9 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
     # Every process in the file runs (the main one and those its call activities call): check them all.
     messages: set[str] = set()
     timer_limits: dict[str, str] = {}
+    timer_attachments: dict[str, str] = {}
     for each in root.iterfind("bpmn:process", _NS):
-        messages |= _check_elements(root, each, source, services, table, timer_limits)
+        messages |= _check_elements(root, each, source, services, table, timer_limits, timer_attachments)
 
     answers = EngineServices(services.sandbox, services.calendar, table, services.decide)
     process_runtime = runtime.deploy(
@@ -235,7 +241,7 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
     override = services.schemas.get(source.process_id)
     raw_schema = override if override is not None else source.schema
     schema = schema_from_mapping(source.process_id, raw_schema) if raw_schema else ProcessSchema()
-    return Deployment(
+    dep = Deployment(
         process_id=source.process_id,
         hash=source.hash,
         source=source,
@@ -243,7 +249,9 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
         schema=schema,
         timer_limits=timer_limits,
         time_limits=table,
+        timer_attachments=timer_attachments,
     )
+    return replace(dep, ladder=plan_of(dep, services.calendar))
 
 
 def _check_elements(
@@ -253,9 +261,11 @@ def _check_elements(
     services: Services,
     table: TimeLimitTable | None,
     timer_limits: dict[str, str],
+    timer_attachments: dict[str, str],
 ) -> set[str]:
     """Check a process's scripts, expressions, timers and rule tasks; return the file's message names and
-    record in ``timer_limits`` each timer's literal limit name."""
+    record in ``timer_limits`` each timer's literal limit name, in ``timer_attachments`` each boundary timer's
+    task element."""
     where = source.filename
     sandbox = services.sandbox
 
@@ -301,6 +311,9 @@ def _check_elements(
         name = _check_timer(time_date.text.strip(), element_id, where, sandbox, table)
         if name is not None:
             timer_limits[element_id] = name
+        event = timer.getparent()
+        if event.tag == f"{{{BPMN_NS}}}boundaryEvent" and event.get("attachedToRef"):
+            timer_attachments[element_id] = str(event.get("attachedToRef"))
     for rule_task in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
         ref = rule_task.get(f"{{{CAMUNDA_NS}}}decisionRef")
         if not ref or services.decision_ids is None or ref not in services.decision_ids:

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import orjson
 
-from efficacy_flow.calendar import TimeLimit
+from efficacy_flow.calendar import MINUTES, TimeLimit
 from efficacy_flow.clock import Clock, SystemClock
 from efficacy_flow.engine._audit import (
     GENESIS,
@@ -43,6 +43,19 @@ from efficacy_flow.engine._extension_caps import check_extension_caps, previous_
 from efficacy_flow.engine._incidents import incident_view, record_failure, resolved
 from efficacy_flow.engine._inputs import checked_actor, checked_instant, checked_limit, checked_text, shown
 from efficacy_flow.engine._instance_ids import InstanceIds
+from efficacy_flow.engine._ladder import (
+    CARD_LABELS,
+    CARD_LEVELS,
+    CARD_RULES,
+    SUPERVISION_ACTOR,
+    CardRules,
+    LadderPlan,
+    card_event,
+    card_rules_of,
+    issue_before_due,
+    issue_yellow,
+    red_card,
+)
 from efficacy_flow.engine._lookup import correlate, instance_row
 from efficacy_flow.engine._outbox import event_fields
 from efficacy_flow.engine._sandbox import Sandbox
@@ -61,6 +74,7 @@ from efficacy_flow.engine._views import (
     Actor,
     Attachment,
     AuditEvent,
+    Card,
     Comment,
     CompletedTask,
     HistoryCheck,
@@ -83,6 +97,7 @@ from efficacy_flow.errors import (
     DeliveryFailed,
     DuplicateBusinessKey,
     EfficacyFlowError,
+    InvalidData,
     InvalidInput,
     InvalidState,
     NotAuthorized,
@@ -94,6 +109,7 @@ from efficacy_flow.errors import (
 from efficacy_flow.store import (
     CLOSED_STATUSES,
     AuditRecord,
+    CardRecord,
     Durability,
     IncidentRecord,
     InstanceRecord,
@@ -341,6 +357,11 @@ class Engine:
             fast_paths=self._fast_paths,
         )
 
+    def _ladder(self, inst: InstanceRecord) -> LadderPlan | None:
+        """The deadline ladder of an instance's definition (opened by the call: it is known)."""
+        dep = self._by_hash.get(inst.definition_hash)
+        return dep.ladder if dep is not None else None
+
     def _deployment(self, tx: Reader, definition_hash: str) -> Deployment:
         dep = self._by_hash.get(definition_hash)
         if dep is None:
@@ -405,7 +426,7 @@ class Engine:
                     workflow.start(values, now)
                 after = {"data": values, "business_key": business_key, "first_responder": actor.id}
                 events: list[Event] = [("started", actor.id, None, after), *counted]
-                saved = save(tx, record, workflow, events, now, self._limits, new=True)
+                saved = save(tx, record, workflow, events, now, self._limits, new=True, ladder=dep.ladder)
         except DuplicateBusinessKey:
             raise self._duplicate(process_id, business_key) from None
         return self._done(saved, workflow)
@@ -492,6 +513,7 @@ class Engine:
                     events,
                     now,
                     self._limits,
+                    ladder=dep.ladder,
                     by=actor.id,
                     completed_id=completed_id,
                     previous=opened.rows,
@@ -619,6 +641,7 @@ class Engine:
             self._worker_id,
             now + self._lease,
             self._tick_batch,
+            escalate=lambda card: self._escalate(card, now),
         )
 
     def _fire_claimed(self, instance_id: str, now: datetime) -> list[TimerFired]:
@@ -663,12 +686,149 @@ class Engine:
                 return []
             with _Stepping():
                 opened = self._open(tx, inst, now)
+                ladder = self._ladder(inst)
+                events: list[Event] = []
+                cards: list[CardRecord] = []
+                counts = self._card_counts(tx, inst.id, cards)
+                if ladder is not None:  # the warnings and reminders due before their limits run out
+                    timers = opened.workflow.snapshot(now).timers
+                    early = issue_before_due(
+                        ladder, opened.workflow, inst.id, timers, opened.rows.tasks, now, counts, self._rules
+                    )
+                    cards += early.cards
+                    events += early.events
                 fired_ids = set(opened.workflow.fire_due(now))
                 fired = [d for d in due_rows if d.id in fired_ids]
-                events = [timer_fired(d.element_id, d.task_id, d.due_at) for d in fired]
+                events += [timer_fired(d.element_id, d.task_id, d.due_at) for d in fired]
+                if ladder is not None and fired:  # the limits that ran out: yellow cards
+                    yellow = issue_yellow(ladder, inst.id, fired, opened.rows.tasks, now, counts, self._rules)
+                    cards += yellow.cards
+                    events += yellow.events
+                for card in cards:
+                    tx.insert_card(card)
                 saved = self._save_step(tx, inst, opened, events, now, retrying, by)
         self._remember(saved, opened.workflow)
         return [TimerFired(instance_id, d.element_id, d.due_at) for d in fired if d.due_at is not None]
+
+    @property
+    def _rules(self) -> CardRules:
+        """The card rules (the ``card_rules`` decision), or None when it is not loaded."""
+        decisions = self._decisions
+        if decisions is None or CARD_RULES not in decisions:
+            return None
+        return card_rules_of(decisions.decide)
+
+    @staticmethod
+    def _card_counts(
+        tx: Transaction, instance_id: str, pending: list[CardRecord]
+    ) -> Callable[[str, str | None], int]:
+        """How many cards of a level an instance has on an element (read once, when first asked), counting
+        the call's own ``pending`` ones."""
+        stored: list[CardRecord] | None = None
+
+        def count(level: str, element_id: str | None) -> int:
+            nonlocal stored
+            if stored is None:
+                stored = tx.cards_of(instance_id)
+            return sum(1 for c in (*stored, *pending) if c.level == level and c.element_id == element_id)
+
+        return count
+
+    def _escalate(self, claimed: CardRecord, now: datetime) -> None:
+        """Turn an open yellow card whose 督办 period ran out red, and start its referral, in one transaction
+        under the instance's lock (a completion that clears the card comes before or after, never between)."""
+        with self._store.transaction() as tx:
+            inst = tx.get_instance(claimed.instance_id, lock=True)
+            card = tx.lock_card(claimed.id)
+            if card is None or card.cleared_at is not None or card.escalated_at is not None:
+                return
+            if inst is None or inst.status in CLOSED_STATUSES:
+                tx.clear_card(card.id, now)  # the case ended meanwhile (its save clears its cards)
+                return
+            if inst.status == "suspended":  # held by suspend(); a row claimed just before: leave it held
+                tx.set_card_escalation(card.id, card.escalate_at, card.escalate_remaining)
+                return
+            plan = self._deployment(tx, inst.definition_hash).ladder
+            count = self._card_counts(tx, inst.id, [])("red", card.element_id) + 1
+            made = red_card(plan, card, now, count, self._rules) if plan is not None else None
+            tx.card_escalated(card.id, now)
+            if made is None:  # its limit has no red card any more (the table changed): the ladder ends here
+                return
+            red, rung = made
+            tx.insert_card(red)
+            event = card_event(red, rung.ladder.copy_to)
+            if rung.ladder.referral is not None:
+                event[3]["referral"] = self._refer(tx, rung.ladder.referral, red, now)
+            append_event(tx, inst, event, now)
+        self._cache.forget(claimed.instance_id)
+
+    def _refer(self, tx: Transaction, process_id: str, red: CardRecord, now: datetime) -> dict[str, Any]:
+        """Start the accountability case a red card refers to (效能问责), in the card's transaction; return
+        what the card's event records of it (the new instance, or why none was started)."""
+        dep = self._current.get(process_id)
+        if dep is None:
+            log.warning("red card %s: no deployed process %s to refer to", red.id, process_id)
+            return {"process_id": process_id, "instance_id": None, "error": "no such process deployed"}
+        data = {
+            "subject_type": "单位",
+            "subject_name": red.unit or "未明确单位",
+            "unit": red.unit,
+            "clue": red.reason,
+            "clue_source": "效能督查",
+        }
+        try:
+            values = dep.schema.validate_start({k: v for k, v in data.items() if v is not None})
+        except InvalidData as refused:
+            log.warning("red card %s: the referral's data does not fit %s: %s", red.id, process_id, refused)
+            return {"process_id": process_id, "instance_id": None, "error": str(refused)}
+        instance_id = self._ids.next(now)
+        workflow = dep.runtime.new(instance_id)
+        counters = [c for c in self._counters.values() if c.process == process_id]
+        counted = count_start(tx, counters, instance_id, data, values, now) if counters else []
+        workflow.start(values, now)
+        record = InstanceRecord(
+            id=instance_id,
+            process_id=process_id,
+            definition_hash=dep.hash,
+            business_key=None,
+            status="active",
+            version=0,
+            state=b"",
+            format_version=STATE_FORMAT_VERSION,
+            first_responder=SUPERVISION_ACTOR,
+            suspended_at=None,
+            created_at=now,
+            updated_at=now,
+            audit_seq=0,
+            audit_head=GENESIS,
+        )
+        after = {
+            "data": values,
+            "business_key": None,
+            "first_responder": SUPERVISION_ACTOR,
+            "card_id": red.id,
+        }
+        events: list[Event] = [("started", SUPERVISION_ACTOR, None, after), *counted]
+        save(tx, record, workflow, events, now, self._limits, new=True, ladder=dep.ladder)
+        return {"process_id": process_id, "instance_id": instance_id}
+
+    def _hold_cards(self, tx: Transaction, inst: InstanceRecord, now: datetime, *, suspend: bool) -> None:
+        """Suspension holds the 督办 periods of the instance's open yellow cards (each keeps what remained);
+        resumption counts what remained anew from ``now`` (as the timers: engine/_suspension.py)."""
+        plan = self._ladder(inst)
+        if plan is None:
+            return
+        units = {r.limit_name: r.ladder.supervise for r in plan.rungs.values()}
+        for card in tx.open_cards(inst.id):
+            if card.level != "yellow" or card.escalated_at is not None:
+                continue
+            if suspend and card.escalate_at is not None:
+                supervise = units.get(card.limit_name)
+                unit = supervise.unit if supervise is not None else MINUTES
+                left = self._calendar.remaining_until(now, card.escalate_at, unit)
+                tx.set_card_escalation(card.id, None, left)
+            elif not suspend and card.escalate_remaining is not None:
+                tx.set_card_escalation(card.id, self._calendar.due(now, card.escalate_remaining).due_at, None)
 
     def _settle(
         self,
@@ -704,7 +864,17 @@ class Engine:
         if retrying is not None:
             events = [*events, resolved(tx, retrying, now, by)]
             extra["incident_id"] = self._next_incident(tx, inst, retrying)
-        return save(tx, inst, opened.workflow, events, now, self._limits, previous=opened.rows, **extra)
+        return save(
+            tx,
+            inst,
+            opened.workflow,
+            events,
+            now,
+            self._limits,
+            previous=opened.rows,
+            ladder=self._ladder(inst),
+            **extra,
+        )
 
     @staticmethod
     def _next_incident(tx: Transaction, inst: InstanceRecord, done: IncidentRecord) -> str | None:
@@ -786,6 +956,7 @@ class Engine:
             opened = self._open(tx, inst, now)
             workflow = opened.workflow
             timers = workflow.snapshot(now).timers
+            self._hold_cards(tx, inst, now, suspend=suspend)
             if suspend:
                 before, after = suspend_timers(workflow, timers, reason, now, self._calendar)
                 events: list[Event] = [("suspended", actor.id, before, after)]
@@ -800,7 +971,17 @@ class Engine:
                         timer = due[timer_id]
                         events.append(timer_fired(timer.element_id, timer.attached_to, timer.due.due_at))
                 values = {"status": "active", "suspended_at": None}
-            saved = save(tx, inst, workflow, events, now, self._limits, previous=opened.rows, **values)
+            saved = save(
+                tx,
+                inst,
+                workflow,
+                events,
+                now,
+                self._limits,
+                previous=opened.rows,
+                ladder=self._ladder(inst),
+                **values,
+            )
         return self._done(saved, workflow)
 
     def cancel(
@@ -1274,6 +1455,58 @@ class Engine:
             saved = self._save_event(tx, inst, workflow, opened.rows, event, now, definition_hash=target.hash)
         return self._done(saved, workflow)
 
+    # -- electronic supervision (电子监察) -------------------------------------------------------------------
+
+    def cards(
+        self,
+        unit: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        level: str | None = None,
+        *,
+        instance_id: str | None = None,
+        limit_name: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> list[Card]:
+        """The cards of electronic supervision (预警/黄牌/红牌, docs/supervision.md), in issue order (issue
+        time, then id), cleared or not: of one ``unit``, issued in [``since``, ``until``), of one ``level``
+        (``"warning"``, ``"yellow"``, ``"red"``), of one instance or limit; at most ``limit`` (1 to 10,000),
+        after the card whose id is ``after`` (keyset paging).
+
+        Raises:
+            InvalidInput: an unknown level, a naive ``since``/``until``, a bad limit, an unknown ``after``.
+        """
+        checked_text("unit", unit, optional=True)
+        checked_text("instance_id", instance_id, optional=True)
+        checked_text("limit_name", limit_name, optional=True)
+        checked_text("after", after, optional=True)
+        if level is not None and level not in CARD_LEVELS:
+            raise InvalidInput(
+                f"level must be one of {', '.join(sorted(CARD_LEVELS))}, not {shown(level)}", argument="level"
+            )
+        start = checked_instant(since, "since")
+        end = checked_instant(until, "until")
+        size = checked_limit(limit)
+        with self._store.read() as reader:
+            key = None
+            if after is not None:
+                anchor = reader.get_card(after)
+                if anchor is None:
+                    raise InvalidInput(f"no card {shown(after)} to page after", argument="after")
+                key = (anchor.issued_at, anchor.id)
+            records = reader.cards(
+                instance_id=instance_id,
+                unit=unit,
+                level=level,
+                limit_name=limit_name,
+                since=start,
+                until=end,
+                after=key,
+                limit=size,
+            )
+        return [_card_view(r) for r in records]
+
     # -- the outbox ------------------------------------------------------------------------------------------
 
     def events(self, after: int | None = None, limit: int = 100) -> list[OutboxEvent]:
@@ -1687,7 +1920,11 @@ class Engine:
     ) -> Saved:
         """Save a changed workflow with the one audit event of its call (``previous``: the rows before;
         ``values``: instance columns to set)."""
-        return save(tx, inst, workflow, [event], now, self._limits, previous=previous, **values)
+        hash_ = values.get("definition_hash", inst.definition_hash)
+        ladder = self._by_hash[hash_].ladder if hash_ in self._by_hash else None
+        return save(
+            tx, inst, workflow, [event], now, self._limits, previous=previous, ladder=ladder, **values
+        )
 
     def _permit(self, action: str, actor: Actor, inst: InstanceRecord, **fields: object) -> None:
         """Raise NotAuthorized unless the authorizer lets ``actor`` do ``action`` on the instance."""
@@ -1733,7 +1970,11 @@ class Engine:
         dep = dep if dep is not None else self._deployment(tx, inst.definition_hash)
         workflow = dep.runtime.load(inst.state, inst.id, suspended=inst.status == "suspended")
         rows = rows_of(
-            inst.id, workflow.snapshot(now), suspended=workflow.suspended, incident_id=inst.incident_id
+            inst.id,
+            workflow.snapshot(now),
+            suspended=workflow.suspended,
+            incident_id=inst.incident_id,
+            ladder=dep.ladder,
         )
         return _Opened(workflow, rows)
 
@@ -1745,6 +1986,28 @@ class Engine:
         """After the commit: keep the workflow and return the instance's view."""
         self._remember(saved, workflow)
         return instance_view(saved.record, orjson.loads(saved.data), saved.rows.tasks)
+
+
+def _card_view(record: CardRecord) -> Card:
+    return Card(
+        id=record.id,
+        instance_id=record.instance_id,
+        task_id=record.task_id,
+        unit=record.unit,
+        level=record.level,
+        limit_name=record.limit_name,
+        issued_at=record.issued_at,
+        cleared_at=record.cleared_at,
+        reason=record.reason,
+        label=CARD_LABELS[record.level],
+        element_id=record.element_id,
+        process_id=record.process_id,
+        due_at=record.due_at,
+        escalate_at=record.escalate_at,
+        deduction=record.deduction,
+        action=record.action,
+        source=record.source,
+    )
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")

@@ -50,6 +50,8 @@ _FROM_AUDIT = {
     "commented": "commented",
     "step_failed": "incident",
     "incident_resolved": "incident_resolved",
+    "card_issued": "card_issued",
+    "card_cleared": "card_cleared",
 }
 
 #: Every kind an outbox event may have.
@@ -80,6 +82,14 @@ _KEPT = (
     "name",
     "incident_id",
     "error",
+    "card_id",
+    "level",
+    "label",
+    "deduction",
+    "action",
+    "escalate_at",
+    "referral",
+    "source",
 )
 
 

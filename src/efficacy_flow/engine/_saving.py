@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from efficacy_flow.engine._audit import Event, audit_record
+from efficacy_flow.engine._ladder import LadderPlan, clear_cards
 from efficacy_flow.engine._outbox import outbox_rows
 from efficacy_flow.engine._settings import Limits
 from efficacy_flow.engine._task_rows import Rows, rows_of
 from efficacy_flow.engine.runtime import STATE_FORMAT_VERSION, Workflow
 from efficacy_flow.errors import InvalidData
-from efficacy_flow.store import AuditRecord, InstanceRecord, Transaction
+from efficacy_flow.store import CLOSED_STATUSES, AuditRecord, InstanceRecord, Transaction
 
 __all__ = ["Saved", "chain", "save"]
 
@@ -67,6 +68,7 @@ def save(
     completed_id: str | None = None,
     previous: Rows | None = None,
     new: bool = False,
+    ladder: LadderPlan | None = None,
     **values: object,
 ) -> Saved:
     """Write the workflow and everything derived from it (``previous``: the rows as they were; ``new``: the
@@ -74,7 +76,9 @@ def save(
 
     ``values`` are further instance columns to set (``status``, ``suspended_at``, ``incident_id``); a
     completed workflow sets ``status`` to ``"completed"`` and appends an ``instance_completed`` event once
-    (unless the call cancels it: ``status="cancelled"``).
+    (unless the call cancels it: ``status="cancelled"``). With the definition's ``ladder`` (电子监察) the
+    deadline rows include each laddered timer's next step, and the cards the save settles are cleared (the
+    completed task's element, or all when the case ends; engine/_ladder.py).
 
     Raises:
         InvalidData: the process data is larger than ``limits.data_bytes`` (or an event than
@@ -93,11 +97,18 @@ def save(
         snapshot,
         suspended=workflow.suspended,
         incident_id=incident_id if isinstance(incident_id, str) else None,
+        ladder=ladder,
     )
     if snapshot.completed and values.get("status") != "cancelled":
         values["status"] = "completed"
         if inst.status != "completed":
             events = [*events, ("instance_completed", None, None, None)]
+    if ladder is not None and not new:
+        ended = values.get("status") in CLOSED_STATUSES and inst.status not in CLOSED_STATUSES
+        element = None
+        if completed_id is not None and previous is not None:
+            element = next((t.element_id for t in previous.tasks if t.id == completed_id), None)
+        events = [*events, *clear_cards(tx, ladder, inst.id, element, ended, now)]
     records, seq, head = chain(inst, events, now, limits)
     state = workflow.dump()
     status = values.get("status", inst.status)

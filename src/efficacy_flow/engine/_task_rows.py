@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.engine._ladder import LadderPlan
 from efficacy_flow.engine.runtime import Snapshot
 from efficacy_flow.store import DeadlineRecord, TaskRecord
 
@@ -28,8 +29,15 @@ class Rows:
     deadlines: list[DeadlineRecord]
 
 
-def rows_of(instance_id: str, snapshot: Snapshot, *, suspended: bool, incident_id: str | None) -> Rows:
-    """The rows of a snapshot.
+def rows_of(
+    instance_id: str,
+    snapshot: Snapshot,
+    *,
+    suspended: bool,
+    incident_id: str | None,
+    ladder: LadderPlan | None = None,
+) -> Rows:
+    """The rows of a snapshot (with ``ladder``: each laddered timer's next ladder step, engine/_ladder.py).
 
     While the instance is suspended its deadline rows have no ``due_at`` (tick never sees them) and carry what
     remained; ``incident_id`` parks them (an instance with an unresolved incident fires no timer). A ready
@@ -57,6 +65,8 @@ def rows_of(instance_id: str, snapshot: Snapshot, *, suspended: bool, incident_i
         )
         if timer.interrupting and due_at is not None and timer.attached_to is not None:
             dues.setdefault(timer.attached_to, []).append(due_at)
+    if ladder is not None:
+        deadlines += ladder.rows(instance_id, snapshot.timers, suspended=suspended, incident_id=incident_id)
     tasks = []
     for task in snapshot.tasks:
         attached = dues.get(task.id)

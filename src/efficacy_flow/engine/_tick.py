@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from efficacy_flow.engine._views import TimerFired
-from efficacy_flow.errors import ConcurrentUpdate, InvalidInput
-from efficacy_flow.store import IncidentRecord, Store, Transaction
+from efficacy_flow.errors import ConcurrentUpdate, EfficacyFlowError, InvalidInput
+from efficacy_flow.store import CardRecord, IncidentRecord, Store, Transaction
 
 __all__ = ["DEFAULT_LEASE", "checked_lease", "checked_worker_id", "default_worker_id", "run_tick"]
 
@@ -60,6 +60,7 @@ def run_tick(
     worker: str,
     lease_until: datetime,
     batch: int,
+    escalate: Callable[[CardRecord], None] | None = None,
 ) -> list[TimerFired]:
     """Claim due deadline rows ``batch`` at a time for ``worker`` and ``fire`` each claimed instance; then
     claim the failed steps whose next attempt is due and ``retry`` each.
@@ -83,6 +84,15 @@ def run_tick(
                 fired.extend(retry(incident))
             except ConcurrentUpdate:
                 log.info("tick: instance %s changed while its step was retried", incident.instance_id)
+    if escalate is not None:
+        # Then the yellow cards whose 督办 period ran out (engine/_ladder.py): each turned red in its own
+        # transaction; one that fails is logged and left claimed until its lease ends (the next tick retries).
+        for cards in _batches(store, lambda tx: tx.claim_escalations(now, worker, lease_until, batch)):
+            for card in cards:
+                try:
+                    escalate(card)
+                except EfficacyFlowError as failed:
+                    log.warning("tick: card %s could not be escalated: %s", card.id, failed)
     if busy:
         with store.transaction() as tx:
             tx.release_claims(worker, busy)

@@ -12,6 +12,7 @@ from efficacy_flow.store import InstanceRecord, TaskRecord
 __all__ = [
     "Actor",
     "AuditEvent",
+    "Card",
     "HistoryCheck",
     "Incident",
     "InstanceSummary",
@@ -247,6 +248,37 @@ class Urge:
     message: str
     cc: tuple[str, ...]
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A card of electronic supervision (电子监察, :meth:`Engine.cards`): ``level`` is ``"warning"`` (预警),
+    ``"yellow"`` (黄牌: the limit ran out) or ``"red"`` (红牌: still not done when the 督办 period ran out);
+    ``limit_name`` the time_limits.yaml entry it is about; ``cleared_at`` when the step was done (or the case
+    ended), None while open; ``reason`` the notice's text.
+
+    Also: ``label`` (预警/黄牌/红牌), ``element_id`` (the step), ``process_id``, ``due_at`` (when the limit,
+    or for a red card the 督办 period, ran out), ``escalate_at`` (an open yellow card: when it turns red),
+    ``deduction`` and ``action`` (what the card rules decided: 扣分, 书面督办, 约谈) and ``source`` (where the
+    rules come from)."""
+
+    id: str
+    instance_id: str
+    task_id: str | None
+    unit: str | None
+    level: str
+    limit_name: str
+    issued_at: datetime
+    cleared_at: datetime | None
+    reason: str
+    label: str = ""
+    element_id: str | None = None
+    process_id: str = ""
+    due_at: datetime | None = None
+    escalate_at: datetime | None = None
+    deduction: float = 0.0
+    action: str | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

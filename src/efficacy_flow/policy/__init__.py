@@ -19,16 +19,24 @@ from efficacy_flow.policy._settings import (
     load_settings,
 )
 from efficacy_flow.policy._table import DecisionResult
-from efficacy_flow.policy._time_limits import TimeLimitTable, load_time_limits, parse_time_limits
+from efficacy_flow.policy._time_limits import (
+    Ladder,
+    TimeLimitEntry,
+    TimeLimitTable,
+    load_time_limits,
+    parse_time_limits,
+)
 
 __all__ = [
     "PERMISSION_ACTIONS",
     "SETTINGS_FILE_NAME",
     "DecisionResult",
     "Decisions",
+    "Ladder",
     "Permission",
     "Setting",
     "Settings",
+    "TimeLimitEntry",
     "TimeLimitTable",
     "UnitLanes",
     "load_decisions",

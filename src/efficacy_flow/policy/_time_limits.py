@@ -20,6 +20,7 @@ from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.errors import InvalidTimeLimit, ProcessDefinitionError
 
 __all__ = [
+    "Ladder",
     "TimeLimitEntry",
     "TimeLimitTable",
     "TimeLimitVariant",
@@ -63,6 +64,82 @@ class TimeLimitVariantModel(FileModel):
     (a report or draft standard) or "[setting] …" (no source fixes it)."""
 
 
+class LadderWarningModel(FileModel):
+    """The warning (预警) before a limit runs out: an amount before the due time, or a share of the period."""
+
+    before: LimitText | None = None
+    """How long before the due time (1个工作日, 4小时): counted back by the calendar."""
+    share: Annotated[float, Field(gt=0, lt=1)] | None = None
+    """Or the share of the period used up when the warning is given (0.8: when a fifth of it is left, in the
+    period's unit, rounded up to a whole unit)."""
+    source: NonEmptyText | None = None
+    """Where the warning rule comes from (default: the ladder's source)."""
+
+    @model_validator(mode="after")
+    def _one_way(self) -> LadderWarningModel:
+        if (self.before is None) == (self.share is None):
+            raise ValueError("a warning gives exactly one of before (an amount) or share (of the period)")
+        return self
+
+
+class LadderRemindersModel(FileModel):
+    """Repeated reminders (催办) after the warning, until the limit runs out or ``max`` have been sent."""
+
+    every: LimitText
+    """The time between reminders (1个工作日, 4小时), the first one ``every`` after the warning."""
+    max: Annotated[int, Field(ge=1, le=100)]
+    """At most this many reminders."""
+    source: NonEmptyText | None = None
+    """Where the reminder rule comes from (default: the ladder's source)."""
+
+
+class LadderYellowModel(FileModel):
+    """The yellow card (黄牌) when the limit runs out, and the 督办 period it starts."""
+
+    supervise: LimitText | None = None
+    """The 督办 period: counted on from the limit's last day; still not done when it runs out → a red card
+    (when the ladder has one). None: the yellow card is the last step."""
+    source: NonEmptyText | None = None
+    """Where the yellow-card rule comes from (default: the ladder's source)."""
+
+
+class LadderRedModel(FileModel):
+    """The red card (红牌) when the 督办 period runs out with the step still not done."""
+
+    referral: NonEmptyText | None = None
+    """The process an accountability referral starts (效能问责: its process id, e.g. accountability), told to
+    other systems as the outbox event ``referral``; None: the red card only."""
+    source: NonEmptyText | None = None
+    """Where the red-card rule comes from (default: the ladder's source)."""
+
+
+class LadderModel(FileModel):
+    """The deadline ladder of a limit (电子监察): warning → yellow card and 督办 → red card and referral, with
+    reminders; the card rules (deductions, talks) are the DMN table ``card_rules``."""
+
+    source: NonEmptyText
+    """Where the ladder comes from: a seed file and section, a statute and article, or a local rule marked
+    "[local]" (kept as this configurable default)."""
+    warning: LadderWarningModel | None = None
+    """The warning before the limit runs out (default: none)."""
+    reminders: LadderRemindersModel | None = None
+    """Reminders after the warning (default: none); needs a warning."""
+    yellow: LadderYellowModel = Field(default_factory=LadderYellowModel)
+    """The yellow card when the limit runs out (always issued by a ladder)."""
+    red: LadderRedModel | None = None
+    """The red card when the 督办 period runs out (default: none); needs ``yellow.supervise``."""
+    copy_to: list[NonEmptyText] = Field(default_factory=list)
+    """Roles or units every card and reminder is copied to (抄送, e.g. 科室负责人)."""
+
+    @model_validator(mode="after")
+    def _steps_fit(self) -> LadderModel:
+        if self.reminders is not None and self.warning is None:
+            raise ValueError("reminders follow the warning: give a warning")
+        if self.red is not None and self.yellow.supervise is None:
+            raise ValueError("a red card follows the 督办 period: give yellow.supervise")
+        return self
+
+
 class TimeLimitEntryModel(FileModel):
     """One named limit: its default and its variants, each with a source."""
 
@@ -93,6 +170,9 @@ class TimeLimitEntryModel(FileModel):
     from the transfer. Needs ``transfer_source``."""
     transfer_source: NonEmptyText | None = None
     """Where ``on_transfer`` comes from. Required with it."""
+    ladder: LadderModel | None = None
+    """The deadline ladder of electronic supervision (预警/黄牌/红牌) on every task whose timer counts by this
+    limit (default: none)."""
 
     @model_validator(mode="after")
     def _caps_cited(self) -> TimeLimitEntryModel:
@@ -128,6 +208,30 @@ class TimeLimitVariant:
 
 
 @dataclass(frozen=True, slots=True)
+class Ladder:
+    """A limit's deadline ladder (see :class:`LadderModel`), parsed: every period a :class:`TimeLimit`."""
+
+    source: str
+    warning_before: TimeLimit | None = None
+    warning_share: float | None = None
+    warning_source: str | None = None
+    reminder_every: TimeLimit | None = None
+    reminder_max: int = 0
+    reminder_source: str | None = None
+    supervise: TimeLimit | None = None
+    yellow_source: str | None = None
+    red: bool = False
+    referral: str | None = None
+    red_source: str | None = None
+    copy_to: tuple[str, ...] = ()
+
+    @property
+    def has_warning(self) -> bool:
+        """Whether the ladder warns before the limit runs out."""
+        return self.warning_before is not None or self.warning_share is not None
+
+
+@dataclass(frozen=True, slots=True)
 class TimeLimitEntry:
     """One named limit: its default and its variants, each with a source, and the caps on its extensions."""
 
@@ -145,6 +249,8 @@ class TimeLimitEntry:
     caps_source: str | None = None
     #: What a transfer to another unit does to its deadlines: ``"keep"`` (default) or ``"restart"``.
     on_transfer: str = "keep"
+    #: The deadline ladder of electronic supervision (None: none).
+    ladder: Ladder | None = None
 
     def choose(self, **keys: Any) -> TimeLimitEntry | TimeLimitVariant:
         """The first variant whose ``when`` matches ``keys`` on every key it names, else the entry itself."""
@@ -235,4 +341,24 @@ def _entry(name: str, body: TimeLimitEntryModel) -> TimeLimitEntry:
         max_total=TimeLimit.parse(body.max_total) if body.max_total is not None else None,
         caps_source=body.caps_source,
         on_transfer=body.on_transfer or "keep",
+        ladder=_ladder(body.ladder) if body.ladder is not None else None,
+    )
+
+
+def _ladder(body: LadderModel) -> Ladder:
+    warning, reminders, red = body.warning, body.reminders, body.red
+    return Ladder(
+        source=body.source,
+        warning_before=TimeLimit.parse(warning.before) if warning and warning.before else None,
+        warning_share=warning.share if warning else None,
+        warning_source=(warning.source or body.source) if warning else None,
+        reminder_every=TimeLimit.parse(reminders.every) if reminders else None,
+        reminder_max=reminders.max if reminders else 0,
+        reminder_source=(reminders.source or body.source) if reminders else None,
+        supervise=TimeLimit.parse(body.yellow.supervise) if body.yellow.supervise else None,
+        yellow_source=body.yellow.source or body.source,
+        red=red is not None,
+        referral=red.referral if red else None,
+        red_source=(red.source or body.source) if red else None,
+        copy_to=tuple(body.copy_to),
     )

@@ -266,7 +266,9 @@ class Simulation:
     # -- work on ready tasks --------------------------------------------------------------------------------
 
     def _work(self, now: datetime) -> None:
-        tasks = self._engine.tasks()
+        # Only the cases this scenario started: an accountability case a red card referred (电子监察,
+        # docs/supervision.md) waits for the 效能办, whom the scenario does not play.
+        tasks = [t for t in self._engine.tasks() if t.instance_id in self._by_instance]
         ready = {t.id for t in tasks}
         for stale in [task_id for task_id in self._plans if task_id not in ready]:
             del self._plans[stale]

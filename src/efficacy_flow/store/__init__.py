@@ -2,8 +2,9 @@
 
 The store knows nothing of BPMN: it keeps definitions (by content hash), instances (saved state and an
 optimistic ``version``), task rows, deadline rows (indexed by due time), audit events, counters,
-incidents and the outbox. Reads run in :meth:`Store.read` (a :class:`Reader`, which never waits for a
-writer), writes in :meth:`Store.transaction` (a :class:`Transaction`).
+incidents, the outbox and the cards of electronic supervision. Reads run in :meth:`Store.read` (a
+:class:`Reader`, which never waits for a writer), writes in :meth:`Store.transaction` (a
+:class:`Transaction`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from efficacy_flow import _public
 from efficacy_flow.store._reader import Reader
 from efficacy_flow.store._records import (
     AuditRecord,
+    CardRecord,
     CommitToken,
     DeadlineRecord,
     IncidentRecord,
@@ -26,6 +28,7 @@ from efficacy_flow.store._transaction import Transaction
 __all__ = [
     "CLOSED_STATUSES",
     "AuditRecord",
+    "CardRecord",
     "CommitToken",
     "DeadlineRecord",
     "Durability",

@@ -24,10 +24,12 @@ from efficacy_flow.store._schema import (
     CREATED_INDEX,
     DONE_INDEX,
     DUE_INDEX,
+    ESCALATE_INDEX,
     METADATA,
     OPEN_KEY_INDEX,
     READY_INDEXES,
     SCHEMA_VERSION,
+    cards,
     deadlines,
     incidents,
     instances,
@@ -98,6 +100,8 @@ def _create(tx: Transaction, dialect: Dialect, table: Table) -> None:
         indexes.append(DUE_INDEX)
     if table.name == "ef_tasks":
         indexes.extend((*READY_INDEXES, ASSIGNED_INDEX, DONE_INDEX))
+    if table is cards:
+        indexes.append(ESCALATE_INDEX)
     for index in indexes:
         _index(tx, dialect, index)
 
@@ -198,8 +202,14 @@ def _upgrade_3_to_4(tx: Transaction, dialect: Dialect) -> None:
 
 
 #: The step from each version to the next, applied in order when an older database opens.
+def _upgrade_4_to_5(tx: Transaction, dialect: Dialect) -> None:
+    """Electronic supervision: the cards table (empty: cards start with this version)."""
+    _create(tx, dialect, cards)
+
+
 UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {
     1: _upgrade_1_to_2,
     2: _upgrade_2_to_3,
     3: _upgrade_3_to_4,
+    4: _upgrade_4_to_5,
 }

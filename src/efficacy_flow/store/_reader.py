@@ -20,13 +20,14 @@ from efficacy_flow.store._converters import time_limit_text
 from efficacy_flow.store._driver_errors import translate
 from efficacy_flow.store._records import (
     AuditRecord,
+    CardRecord,
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
     OutboxRecord,
     TaskRecord,
 )
-from efficacy_flow.store._statements import PAGE_FILTERS, Statements, chunks
+from efficacy_flow.store._statements import CARD_FILTERS, PAGE_FILTERS, Statements, chunks
 
 __all__ = ["Reader"]
 
@@ -372,6 +373,49 @@ class Reader:
         text = self._sql.incidents(len(wanted) if wanted is not None else None, instance_id is not None)
         read = self._sql.read_incident
         return [read(row) for row in self._rows(text, params)]
+
+    # -- cards (电子监察) -----------------------------------------------------------------------------------
+
+    def cards(
+        self,
+        *,
+        instance_id: str | None = None,
+        unit: str | None = None,
+        level: str | None = None,
+        limit_name: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[CardRecord]:
+        """Cards in issue order (issued_at, then id), filtered by what is given (``since`` inclusive,
+        ``until`` exclusive, on ``issued_at``), after the key ``after`` (issued_at, id), at most ``limit``."""
+        sql = self._sql
+        values = {
+            "instance_id": instance_id,
+            "unit": unit,
+            "level": level,
+            "limit_name": limit_name,
+            "since": sql.instant(since),
+            "until": sql.instant(until),
+        }
+        given = tuple(name for name in CARD_FILTERS if values[name] is not None)
+        params: list[Any] = [values[name] for name in given]
+        if after is not None:
+            params += [sql.instant(after[0]), after[1]]
+        if limit is not None:
+            params.append(limit)
+        text = sql.cards_page(given, after is not None, limit is not None)
+        return [sql.read_card(row) for row in self._rows(text, params)]
+
+    def get_card(self, card_id: str) -> CardRecord | None:
+        """A card, or None."""
+        rows = self._rows(self._sql.get_card, (card_id,))
+        return self._sql.read_card(rows[0]) if rows else None
+
+    def cards_of(self, instance_id: str) -> list[CardRecord]:
+        """Every card of an instance, in issue order."""
+        return [self._sql.read_card(row) for row in self._rows(self._sql.cards_of, (instance_id,))]
 
     # -- batched reads for the consistency checker ---------------------------------------------------------
 

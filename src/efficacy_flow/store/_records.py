@@ -9,6 +9,7 @@ from efficacy_flow.calendar import TimeLimit
 
 __all__ = [
     "AuditRecord",
+    "CardRecord",
     "CommitToken",
     "DeadlineRecord",
     "IncidentRecord",
@@ -163,3 +164,38 @@ class CommitToken:
     generation: int
     data_version: int
     commits: int
+
+
+@dataclass(frozen=True, slots=True)
+class CardRecord:
+    """A card of electronic supervision (电子监察): a warning (预警), a yellow card (黄牌: the limit ran
+    out) or a red card (红牌: still not done when the 督办 period ran out), kept after it is cleared.
+
+    ``due_at`` is when the limit the card is about runs out (for a red card: when the 督办 period did);
+    ``cleared_at`` when the step it is about was done (or the case ended); ``deduction`` and ``action``
+    what the card rules decided (扣分, 书面督办, 约谈), ``source`` where the rule comes from.
+    ``escalate_at``: when an open yellow card turns red; ``escalate_remaining``: what was left of the 督办
+    period while the instance is suspended; ``escalated_at``: when it turned red.
+    ``claimed_by``/``lease_until``: the worker escalating it.
+    """
+
+    id: str
+    instance_id: str
+    process_id: str
+    task_id: str | None
+    element_id: str | None
+    unit: str | None
+    level: str
+    limit_name: str
+    issued_at: datetime
+    due_at: datetime | None
+    cleared_at: datetime | None
+    reason: str
+    deduction: float
+    action: str | None
+    source: str
+    escalate_at: datetime | None = None
+    escalate_remaining: TimeLimit | None = None
+    escalated_at: datetime | None = None
+    claimed_by: str | None = None
+    lease_until: datetime | None = None

@@ -16,6 +16,8 @@ Schema versions (recorded in ``ef_meta``; store/_migrations.py upgrades an older
 4. Case operations: a task's ``assignee``, ``urges`` and ``last_urged_at``, the assigned work list's partial
    index; the outbox (``ef_outbox``, its sequence head ``ef_outbox_head``, delivery cursors
    ``ef_outbox_cursors``).
+5. Electronic supervision: the cards (``ef_cards``: 预警/黄牌/红牌), with the index of the open yellow cards
+   whose 督办 period is counting.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -40,12 +43,14 @@ __all__ = [
     "CREATED_INDEX",
     "DONE_INDEX",
     "DUE_INDEX",
+    "ESCALATE_INDEX",
     "METADATA",
     "OPEN_KEY_INDEX",
     "READY_INDEXES",
     "SCHEMA_VERSION",
     "TIME_LIMIT",
     "audit_events",
+    "cards",
     "counter_events",
     "counters",
     "deadlines",
@@ -60,7 +65,7 @@ __all__ = [
 ]
 
 #: Bumped when a table changes shape; recorded in ``ef_meta`` so an old database is recognised and upgraded.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: ``Column.info`` of a column that holds a ``TimeLimit`` as text (store/_converters.py).
 TIME_LIMIT = {"value": "time_limit"}
@@ -296,4 +301,44 @@ outbox_cursors = Table(
     Column("name", String(200), primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+)
+
+
+#: Schema 5: the cards of electronic supervision (电子监察: 预警/黄牌/红牌, engine/_ladder.py): one row
+#: per card issued, kept after it is cleared (appraisal counts cards issued, cleared or not).
+#: ``escalate_at``: when an open yellow card turns red (its 督办 period runs out); ``escalate_remaining``
+#: holds what was left of that period while the instance is suspended (``escalate_at`` is then NULL).
+#: ``claimed_by``/``lease_until``: the worker escalating it.
+cards = Table(
+    "ef_cards",
+    METADATA,
+    Column("id", String(36), primary_key=True),
+    Column("instance_id", String(36), nullable=False, index=True),
+    Column("process_id", String(200), nullable=False),
+    Column("task_id", String(36), nullable=True),
+    Column("element_id", String(200), nullable=True),
+    Column("unit", String(200), nullable=True),
+    Column("level", String(20), nullable=False),
+    Column("limit_name", String(200), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+    Column("due_at", DateTime, nullable=True),
+    Column("cleared_at", DateTime, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("deduction", Float, nullable=False, server_default=text("0")),
+    Column("action", Text, nullable=True),
+    Column("source", Text, nullable=False),
+    Column("escalate_at", DateTime, nullable=True),
+    Column("escalate_remaining", String(64), nullable=True, info=TIME_LIMIT),
+    Column("escalated_at", DateTime, nullable=True),
+    Column("claimed_by", String(200), nullable=True),
+    Column("lease_until", DateTime, nullable=True),
+    Index("ix_ef_cards_issued", "issued_at", "id"),
+    Index("ix_ef_cards_unit_issued", "unit", "issued_at", "id"),
+)
+#: Schema 5: the open yellow cards whose 督办 period is counting, by when it runs out (what tick() claims).
+ESCALATE_INDEX = Index(
+    "ix_ef_cards_escalate",
+    cards.c.escalate_at,
+    sqlite_where=text("cleared_at IS NULL AND escalated_at IS NULL AND escalate_at IS NOT NULL"),
+    postgresql_where=text("cleared_at IS NULL AND escalated_at IS NULL AND escalate_at IS NOT NULL"),
 )

@@ -28,15 +28,17 @@ from efficacy_flow.errors import InvalidInput
 from efficacy_flow.store._converters import Converter, Converters, RowWriter
 from efficacy_flow.store._records import (
     AuditRecord,
+    CardRecord,
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
     OutboxRecord,
     TaskRecord,
 )
-from efficacy_flow.store._schema import audit_events, deadlines, incidents, instances, outbox, tasks
+from efficacy_flow.store._schema import audit_events, cards, deadlines, incidents, instances, outbox, tasks
 
 __all__ = [
+    "CARD_FILTERS",
     "INCIDENT_SETTABLE",
     "INSTANCE_SETTABLE",
     "IN_CHUNK",
@@ -78,6 +80,17 @@ _TASK = columns(TaskRecord)
 _DEADLINE = columns(DeadlineRecord)
 _AUDIT = columns(AuditRecord)
 _INCIDENT = columns(IncidentRecord)
+_CARD = columns(CardRecord)
+#: The filters of a card listing (Reader.cards), in the order their ``?`` are bound.
+CARD_FILTERS = ("instance_id", "unit", "level", "limit_name", "since", "until")
+_CARD_CONDITIONS = {
+    "instance_id": "instance_id = ?",
+    "unit": "unit = ?",
+    "level": "level = ?",
+    "limit_name": "limit_name = ?",
+    "since": "issued_at >= ?",
+    "until": "issued_at < ?",
+}
 #: Every instance column but the saved state, which a listing never needs (it reads back as b"").
 _LISTED = columns(InstanceRecord, without=("state",))
 
@@ -197,6 +210,8 @@ class Statements:
         self.write_deadline: RowWriter = convert.writer(DeadlineRecord, deadlines)
         self.write_audit: RowWriter = convert.writer(AuditRecord, audit_events)
         self.write_incident: RowWriter = convert.writer(IncidentRecord, incidents)
+        self.read_card = convert.reader(CardRecord, cards)
+        self.write_card: RowWriter = convert.writer(CardRecord, cards)
         self._instance_binds: dict[str, Converter | None] = {c.name: convert.bind(c) for c in instances.c}
         self._incident_binds: dict[str, Converter | None] = {c.name: convert.bind(c) for c in incidents.c}
         sql = self.sql
@@ -341,6 +356,44 @@ class Statements:
             + (" FOR UPDATE SKIP LOCKED" if postgresql else "")
         )
 
+        # -- cards
+        self.insert_card = sql(_inserting(cards, CardRecord))
+        self.get_card = sql(f"SELECT {_CARD} FROM ef_cards WHERE id = ?")
+        self.get_card_locked = sql(f"SELECT {_CARD} FROM ef_cards WHERE id = ?{lock}")
+        self.open_cards = sql(
+            f"SELECT {_CARD} FROM ef_cards WHERE instance_id = ? AND cleared_at IS NULL"
+            " ORDER BY issued_at, id"
+        )
+        self.cards_of = sql(f"SELECT {_CARD} FROM ef_cards WHERE instance_id = ? ORDER BY issued_at, id")
+        self.clear_card = sql("UPDATE ef_cards SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL")
+        self.escalatable = sql(
+            "SELECT id FROM ef_cards WHERE escalate_at <= ? AND cleared_at IS NULL AND escalated_at IS NULL"
+            " AND escalate_at IS NOT NULL AND (lease_until IS NULL OR lease_until <= ?)"
+            " ORDER BY escalate_at LIMIT ?" + (" FOR UPDATE SKIP LOCKED" if postgresql else "")
+        )
+        self.set_card_escalation = sql(
+            "UPDATE ef_cards SET escalate_at = ?, escalate_remaining = ?, claimed_by = NULL,"
+            " lease_until = NULL WHERE id = ?"
+        )
+        self.card_escalated = sql(
+            "UPDATE ef_cards SET escalated_at = ?, claimed_by = NULL, lease_until = NULL WHERE id = ?"
+        )
+
+    def cards_page(self, given: tuple[str, ...], keyed: bool, limited: bool) -> str:
+        """Cards filtered by ``given`` (names of CARD_FILTERS, in that order), in issue order (issued_at,
+        id), after a key if ``keyed``, at most ``?`` if ``limited``."""
+
+        def make() -> str:
+            conditions = [_CARD_CONDITIONS[name] for name in given]
+            if keyed:
+                conditions.append("(issued_at, id) > (?, ?)")
+            where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+            return f"SELECT {_CARD} FROM ef_cards{where} ORDER BY issued_at, id" + (
+                " LIMIT ?" if limited else ""
+            )
+
+        return self._made(("cards", given, keyed, limited), make)
+
     def sql(self, text: str) -> str:
         """``text`` (``?`` placeholders) as the driver takes it."""
         return text.replace("?", "%s") if self.dialect == "postgresql" else text
@@ -429,6 +482,12 @@ class Statements:
         return self._made(
             ("claim", table, n),
             lambda: f"UPDATE ef_{table} SET claimed_by = ?, lease_until = ? WHERE id IN ({placeholders(n)})",
+        )
+
+    def cards_by_id(self, n: int) -> str:
+        """The cards with ``n`` ids."""
+        return self._made(
+            ("cards_by_id", n), lambda: f"SELECT {_CARD} FROM ef_cards WHERE id IN ({placeholders(n)})"
         )
 
     def release_claims(self, n: int) -> str:

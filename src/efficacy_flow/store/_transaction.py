@@ -19,11 +19,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.errors import ConcurrentUpdate, DuplicateBusinessKey, EfficacyFlowError, StoreError
+from efficacy_flow.store._converters import time_limit_text
 from efficacy_flow.store._driver_errors import translate
 from efficacy_flow.store._reader import Reader
 from efficacy_flow.store._records import (
     AuditRecord,
+    CardRecord,
     CommitToken,
     DeadlineRecord,
     IncidentRecord,
@@ -412,6 +415,72 @@ class Transaction(Reader):
         ]
         return self._run(text, (*params, incident_id)) == 1
 
+    # -- cards (电子监察) -----------------------------------------------------------------------------------
+
+    def insert_card(self, record: CardRecord) -> None:
+        """Insert a new card."""
+        self._run(self._sql.insert_card, self._sql.write_card(record))
+
+    def lock_card(self, card_id: str) -> CardRecord | None:
+        """A card, locked until the transaction ends (PostgreSQL; SQLite's write lock covers it), or None."""
+        rows = self._rows(self._sql.get_card_locked, (card_id,))
+        return self._sql.read_card(rows[0]) if rows else None
+
+    def open_cards(self, instance_id: str) -> list[CardRecord]:
+        """The instance's cards not cleared yet, in issue order."""
+        return [self._sql.read_card(row) for row in self._rows(self._sql.open_cards, (instance_id,))]
+
+    def clear_card(self, card_id: str, at: datetime) -> bool:
+        """Clear an open card at ``at``; return False when it was already cleared."""
+        return self._run(self._sql.clear_card, (self._sql.instant(at), card_id)) == 1
+
+    def set_card_escalation(
+        self, card_id: str, escalate_at: datetime | None, remaining: TimeLimit | None
+    ) -> None:
+        """Set when an open yellow card turns red (None while suspended, with what remained), clearing any
+        claim."""
+        sql = self._sql
+        text = time_limit_text(remaining) if remaining is not None else None
+        self._run(sql.set_card_escalation, (sql.instant(escalate_at), text, card_id))
+
+    def card_escalated(self, card_id: str, at: datetime) -> None:
+        """Record that a yellow card turned red at ``at`` (its claim cleared)."""
+        self._run(self._sql.card_escalated, (self._sql.instant(at), card_id))
+
+    def claim_escalations(
+        self, now: datetime, worker: str, lease_until: datetime, limit: int
+    ) -> list[CardRecord]:
+        """Claim up to ``limit`` open yellow cards whose 督办 period ran out (``escalate_at <= now``, not
+        escalated, lease free) for ``worker``; return them as claimed, earliest first."""
+        sql = self._sql
+        claimed = self._claim(sql.escalatable, "cards", sql.cards_by_id, now, worker, lease_until, limit)
+        cards = [sql.read_card(row) for row in claimed]
+        cards.sort(key=lambda card: (card.escalate_at or now, card.id))
+        return cards
+
+    def _claim(
+        self,
+        claimable: str,
+        table: str,
+        by_id: Callable[[int], str],
+        now: datetime,
+        worker: str,
+        lease_until: datetime,
+        limit: int,
+    ) -> list[Any]:
+        """Claim up to ``limit`` rows of ``ef_<table>`` that ``claimable`` (``now``, ``now``, ``limit``)
+        selects the ids of, for ``worker`` until ``lease_until``; return the claimed rows as selected by
+        ``by_id``."""
+        sql = self._sql
+        at = sql.instant(now)
+        ids = [str(row[0]) for row in self._rows(claimable, (at, at, limit))]
+        rows: list[Any] = []
+        until = sql.instant(lease_until)
+        for chunk in chunks(ids):
+            self._run(sql.claim(table, len(chunk)), (worker, until, *chunk))
+            rows += self._rows(by_id(len(chunk)), chunk)
+        return rows
+
     def claim_retries(
         self, now: datetime, worker: str, lease_until: datetime, limit: int
     ) -> list[IncidentRecord]:
@@ -423,12 +492,7 @@ class Transaction(Reader):
         ``lease_until``.
         """
         sql = self._sql
-        at = sql.instant(now)
-        ids = [str(row[0]) for row in self._rows(sql.retryable, (at, at, limit))]
-        claimed: list[IncidentRecord] = []
-        until = sql.instant(lease_until)
-        for chunk in chunks(ids):
-            self._run(sql.claim("incidents", len(chunk)), (worker, until, *chunk))
-            claimed += map(sql.read_incident, self._rows(sql.incidents_by_id(len(chunk)), chunk))
+        rows = self._claim(sql.retryable, "incidents", sql.incidents_by_id, now, worker, lease_until, limit)
+        claimed = [sql.read_incident(row) for row in rows]
         claimed.sort(key=lambda incident: (incident.next_attempt_at or now, incident.id))
         return claimed

@@ -88,7 +88,9 @@ class PendingTimer:
     """A timer waiting to fire.
 
     ``attached_to`` is the id of the task a boundary timer sits on (None for an intermediate timer);
-    ``remaining`` is set while the instance is suspended: the time that was left when it was.
+    ``remaining`` is set while the instance is suspended: the time that was left when it was;
+    ``ladder_steps`` how many steps of its deadline ladder before the due time (warning, reminders) were
+    issued.
     """
 
     id: str
@@ -97,6 +99,7 @@ class PendingTimer:
     interrupting: bool
     due: Due
     remaining: TimeLimit | None = None
+    ladder_steps: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +209,14 @@ class Workflow(ABC):
     @abstractmethod
     def move_timer(self, timer_id: str, due: Due) -> None:
         """Give a pending timer a new due time (an approved extension)."""
+
+    @abstractmethod
+    def advance_ladder(self, timer_id: str, steps: int) -> None:
+        """Record that ``steps`` steps of a pending timer's deadline ladder were issued (or passed).
+
+        Raises:
+            InvalidState: no pending timer has this id.
+        """
 
     @abstractmethod
     def set_assignee(self, task_id: str, assignee: str | None) -> None:

@@ -16,7 +16,9 @@ and extension can be counted by the calendar (engine/_suspension.py):
   did not record it);
 - ``ef_rolled_from``: the nominal last day (ISO date) of a calendar-day or month period that rolled past rest
   days (民法典 art. 203);
-- ``ef_remaining``: while suspended, what remained, as ``"<n> <unit>"``.
+- ``ef_remaining``: while suspended, what remained, as ``"<n> <unit>"``;
+- ``ef_ladder``: how many steps of its deadline ladder before the due time were issued (added within format
+  2: absent means none).
 
 and, on a ready user task, its people (added within format 2: absent means none, so states saved before
 read the same, and no upgrade step is needed):

@@ -53,6 +53,9 @@ URGED_AT = "ef_urged_at"
 #: While a task is delegated (委派): who delegated it (its owner, to whom it comes back), and then what the
 #: delegate proposed (their completion data, for the owner to confirm).
 OWNER = "ef_owner"
+#: A pending timer's deadline-ladder progress (电子监察, engine/_ladder.py): how many of its steps before the
+#: due time (the warning, then reminders) were issued; absent: none.
+LADDER = "ef_ladder"
 PROPOSAL = "ef_proposal"
 #: SpiffWorkflow's own key for a timer's due instant (ISO-8601 text).
 DUE = "event_value"

@@ -47,6 +47,7 @@ from efficacy_flow.engine.runtime.specs import (
     ASSIGNEE,
     DUE,
     INSTANT,
+    LADDER,
     LIMIT,
     OWNER,
     PERIOD,
@@ -345,9 +346,15 @@ class SpiffWorkflow(Workflow):
     def _timer(self, task: Any) -> PendingTimer:
         internal = task.internal_data
         key = str(task.id)
-        due_text, remaining = internal[DUE], internal.get(REMAINING)
+        due_text, remaining, steps = internal[DUE], internal.get(REMAINING), internal.get(LADDER, 0)
         cached = self._timers.get(key)
-        if cached is not None and cached[0] is task and cached[1] == due_text and cached[2] == remaining:
+        if (
+            cached is not None
+            and cached[0] is task
+            and cached[1] == due_text
+            and cached[2] == remaining
+            and cached[3].ladder_steps == steps
+        ):
             return cached[3]
         timer = PendingTimer(
             id=key,
@@ -356,6 +363,7 @@ class SpiffWorkflow(Workflow):
             interrupting=bool(getattr(task.task_spec, "cancel_activity", True)),
             due=_due_of(internal),
             remaining=_limit(remaining),
+            ladder_steps=int(steps),
         )
         self._timers[key] = (task, due_text, remaining, timer)
         return timer
@@ -380,6 +388,9 @@ class SpiffWorkflow(Workflow):
 
     def move_timer(self, timer_id: str, due: Due) -> None:
         record_due(self._timer_task(timer_id).internal_data, due)
+
+    def advance_ladder(self, timer_id: str, steps: int) -> None:
+        self._timer_task(timer_id).internal_data[LADDER] = steps
 
     # -- a ready task's people --------------------------------------------------------------------------
 
