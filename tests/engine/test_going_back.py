@@ -182,3 +182,26 @@ def test_return_across_parallel_branches(make_engine: Callable[..., Engine]) -> 
     complete_task(engine, case.id, "Task_Handle", {"reply": "重办"}, handler)
     assert sorted(t.element_id for t in engine.tasks(instance_id=case.id)) == ["Task_Check", "Task_Notify"]
     assert engine.check_consistency().ok
+
+
+def test_a_withdrawn_step_gets_fresh_timers_after_a_suspension(
+    make_engine: Callable[..., Engine], clock: FakeClock
+) -> None:
+    """Found by the Hypothesis state machine: suspend and resume at once (the 4-hour warning timer then counts
+    the minutes that remained), complete the step, withdraw it. The step's timers are counted anew — the
+    warning in hours again, due at the same instant — and the cached engine's deadline rows say so, as the
+    saved state does (check_consistency compares them)."""
+    from tests.engine.conftest import FIXTURES
+
+    engine = make_engine(FIXTURES / "durable")
+    actor = Actor("zb-01", {"受理员", "审核员", "承办单位", "督办员"})
+    case = engine.start("fx_durable", {"title": "路灯不亮"}, Actor("op", {"受理员"})).id
+    engine.suspend(case, "听证", actor)
+    engine.resume(case, actor)
+    (task,) = engine.tasks(instance_id=case)
+    engine.complete(task.id, {"reply": "已办"}, actor)
+    engine.withdraw(task.id, actor)
+    with engine.store.read() as reader:
+        kinds = {d.element_id: d.kind for d in reader.deadlines_of(case)}
+    assert kinds == {"Timer_Warn": "hours", "Timer_Limit": "working_days"}
+    assert engine.check_consistency().ok

@@ -57,7 +57,8 @@ def test_defaults_are_the_documented_ones() -> None:
     assert DEFAULT_METRICS_CONFIG.describe() == {
         "closure_basis": "completed",
         "on_time_denominator": "closed",
-        "satisfied_ratings": ["满意", "基本满意"],
+        "satisfied_ratings": ["非常满意", "满意", "基本满意"],
+        "bad_ratings": ["不满意", "非常不满意"],
         "rating_basis": "final",
         "count_defaulted_ratings": False,
         "admonition_year": "calendar",
@@ -77,7 +78,9 @@ def test_from_mapping_reads_a_yaml_like_document() -> None:
         pytest.param({"closure_rule": "completed"}, "closure_rule", id="unknown-key"),
         pytest.param({"closure_basis": "answered"}, "closure_basis", id="bad-choice"),
         pytest.param({"satisfied_ratings": []}, "satisfied_ratings", id="empty-satisfied"),
-        pytest.param({"satisfied_ratings": ["非常满意"]}, "satisfied_ratings", id="unknown-rating"),
+        pytest.param({"satisfied_ratings": ["十分满意"]}, "satisfied_ratings", id="unknown-rating"),
+        pytest.param({"bad_ratings": ["满意"]}, "bad_ratings", id="bad-and-satisfied"),
+        pytest.param({"bad_ratings": ["很差"]}, "bad_ratings", id="unknown-bad-rating"),
         pytest.param({"admonition_year": "fiscal"}, "admonition_year", id="bad-year"),
     ],
 )

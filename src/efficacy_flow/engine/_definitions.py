@@ -21,6 +21,7 @@ from lxml import etree  # the XML library SpiffWorkflow parses with
 from efficacy_flow._parsing import load_yaml, parse_xml, read_file, validate_file, yaml_text
 from efficacy_flow.clock import Clock
 from efficacy_flow.engine import runtime
+from efficacy_flow.engine._facts import FactsPlan
 from efficacy_flow.engine._ladder import LadderPlan, plan_of
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._schemas import ProcessSchema, SchemasFile, schema_from_mapping
@@ -110,6 +111,8 @@ class Deployment:
     timer_attachments: Mapping[str, str] = field(default_factory=dict)
     #: The deadline ladders of its timers (电子监察, engine/_ladder.py; None: no timer counts by a ladder).
     ladder: LadderPlan | None = field(default=None, compare=False)
+    #: Where its cases keep the facts appraisal counts (engine/_facts.py; None: not a case process).
+    facts: FactsPlan | None = field(default=None, compare=False)
 
     @property
     def messages(self) -> frozenset[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -40,6 +40,7 @@ from efficacy_flow.engine._definitions import (
     read_folder,
 )
 from efficacy_flow.engine._extension_caps import check_extension_caps, previous_extensions
+from efficacy_flow.engine._facts import FactsPlan, facts_plan
 from efficacy_flow.engine._incidents import incident_view, record_failure, resolved
 from efficacy_flow.engine._inputs import checked_actor, checked_instant, checked_limit, checked_text, shown
 from efficacy_flow.engine._instance_ids import InstanceIds
@@ -106,6 +107,7 @@ from efficacy_flow.errors import (
     UnknownProcess,
     UnknownTask,
 )
+from efficacy_flow.policy import SETTINGS_FILE_NAME, Appraisal, load_settings
 from efficacy_flow.store import (
     CLOSED_STATUSES,
     AuditRecord,
@@ -251,6 +253,8 @@ class Engine:
         self._current: dict[str, Deployment] = {}
         self._by_hash: dict[str, Deployment] = {}
         self._counters: dict[str, CounterSpec] = {}
+        #: The appraisal binding of the processes folder's settings.yaml (engine/_facts.py; None: none).
+        self._appraisal: Appraisal | None = None
         if authorizer is not None and not isinstance(authorizer, Authorizer):
             raise InvalidInput(
                 "authorizer must have an allows(action, actor, process_id) method", argument="authorizer"
@@ -311,9 +315,15 @@ class Engine:
                 from efficacy_flow.policy import load_decisions
 
                 self._decisions = load_decisions(processes)
-            deployments = [build_deployment(source, self._services()) for source in sources]
+            settings_file = Path(processes) / SETTINGS_FILE_NAME
+            appraisal = load_settings(settings_file).appraisal if settings_file.is_file() else None
+            deployments = [
+                replace(dep, facts=facts_plan(dep, appraisal))
+                for dep in (build_deployment(source, self._services()) for source in sources)
+            ]
             counters = load_counters(processes, {**self._current, **{d.process_id: d for d in deployments}})
             permissions = RolePermissions.from_folder(processes)
+            self._appraisal = appraisal
         except OSError as exc:  # a path the system refuses (too long, no permission, a device, ...)
             where = shown(str(processes), 200)
             raise ProcessDefinitionError(
@@ -362,6 +372,11 @@ class Engine:
         dep = self._by_hash.get(inst.definition_hash)
         return dep.ladder if dep is not None else None
 
+    def _facts(self, inst: InstanceRecord) -> FactsPlan | None:
+        """Where an instance keeps the facts appraisal counts (None: not a case)."""
+        dep = self._by_hash.get(inst.definition_hash)
+        return dep.facts if dep is not None else None
+
     def _deployment(self, tx: Reader, definition_hash: str) -> Deployment:
         dep = self._by_hash.get(definition_hash)
         if dep is None:
@@ -369,6 +384,7 @@ class Engine:
             if content is None:
                 raise ProcessDefinitionError(f"definition {definition_hash} is not in the store")
             dep = build_deployment(DefinitionSource.from_content(content), self._services())
+            dep = replace(dep, facts=facts_plan(dep, self._appraisal))
             self._by_hash[definition_hash] = dep
         return dep
 
@@ -426,7 +442,17 @@ class Engine:
                     workflow.start(values, now)
                 after = {"data": values, "business_key": business_key, "first_responder": actor.id}
                 events: list[Event] = [("started", actor.id, None, after), *counted]
-                saved = save(tx, record, workflow, events, now, self._limits, new=True, ladder=dep.ladder)
+                saved = save(
+                    tx,
+                    record,
+                    workflow,
+                    events,
+                    now,
+                    self._limits,
+                    new=True,
+                    ladder=dep.ladder,
+                    facts=dep.facts,
+                )
         except DuplicateBusinessKey:
             raise self._duplicate(process_id, business_key) from None
         return self._done(saved, workflow)
@@ -514,6 +540,7 @@ class Engine:
                     now,
                     self._limits,
                     ladder=dep.ladder,
+                    facts=dep.facts,
                     by=actor.id,
                     completed_id=completed_id,
                     previous=opened.rows,
@@ -809,7 +836,7 @@ class Engine:
             "card_id": red.id,
         }
         events: list[Event] = [("started", SUPERVISION_ACTOR, None, after), *counted]
-        save(tx, record, workflow, events, now, self._limits, new=True, ladder=dep.ladder)
+        save(tx, record, workflow, events, now, self._limits, new=True, ladder=dep.ladder, facts=dep.facts)
         return {"process_id": process_id, "instance_id": instance_id}
 
     def _hold_cards(self, tx: Transaction, inst: InstanceRecord, now: datetime, *, suspend: bool) -> None:
@@ -873,6 +900,7 @@ class Engine:
             self._limits,
             previous=opened.rows,
             ladder=self._ladder(inst),
+            facts=self._facts(inst),
             **extra,
         )
 
@@ -980,6 +1008,7 @@ class Engine:
                 self._limits,
                 previous=opened.rows,
                 ladder=self._ladder(inst),
+                facts=self._facts(inst),
                 **values,
             )
         return self._done(saved, workflow)
@@ -1921,9 +1950,19 @@ class Engine:
         """Save a changed workflow with the one audit event of its call (``previous``: the rows before;
         ``values``: instance columns to set)."""
         hash_ = values.get("definition_hash", inst.definition_hash)
-        ladder = self._by_hash[hash_].ladder if hash_ in self._by_hash else None
+        dep = self._by_hash.get(str(hash_))
+        ladder, facts = (dep.ladder, dep.facts) if dep is not None else (None, None)
         return save(
-            tx, inst, workflow, [event], now, self._limits, previous=previous, ladder=ladder, **values
+            tx,
+            inst,
+            workflow,
+            [event],
+            now,
+            self._limits,
+            previous=previous,
+            ladder=ladder,
+            facts=facts,
+            **values,
         )
 
     def _permit(self, action: str, actor: Actor, inst: InstanceRecord, **fields: object) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from efficacy_flow.engine._audit import Event, audit_record
+from efficacy_flow.engine._facts import FactsPlan, facts_of
 from efficacy_flow.engine._ladder import LadderPlan, clear_cards
 from efficacy_flow.engine._outbox import outbox_rows
 from efficacy_flow.engine._settings import Limits
@@ -69,6 +70,7 @@ def save(
     previous: Rows | None = None,
     new: bool = False,
     ladder: LadderPlan | None = None,
+    facts: FactsPlan | None = None,
     **values: object,
 ) -> Saved:
     """Write the workflow and everything derived from it (``previous``: the rows as they were; ``new``: the
@@ -78,7 +80,8 @@ def save(
     completed workflow sets ``status`` to ``"completed"`` and appends an ``instance_completed`` event once
     (unless the call cancels it: ``status="cancelled"``). With the definition's ``ladder`` (电子监察) the
     deadline rows include each laddered timer's next step, and the cards the save settles are cleared (the
-    completed task's element, or all when the case ends; engine/_ladder.py).
+    completed task's element, or all when the case ends; engine/_ladder.py). With ``facts`` (a case the
+    appraisal figures count) the case's facts row is kept (engine/_facts.py).
 
     Raises:
         InvalidData: the process data is larger than ``limits.data_bytes`` (or an event than
@@ -154,6 +157,8 @@ def save(
     tx.replace_deadlines(
         inst.id, rows.deadlines, previous=previous.deadlines if previous is not None else None
     )
+    if facts is not None:
+        tx.save_case_facts(facts_of(facts, inst, str(status), data, events, before, completed_id, now))
     # Last: on PostgreSQL taking the outbox's numbers queues the writers from here to their commit.
     tx.append_outbox(outbox_rows(inst.id, events, before, rows.tasks, now, completed_id=completed_id, by=by))
     return Saved(record, rows, data)

@@ -33,6 +33,14 @@ from efficacy_flow.metrics._adapter import (
     case_record,
     collect_records,
 )
+from efficacy_flow.metrics._appraisal import (
+    DIMENSION_LABELS,
+    AppraisalRow,
+    CardFigures,
+    appraise,
+    card_figures,
+    rank,
+)
 from efficacy_flow.metrics._config import (
     DEFAULT_METRICS_CONFIG,
     ClosureBasis,
@@ -65,6 +73,7 @@ __all__ = [
     "COMPLAINT_CLOSURE",
     "DEFAULT_CASE_PROCESSES",
     "DEFAULT_METRICS_CONFIG",
+    "DIMENSION_LABELS",
     "INDICATOR_HEADINGS",
     "PERSON_DECISION",
     "TOTAL_LABEL",
@@ -74,6 +83,8 @@ __all__ = [
     "AccountabilityOutcomes",
     "AccountabilityProcess",
     "AccountabilityRecord",
+    "AppraisalRow",
+    "CardFigures",
     "CaseProcess",
     "CaseRecord",
     "ClosureBasis",
@@ -88,6 +99,8 @@ __all__ = [
     "accountability_outcomes",
     "accountability_record",
     "admonitions_in_year",
+    "appraise",
+    "card_figures",
     "case_record",
     "collect_records",
     "counted_rating",
@@ -96,6 +109,7 @@ __all__ = [
     "in_admonition_year",
     "is_closed",
     "is_closed_on_time",
+    "rank",
     "render_accountability",
     "render_indicators",
     "render_table",

@@ -47,8 +47,10 @@ class MetricsConfig:
         closure_basis: ``"completed"`` (default: the closed loop reached 办结) or ``"replied"`` (a reply
             went out; seed 003's basis).
         on_time_denominator: ``"closed"`` (default) or ``"received"``.
-        satisfied_ratings: the ratings that count as 满意 (default 满意 and 基本满意, the usual 12345
-            practice; a stricter jurisdiction counts only 满意).
+        satisfied_ratings: the ratings that count as 满意 (default 非常满意, 满意 and 基本满意, the usual
+            12345 practice; a stricter jurisdiction counts only the top two).
+        bad_ratings: the ratings that count as 差评 (default the bottom two of the five levels, 不满意 and
+            非常不满意: 国办发〔2019〕51号's 好差评).
         rating_basis: ``"final"`` (default) or ``"first"`` rating of a reworked ticket.
         count_defaulted_ratings: whether a rating deemed given when the requester did not rate (settings.yaml
             ``default_rating``) counts as 参评 (default False: a deemed rating is not an opinion).
@@ -57,13 +59,17 @@ class MetricsConfig:
 
     closure_basis: ClosureBasis = "completed"
     on_time_denominator: Literal["closed", "received"] = "closed"
-    satisfied_ratings: frozenset[str] = field(default_factory=lambda: frozenset({"满意", "基本满意"}))
+    satisfied_ratings: frozenset[str] = field(
+        default_factory=lambda: frozenset({"非常满意", "满意", "基本满意"})
+    )
+    bad_ratings: frozenset[str] = field(default_factory=lambda: frozenset({"不满意", "非常不满意"}))
     rating_basis: RatingBasis = "final"
     count_defaulted_ratings: bool = False
     admonition_year: YearBasis = "calendar"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "satisfied_ratings", frozenset(self.satisfied_ratings))
+        object.__setattr__(self, "bad_ratings", frozenset(self.bad_ratings))
         _choice("closure_basis", self.closure_basis, _CLOSURE)
         _choice("on_time_denominator", self.on_time_denominator, _ON_TIME_DENOMINATOR)
         _choice("rating_basis", self.rating_basis, _RATING)
@@ -74,6 +80,12 @@ class MetricsConfig:
                 f"satisfied_ratings must be a non-empty subset of {'/'.join(RATING_VALUES)} ({unknown})",
                 field="satisfied_ratings",
                 value=sorted(self.satisfied_ratings),
+            )
+        if not self.bad_ratings <= set(RATING_VALUES) or self.bad_ratings & self.satisfied_ratings:
+            raise InvalidInput(
+                f"bad_ratings must be a subset of {'/'.join(RATING_VALUES)} apart from satisfied_ratings",
+                field="bad_ratings",
+                value=sorted(self.bad_ratings),
             )
         if not isinstance(self.count_defaulted_ratings, bool):
             raise InvalidInput(
@@ -94,8 +106,9 @@ class MetricsConfig:
                 f"unknown metrics settings: {', '.join(unknown)}", field=unknown[0], known=sorted(known)
             )
         kwargs = dict(values)
-        if "satisfied_ratings" in kwargs:
-            kwargs["satisfied_ratings"] = frozenset(kwargs["satisfied_ratings"])
+        for name in ("satisfied_ratings", "bad_ratings"):
+            if name in kwargs:
+                kwargs[name] = frozenset(kwargs[name])
         return cls(**kwargs)
 
     def describe(self) -> dict[str, Any]:
@@ -104,6 +117,7 @@ class MetricsConfig:
             "closure_basis": self.closure_basis,
             "on_time_denominator": self.on_time_denominator,
             "satisfied_ratings": [r for r in RATING_VALUES if r in self.satisfied_ratings],
+            "bad_ratings": [r for r in RATING_VALUES if r in self.bad_ratings],
             "rating_basis": self.rating_basis,
             "count_defaulted_ratings": self.count_defaulted_ratings,
             "admonition_year": self.admonition_year,

@@ -16,7 +16,7 @@ from efficacy_flow.errors import InvalidInput, NaiveDatetime
 __all__ = ["AccountabilityRecord", "CaseRecord", "Rating"]
 
 #: The ratings a requester can give (schemas.yaml, message ``rating``).
-RATING_VALUES = ("满意", "基本满意", "不满意")
+RATING_VALUES = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 #: The decisions of an accountability case (001_a86978e3ab2b148c.txt §五(五); schemas.yaml, Task_Decide).
 DECISION_VALUES = ("不予追究", "监察建议", "效能告诫", "组织处理", "立案查处")
 #: Who an accountability case is about.

@@ -10,8 +10,11 @@ from __future__ import annotations
 from efficacy_flow import _public
 from efficacy_flow.policy._decisions import Decisions, load_decisions
 from efficacy_flow.policy._settings import (
+    DIMENSIONS,
     PERMISSION_ACTIONS,
     SETTINGS_FILE_NAME,
+    Appraisal,
+    AppraisalProcess,
     Permission,
     Setting,
     Settings,
@@ -28,8 +31,11 @@ from efficacy_flow.policy._time_limits import (
 )
 
 __all__ = [
+    "DIMENSIONS",
     "PERMISSION_ACTIONS",
     "SETTINGS_FILE_NAME",
+    "Appraisal",
+    "AppraisalProcess",
     "DecisionResult",
     "Decisions",
     "Ladder",

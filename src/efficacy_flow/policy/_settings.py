@@ -17,8 +17,11 @@ from efficacy_flow._parsing import FileModel, JsonScalar, NonEmptyText, load_yam
 from efficacy_flow.errors import ProcessDefinitionError
 
 __all__ = [
+    "DIMENSIONS",
     "PERMISSION_ACTIONS",
     "SETTINGS_FILE_NAME",
+    "Appraisal",
+    "AppraisalProcess",
     "Permission",
     "Setting",
     "Settings",
@@ -96,6 +99,49 @@ class UnitLanes(FileModel):
     """Where the rule comes from."""
 
 
+#: The dimensions a case is counted by (seed 000 §三(二): 区域、类型、类别、行业; and the handling unit).
+DIMENSIONS = ("unit", "region", "case_type", "category", "sector")
+
+
+class AppraisalProcess(FileModel):
+    """Where one case process keeps the facts appraisal counts (docs/metrics.md, "Appraisal by SQL")."""
+
+    sign_task: NonEmptyText | None = None
+    """The user task whose completion is the unit's response (签收, 响应率): on time when completed before
+    its deadline; default none (the process has no response step)."""
+    reply_task: NonEmptyText | None = None
+    """The user task whose completion is the reply to the requester (反馈); default none."""
+    handling_limits: list[NonEmptyText] = Field(default_factory=list)
+    """The time_limits.yaml names whose timers, when they fire, make the case late (按时办结); default
+    none."""
+    rating_limit: NonEmptyText | None = None
+    """The limit whose timer, when it fires, records a deemed rating (默认评价, not the requester's);
+    default none."""
+    rating_message: NonEmptyText | None = None
+    """The message that carries the requester's own rating; default none."""
+    source: NonEmptyText
+    """Where the binding comes from (the process model, a seed section, "[setting]")."""
+
+
+class Appraisal(FileModel):
+    """The appraisal binding (issue 14): which processes are cases, and which process data variables hold
+    the dimensions, the rating and the requester's "solved"."""
+
+    processes: Mapping[NonEmptyText, AppraisalProcess] = Field(default_factory=dict)
+    """Case process id → where its facts are; default none (nothing is counted)."""
+    variables: Mapping[
+        Literal["unit", "region", "case_type", "category", "sector", "rating", "solved"], str
+    ] = Field(default_factory=dict)
+    """Fact → the process data variable that holds it; default the fact's own name."""
+    source: NonEmptyText
+    """Where the figures come from (北京市接诉即办工作条例 第三十二条; seed sections)."""
+
+    def variable(self, fact: str) -> str:
+        """The process data variable of a fact (``unit``, ``region``, ..., ``rating``, ``solved``)."""
+        named: dict[str, str] = {str(k): v for k, v in self.variables.items()}
+        return named.get(fact, fact)
+
+
 class Settings(FileModel):
     """settings.yaml: a jurisdiction's settings of the processes in a folder, each naming its source."""
 
@@ -111,6 +157,9 @@ class Settings(FileModel):
     permissions: Mapping[_Action, Permission] = Field(default_factory=dict)
     """Engine call → who may make it (the engine's default authorizer reads these); a call not listed is
     open to every actor; default none."""
+    appraisal: Appraisal | None = None
+    """Which processes are cases the appraisal figures count, and where their facts are (the engine keeps
+    one row of facts per case for the figures' SQL); default none."""
 
 
 def load_settings(path: str | Path) -> Settings:

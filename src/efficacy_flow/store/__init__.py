@@ -12,8 +12,10 @@ from __future__ import annotations
 from efficacy_flow import _public
 from efficacy_flow.store._reader import Reader
 from efficacy_flow.store._records import (
+    AppraisalCounts,
     AuditRecord,
     CardRecord,
+    CaseFactsRecord,
     CommitToken,
     DeadlineRecord,
     IncidentRecord,
@@ -27,8 +29,10 @@ from efficacy_flow.store._transaction import Transaction
 
 __all__ = [
     "CLOSED_STATUSES",
+    "AppraisalCounts",
     "AuditRecord",
     "CardRecord",
+    "CaseFactsRecord",
     "CommitToken",
     "DeadlineRecord",
     "Durability",

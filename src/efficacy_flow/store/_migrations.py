@@ -30,6 +30,7 @@ from efficacy_flow.store._schema import (
     READY_INDEXES,
     SCHEMA_VERSION,
     cards,
+    case_facts,
     deadlines,
     incidents,
     instances,
@@ -203,8 +204,10 @@ def _upgrade_3_to_4(tx: Transaction, dialect: Dialect) -> None:
 
 #: The step from each version to the next, applied in order when an older database opens.
 def _upgrade_4_to_5(tx: Transaction, dialect: Dialect) -> None:
-    """Electronic supervision: the cards table (empty: cards start with this version)."""
+    """Electronic supervision: the cards table (empty: cards start with this version); the facts of cases
+    the appraisal figures count (empty: a case's facts are kept from its first save under this version)."""
     _create(tx, dialect, cards)
+    _create(tx, dialect, case_facts)
 
 
 UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {

@@ -19,15 +19,23 @@ from efficacy_flow.errors import InvalidInput
 from efficacy_flow.store._converters import time_limit_text
 from efficacy_flow.store._driver_errors import translate
 from efficacy_flow.store._records import (
+    AppraisalCounts,
     AuditRecord,
     CardRecord,
+    CaseFactsRecord,
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
     OutboxRecord,
     TaskRecord,
 )
-from efficacy_flow.store._statements import CARD_FILTERS, PAGE_FILTERS, Statements, chunks
+from efficacy_flow.store._statements import (
+    APPRAISAL_DIMENSIONS,
+    CARD_FILTERS,
+    PAGE_FILTERS,
+    Statements,
+    chunks,
+)
 
 __all__ = ["Reader"]
 
@@ -413,9 +421,65 @@ class Reader:
         rows = self._rows(self._sql.get_card, (card_id,))
         return self._sql.read_card(rows[0]) if rows else None
 
+    def card_counts(self, since: datetime, until: datetime) -> list[tuple[str | None, str, int, float]]:
+        """Cards issued in [``since``, ``until``): (unit, level, count, deductions) per unit and level."""
+        sql = self._sql
+        rows = self._rows(sql.card_counts, (sql.instant(since), sql.instant(until)))
+        return [(row[0], str(row[1]), int(row[2]), float(row[3] or 0)) for row in rows]
+
     def cards_of(self, instance_id: str) -> list[CardRecord]:
         """Every card of an instance, in issue order."""
         return [self._sql.read_card(row) for row in self._rows(self._sql.cards_of, (instance_id,))]
+
+    # -- appraisal (the facts of cases) ---------------------------------------------------------------------
+
+    def case_facts(self, instance_id: str) -> CaseFactsRecord | None:
+        """The facts of one case, or None."""
+        rows = self._rows(self._sql.get_facts, (instance_id,))
+        return self._sql.read_facts(rows[0]) if rows else None
+
+    def appraisal(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        by: Sequence[str] = ("unit",),
+        process_id: str | None = None,
+        satisfied: Sequence[str],
+        bad: Sequence[str],
+        count_defaulted: bool = False,
+        first_rating: bool = False,
+    ) -> list[AppraisalCounts]:
+        """The appraisal counts of the cases received in [``since``, ``until``) (cancelled ones left out), one
+        row per group of the dimensions ``by`` (of ``unit``, ``region``, ``case_type``, ``category``,
+        ``sector``, ``period``; none: one row for all), in the groups' order: one ``GROUP BY`` over
+        ``ef_case_facts``.
+
+        Raises:
+            InvalidInput: an unknown dimension, or no satisfied or bad ratings given.
+        """
+        dims = tuple(by)
+        unknown = sorted(set(dims) - APPRAISAL_DIMENSIONS)
+        if unknown or len(set(dims)) != len(dims):
+            raise InvalidInput(
+                f"appraisal dimensions must be distinct, of {', '.join(sorted(APPRAISAL_DIMENSIONS))}"
+                + (f" (not {', '.join(unknown)})" if unknown else ""),
+                argument="by",
+            )
+        if not satisfied or not bad:
+            raise InvalidInput("appraisal needs the satisfied and the bad ratings", argument="satisfied")
+        sql = self._sql
+        text = sql.appraisal(dims, process_id is not None, len(satisfied), len(bad), first_rating)
+        params: list[Any] = [bool(count_defaulted), sql.instant(since), sql.instant(until)]
+        if process_id is not None:
+            params.append(process_id)
+        params += [*satisfied, *bad]
+        found = []
+        width = len(dims)
+        for row in self._rows(text, params):
+            counts = [int(v or 0) for v in row[width:]]
+            found.append(AppraisalCounts(tuple(row[:width]), *counts))
+        return found
 
     # -- batched reads for the consistency checker ---------------------------------------------------------
 

@@ -8,8 +8,10 @@ from datetime import datetime
 from efficacy_flow.calendar import TimeLimit
 
 __all__ = [
+    "AppraisalCounts",
     "AuditRecord",
     "CardRecord",
+    "CaseFactsRecord",
     "CommitToken",
     "DeadlineRecord",
     "IncidentRecord",
@@ -199,3 +201,56 @@ class CardRecord:
     escalated_at: datetime | None = None
     claimed_by: str | None = None
     lease_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFactsRecord:
+    """The facts of one case the appraisal figures count (settings.yaml ``appraisal``; engine/_facts.py).
+
+    ``period``: the month it was received (YYYY-MM, China time). ``signed_at``/``sign_late``: when the unit
+    responded (签收) and whether after its deadline; ``replied_at``: the reply to the requester (反馈);
+    ``closed_at``: the process reached its end (办结); ``limits_missed``: how many handling limits ran out;
+    ``first_rating``/``rating``: the requester's first and latest rating (``rating_defaulted``: the latest
+    was deemed, not given); ``solved``: the requester's answer to "was it solved?".
+    """
+
+    instance_id: str
+    process_id: str
+    period: str
+    received_at: datetime
+    status: str
+    unit: str | None
+    region: str | None
+    case_type: str | None
+    category: str | None
+    sector: str | None
+    signed_at: datetime | None
+    sign_late: bool | None
+    replied_at: datetime | None
+    closed_at: datetime | None
+    limits_missed: int
+    first_rating: str | None
+    rating: str | None
+    rating_defaulted: bool | None
+    solved: bool | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AppraisalCounts:
+    """The appraisal counts of one group of cases (store/_reader.py ``appraisal``): ``key`` holds the
+    group's dimension values in the order asked for."""
+
+    key: tuple[str | None, ...]
+    received: int
+    responded: int
+    responded_on_time: int
+    replied: int
+    replied_on_time: int
+    completed: int
+    completed_on_time: int
+    rated: int
+    satisfied: int
+    bad: int
+    solved_answered: int
+    solved: int

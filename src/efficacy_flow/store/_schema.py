@@ -17,7 +17,7 @@ Schema versions (recorded in ``ef_meta``; store/_migrations.py upgrades an older
    index; the outbox (``ef_outbox``, its sequence head ``ef_outbox_head``, delivery cursors
    ``ef_outbox_cursors``).
 5. Electronic supervision: the cards (``ef_cards``: 预警/黄牌/红牌), with the index of the open yellow cards
-   whose 督办 period is counting.
+   whose 督办 period is counting; the facts of each case the appraisal figures count (``ef_case_facts``).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ __all__ = [
     "TIME_LIMIT",
     "audit_events",
     "cards",
+    "case_facts",
     "counter_events",
     "counters",
     "deadlines",
@@ -341,4 +342,36 @@ ESCALATE_INDEX = Index(
     cards.c.escalate_at,
     sqlite_where=text("cleared_at IS NULL AND escalated_at IS NULL AND escalate_at IS NOT NULL"),
     postgresql_where=text("cleared_at IS NULL AND escalated_at IS NULL AND escalate_at IS NOT NULL"),
+)
+
+
+#: Schema 5: one row of facts per case the appraisal figures count (settings.yaml ``appraisal``,
+#: engine/_facts.py), kept by every save of the case, so the figures are SQL over these rows (store/_reader.py
+#: ``appraisal``), not a walk over instances. ``period`` is the month the case was received (YYYY-MM, China
+#: time): monthly figures and rankings group by it.
+case_facts = Table(
+    "ef_case_facts",
+    METADATA,
+    Column("instance_id", String(36), primary_key=True),
+    Column("process_id", String(200), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("unit", String(200), nullable=True),
+    Column("region", String(200), nullable=True),
+    Column("case_type", String(200), nullable=True),
+    Column("category", String(200), nullable=True),
+    Column("sector", String(200), nullable=True),
+    Column("signed_at", DateTime, nullable=True),
+    Column("sign_late", Boolean, nullable=True),
+    Column("replied_at", DateTime, nullable=True),
+    Column("closed_at", DateTime, nullable=True),
+    Column("limits_missed", Integer, nullable=False, server_default=text("0")),
+    Column("first_rating", String(20), nullable=True),
+    Column("rating", String(20), nullable=True),
+    Column("rating_defaulted", Boolean, nullable=True),
+    Column("solved", Boolean, nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_ef_case_facts_received", "received_at"),
+    Index("ix_ef_case_facts_period_unit", "period", "unit"),
 )

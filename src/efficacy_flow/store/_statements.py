@@ -29,15 +29,26 @@ from efficacy_flow.store._converters import Converter, Converters, RowWriter
 from efficacy_flow.store._records import (
     AuditRecord,
     CardRecord,
+    CaseFactsRecord,
     DeadlineRecord,
     IncidentRecord,
     InstanceRecord,
     OutboxRecord,
     TaskRecord,
 )
-from efficacy_flow.store._schema import audit_events, cards, deadlines, incidents, instances, outbox, tasks
+from efficacy_flow.store._schema import (
+    audit_events,
+    cards,
+    case_facts,
+    deadlines,
+    incidents,
+    instances,
+    outbox,
+    tasks,
+)
 
 __all__ = [
+    "APPRAISAL_DIMENSIONS",
     "CARD_FILTERS",
     "INCIDENT_SETTABLE",
     "INSTANCE_SETTABLE",
@@ -81,6 +92,10 @@ _DEADLINE = columns(DeadlineRecord)
 _AUDIT = columns(AuditRecord)
 _INCIDENT = columns(IncidentRecord)
 _CARD = columns(CardRecord)
+#: The columns appraisal counts may be grouped by (Reader.appraisal).
+APPRAISAL_DIMENSIONS = frozenset(
+    {"unit", "region", "case_type", "category", "sector", "period", "process_id"}
+)
 #: The filters of a card listing (Reader.cards), in the order their ``?`` are bound.
 CARD_FILTERS = ("instance_id", "unit", "level", "limit_name", "since", "until")
 _CARD_CONDITIONS = {
@@ -211,6 +226,8 @@ class Statements:
         self.write_audit: RowWriter = convert.writer(AuditRecord, audit_events)
         self.write_incident: RowWriter = convert.writer(IncidentRecord, incidents)
         self.read_card = convert.reader(CardRecord, cards)
+        self.read_facts = convert.reader(CaseFactsRecord, case_facts)
+        self.write_facts: RowWriter = convert.writer(CaseFactsRecord, case_facts)
         self.write_card: RowWriter = convert.writer(CardRecord, cards)
         self._instance_binds: dict[str, Converter | None] = {c.name: convert.bind(c) for c in instances.c}
         self._incident_binds: dict[str, Converter | None] = {c.name: convert.bind(c) for c in incidents.c}
@@ -377,6 +394,74 @@ class Statements:
         )
         self.card_escalated = sql(
             "UPDATE ef_cards SET escalated_at = ?, claimed_by = NULL, lease_until = NULL WHERE id = ?"
+        )
+
+        # -- case facts (appraisal)
+        self.get_facts = sql(f"SELECT {columns(CaseFactsRecord)} FROM ef_case_facts WHERE instance_id = ?")
+        # A save's facts: what it saw now, the first instants kept, the limits missed added up.
+        self.upsert_facts = sql(
+            _inserting(case_facts, CaseFactsRecord)
+            + " ON CONFLICT (instance_id) DO UPDATE SET status = excluded.status, unit = excluded.unit,"
+            " region = excluded.region, case_type = excluded.case_type, category = excluded.category,"
+            " sector = excluded.sector,"
+            " signed_at = COALESCE(ef_case_facts.signed_at, excluded.signed_at),"
+            " sign_late = COALESCE(ef_case_facts.sign_late, excluded.sign_late),"
+            " replied_at = COALESCE(ef_case_facts.replied_at, excluded.replied_at),"
+            " closed_at = COALESCE(ef_case_facts.closed_at, excluded.closed_at),"
+            " limits_missed = ef_case_facts.limits_missed + excluded.limits_missed,"
+            " first_rating = COALESCE(ef_case_facts.first_rating, excluded.first_rating),"
+            " rating = excluded.rating,"
+            " rating_defaulted = COALESCE(excluded.rating_defaulted, ef_case_facts.rating_defaulted),"
+            " solved = COALESCE(excluded.solved, ef_case_facts.solved), updated_at = excluded.updated_at"
+        )
+
+    def appraisal(
+        self, by: tuple[str, ...], by_process: bool, n_satisfied: int, n_bad: int, first: bool
+    ) -> str:
+        """Appraisal counts of the cases received in [?, ?), not cancelled, grouped by the columns ``by``
+        (dimension columns); of one process if ``by_process``. Binds, in order: whether deemed ratings count
+        (a boolean), since, until, [the process,] the ``n_satisfied`` satisfied ratings, the ``n_bad`` bad
+        ones. ``first``: the first rating counts, else the latest."""
+
+        def make() -> str:
+            rating = "first_rating" if first else "rating"
+            rated = f"{rating} IS NOT NULL AND (? OR rating_defaulted IS NULL OR NOT rating_defaulted)"
+            groups = ", ".join(by)
+            where = "received_at >= ? AND received_at < ? AND status <> 'cancelled'"
+            if by_process:
+                where += " AND process_id = ?"
+            return (
+                f"WITH counted AS (SELECT {groups + ', ' if by else ''}{rating} AS counted_rating,"
+                f" CASE WHEN {rated} THEN 1 ELSE 0 END AS rated,"
+                " signed_at, sign_late, replied_at, closed_at, limits_missed, solved"
+                f" FROM ef_case_facts WHERE {where})"
+                f" SELECT {groups + ', ' if by else ''}count(*),"
+                " sum(CASE WHEN signed_at IS NOT NULL THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN signed_at IS NOT NULL AND NOT sign_late THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN replied_at IS NOT NULL THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN replied_at IS NOT NULL AND limits_missed = 0 THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN closed_at IS NOT NULL THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN closed_at IS NOT NULL AND limits_missed = 0 THEN 1 ELSE 0 END),"
+                " sum(rated),"
+                f" sum(CASE WHEN rated = 1 AND counted_rating IN ({placeholders(n_satisfied)})"
+                " THEN 1 ELSE 0 END),"
+                f" sum(CASE WHEN rated = 1 AND counted_rating IN ({placeholders(n_bad)}) THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN solved IS NOT NULL THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN solved THEN 1 ELSE 0 END)"
+                f" FROM counted{' GROUP BY ' + groups + ' ORDER BY ' + groups if by else ''}"
+            )
+
+        return self._made(("appraisal", by, by_process, n_satisfied, n_bad, first), make)
+
+    @property
+    def card_counts(self) -> str:
+        """Cards issued in [?, ?) per unit and level: count and deductions (one GROUP BY)."""
+        return self._made(
+            "card_counts",
+            lambda: (
+                "SELECT unit, level, count(*), sum(deduction) FROM ef_cards"
+                " WHERE issued_at >= ? AND issued_at < ? GROUP BY unit, level ORDER BY unit, level"
+            ),
         )
 
     def cards_page(self, given: tuple[str, ...], keyed: bool, limited: bool) -> str:

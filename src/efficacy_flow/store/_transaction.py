@@ -27,6 +27,7 @@ from efficacy_flow.store._reader import Reader
 from efficacy_flow.store._records import (
     AuditRecord,
     CardRecord,
+    CaseFactsRecord,
     CommitToken,
     DeadlineRecord,
     IncidentRecord,
@@ -414,6 +415,13 @@ class Transaction(Reader):
             for value, converter in zip(columns.values(), converters, strict=True)
         ]
         return self._run(text, (*params, incident_id)) == 1
+
+    # -- case facts (appraisal) -----------------------------------------------------------------------------
+
+    def save_case_facts(self, record: CaseFactsRecord) -> None:
+        """Insert a case's facts, or merge them into the stored ones: the save's status, dimensions and latest
+        rating; the first response, reply, closing and rating kept; ``limits_missed`` added to the count."""
+        self._run(self._sql.upsert_facts, self._sql.write_facts(record))
 
     # -- cards (电子监察) -----------------------------------------------------------------------------------
 

@@ -205,7 +205,7 @@ class SpiffWorkflow(Workflow):
         # From the last snapshot: ready user tasks by id (with their view), open tasks, pending timers.
         self._ready: dict[str, tuple[Any, ReadyTask]] = {}
         self._open: list[Any] | None = None
-        self._timers: dict[str, tuple[Any, str, Any, PendingTimer]] = {}
+        self._timers: dict[str, tuple[Any, tuple[Any, ...], PendingTimer]] = {}
 
     def _errors(self) -> StepErrors:
         return StepErrors(self._runtime.process_id, self._runtime.path, self._instance_id, self._workflow)
@@ -346,26 +346,30 @@ class SpiffWorkflow(Workflow):
     def _timer(self, task: Any) -> PendingTimer:
         internal = task.internal_data
         key = str(task.id)
-        due_text, remaining, steps = internal[DUE], internal.get(REMAINING), internal.get(LADDER, 0)
+        # Everything the view is made of: a task reset by withdraw() or return_to() keeps its timer objects
+        # and may get the same due instant with another period (a resumed timer counted minutes; the fresh
+        # one counts hours again), so the due text alone does not tell the view is still right.
+        stamp = (
+            internal[DUE],
+            internal.get(PERIOD),
+            internal.get(LIMIT),
+            internal.get(ROLLED_FROM),
+            internal.get(REMAINING),
+            internal.get(LADDER, 0),
+        )
         cached = self._timers.get(key)
-        if (
-            cached is not None
-            and cached[0] is task
-            and cached[1] == due_text
-            and cached[2] == remaining
-            and cached[3].ladder_steps == steps
-        ):
-            return cached[3]
+        if cached is not None and cached[0] is task and cached[1] == stamp:
+            return cached[2]
         timer = PendingTimer(
             id=key,
             element_id=str(task.task_spec.bpmn_id),
             attached_to=_attached_id(task),
             interrupting=bool(getattr(task.task_spec, "cancel_activity", True)),
             due=_due_of(internal),
-            remaining=_limit(remaining),
-            ladder_steps=int(steps),
+            remaining=_limit(stamp[4]),
+            ladder_steps=int(stamp[5]),
         )
-        self._timers[key] = (task, due_text, remaining, timer)
+        self._timers[key] = (task, stamp, timer)
         return timer
 
     def _timer_task(self, timer_id: str) -> Any:
