@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from efficacy_flow.cli import _deadline, _demo
+    from efficacy_flow.cli import _deadline, _demo, _report
 
     parser = argparse.ArgumentParser(
         prog="efficacy-flow",
@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _deadline.register(subparsers)
     _demo.register(subparsers)
+    _report.register(subparsers)
     return parser
 
 

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,20 @@ from efficacy_flow.errors import InvalidInput
 from efficacy_flow.metrics import (
     DEFAULT_METRICS_CONFIG,
     AccountabilityOutcomes,
+    AppraisalReport,
     MetricsConfig,
     UnitIndicators,
     accountability_outcomes,
+    appraisal_report,
     collect_records,
+    format_rate,
     in_admonition_year,
     render_accountability,
     render_indicators,
+    render_table,
     total_indicators,
     unit_indicators,
+    write_report,
 )
 from efficacy_flow.simulation import ScenarioPlan, Simulation, SimulationResult
 
@@ -111,8 +117,15 @@ def _run(args: argparse.Namespace, processes: Path, db: Path) -> int:
         result = simulation.run()
         # The efficiency office reads the month's cases unmasked (audited): its report names persons.
         records = collect_records(engine, result.instance_ids, reader=Actor("efficiency-office", ["效能办"]))
+        # The figures by SQL over the store and the cards of electronic supervision (docs/metrics.md §5).
+        since = datetime.combine(plan.start, datetime.min.time(), CHINA_TZ)
+        until = datetime.combine(plan.end + timedelta(days=1), datetime.min.time(), CHINA_TZ)
+        report = appraisal_report(engine, since, until, config=config)
     finally:
         engine.store.close()
+    written = None
+    if args.db is not None:  # the report file beside the database (an HTML page that opens offline)
+        written = write_report(report, "html", db.with_name(f"{db.stem}-report.html"))
     elapsed = time.perf_counter() - started
     tables = {}
     for process_id in _SECTIONS:
@@ -124,11 +137,54 @@ def _run(args: argparse.Namespace, processes: Path, db: Path) -> int:
     )
     kept = "" if args.db is not None else "（临时文件，已删除）"
     print(f"模拟用时 {elapsed:.1f} 秒；数据库 {db}{kept}", file=sys.stderr)
+    if written is not None:
+        print(f"考核报告 {written}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_as_json(plan, config, result, tables, outcomes), ensure_ascii=False, indent=2))
+        body = _as_json(plan, config, result, tables, outcomes)
+        body["appraisal"] = _report_json(report)
+        print(json.dumps(body, ensure_ascii=False, indent=2))
     else:
-        print(_render(plan, config, result, tables, outcomes, calendar))
+        print(
+            _render(plan, config, result, tables, outcomes, calendar) + "\n\n" + _render_supervision(report)
+        )
     return 0
+
+
+def _report_json(report: AppraisalReport) -> dict[str, Any]:
+    """The report's tables as JSON values (rates as fractions of one)."""
+    return {
+        t.name: {
+            "title": t.title,
+            "headings": list(t.headings),
+            "rows": [[round(float(c), 6) if isinstance(c, Fraction) else c for c in row] for row in t.rows],
+        }
+        for t in report.tables()
+    }
+
+
+def _render_supervision(report: AppraisalReport) -> str:
+    """Sections 四 and 五: the cards of electronic supervision per unit, and the units ranked by SQL."""
+    figures, _trend, cards = report.tables()
+
+    def cell(value: Any) -> str:
+        if isinstance(value, Fraction):
+            return format_rate(value)
+        if isinstance(value, float):
+            return f"{value:g}"
+        return "-" if value is None else str(value)
+
+    def cells(row: tuple[Any, ...]) -> list[str]:
+        return [cell(c) for c in row]
+
+    return "\n".join(
+        [
+            "四、电子监察亮牌（预警/黄牌/红牌，扣分按 processes/card_rules.dmn）",
+            render_table(cards.headings, [cells(r) for r in cards.rows]) if cards.rows else "（无）",
+            "",
+            "五、考核排名（按满意率、按时办结率、办结率；由库内事实表 SQL 统计，docs/metrics.md §5）",
+            render_table(figures.headings, [cells(r) for r in figures.rows]) if figures.rows else "（无）",
+        ]
+    )
 
 
 def _progress_bar(done: int, total: int, day: date) -> None:
@@ -175,7 +231,7 @@ def _render(
     crossed = calendar.crossed(plan.start - timedelta(days=1), plan.end)
     holidays = [d.date for d in crossed if d.kind == HOLIDAY]
     make_up = [d.date for d in crossed if d.kind == MAKE_UP_DAY]
-    satisfied = "、".join(r for r in ("满意", "基本满意", "不满意") if r in config.satisfied_ratings)
+    satisfied = "、".join(config.describe()["satisfied_ratings"])
     lines = [
         f"机关效能监督模拟：{plan.start.isoformat()} 至 {plan.end.isoformat()}，随机种子 {plan.seed}",
         f"期间节假日：{_span(holidays)}；调休上班：{'、'.join(_day(d) for d in make_up) or '无'}",

@@ -41,6 +41,13 @@ from efficacy_flow.metrics._appraisal import (
     card_figures,
     rank,
 )
+from efficacy_flow.metrics._appraisal_report import (
+    REPORT_FORMATS,
+    AppraisalReport,
+    Table,
+    appraisal_report,
+    write_report,
+)
 from efficacy_flow.metrics._config import (
     DEFAULT_METRICS_CONFIG,
     ClosureBasis,
@@ -76,6 +83,7 @@ __all__ = [
     "DIMENSION_LABELS",
     "INDICATOR_HEADINGS",
     "PERSON_DECISION",
+    "REPORT_FORMATS",
     "TOTAL_LABEL",
     "UNASSIGNED_LABEL",
     "UNIT_DECISION",
@@ -83,6 +91,7 @@ __all__ = [
     "AccountabilityOutcomes",
     "AccountabilityProcess",
     "AccountabilityRecord",
+    "AppraisalReport",
     "AppraisalRow",
     "CardFigures",
     "CaseProcess",
@@ -93,12 +102,14 @@ __all__ = [
     "Rating",
     "RatingBasis",
     "Records",
+    "Table",
     "UnitIndicators",
     "UnitOutcome",
     "YearBasis",
     "accountability_outcomes",
     "accountability_record",
     "admonitions_in_year",
+    "appraisal_report",
     "appraise",
     "card_figures",
     "case_record",
@@ -115,6 +126,7 @@ __all__ = [
     "render_table",
     "total_indicators",
     "unit_indicators",
+    "write_report",
 ]
 
 _public.publish(globals())

@@ -368,7 +368,9 @@ class Simulation:
         while self._ratings and self._ratings[0][0] <= now:
             _, key, value = self._ratings.pop(0)
             try:
-                self._engine.message("rating", {"rating": value}, {"business_key": key})
+                # A requester who is not dissatisfied says it was solved (解决率).
+                payload = {"rating": value, "solved": value != "不满意"}
+                self._engine.message("rating", payload, {"business_key": key})
             except InvalidState:
                 continue  # the rating period ran out first
             self._counts[f"评价：{value}"] += 1

@@ -423,6 +423,12 @@ class Transaction(Reader):
         rating; the first response, reply, closing and rating kept; ``limits_missed`` added to the count."""
         self._run(self._sql.upsert_facts, self._sql.write_facts(record))
 
+    def save_many_case_facts(self, records: Sequence[CaseFactsRecord]) -> None:
+        """:meth:`save_case_facts` for many cases in one batch (a migration, an import, a benchmark)."""
+        if records:
+            write = self._sql.write_facts
+            self._run_many(self._sql.upsert_facts, [write(r) for r in records])
+
     # -- cards (电子监察) -----------------------------------------------------------------------------------
 
     def insert_card(self, record: CardRecord) -> None:
