@@ -271,3 +271,39 @@ def test_cards_are_listed_by_unit_level_and_time_and_paged(ladder_engine: Engine
         engine.cards(since=datetime(2025, 10, 1))
     with pytest.raises(InvalidInput):
         engine.cards(after="no-such-card")
+
+
+def test_a_whole_case_limit_beside_a_step_limit(make_engine: Callable[..., Engine], clock: FakeClock) -> None:
+    """A late step shows even when the case closes on time (a city's 电子监察 rules, art. 6(3) [local]): the
+    case's steps sit in a subprocess whose non-interrupting boundary timer counts the whole case (5 working
+    days from Fri 09-26: runs out 10-10 24:00), while the step 办理 has its own 1-working-day limit (the
+    make-up Sunday 09-28: runs out 09-28 24:00). The step's yellow card is cleared when the step is done; the
+    case's warning when the case ends; both stay counted."""
+    engine = make_engine(Path(__file__).parent / "fixtures" / "ladder_case")
+    case = engine.start("fx_case", {"title": "路灯不亮", "unit": "市城管局"}, CLERK).id
+    _tick_at(engine, clock, at(9, 29))  # the step's limit ran out at 09-28 24:00
+    [step] = engine.cards(instance_id=case)
+    assert (step.level, step.limit_name, step.element_id, step.unit) == (
+        "yellow",
+        "fx_step",
+        "Task_Handle",
+        "市城管局",
+    )
+    clock.set(at(9, 29, 9))
+    engine.complete(engine.tasks(instance_id=case)[0].id, {}, CLERK)
+    assert engine.cards(instance_id=case)[0].cleared_at == at(9, 29, 9)
+    _tick_at(engine, clock, at(10, 10))  # one working day before the whole case runs out
+    whole = engine.cards(instance_id=case, limit_name="fx_case")
+    assert [(c.level, c.element_id, c.unit, c.cleared_at) for c in whole] == [
+        ("warning", "Sub_Case", "市城管局", None)
+    ]
+    clock.set(at(10, 10, 9))
+    view = engine.complete(engine.tasks(instance_id=case)[0].id, {}, CLERK)  # closed on time
+    assert view.status == "completed"
+    assert [(c.level, c.cleared_at) for c in engine.cards(instance_id=case)] == [
+        ("yellow", at(9, 29, 9)),
+        ("warning", at(10, 10, 9)),
+    ]
+    _tick_at(engine, clock, at(10, 15))  # the case is over: nothing more
+    assert len(engine.cards(instance_id=case)) == 2
+    assert engine.check_consistency().ok

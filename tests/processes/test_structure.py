@@ -354,21 +354,24 @@ def test_the_decisions_the_issue_names_exist() -> None:
         "supervision_ladder",
         "complaint_urgency",
         "card_rules",
+        "section_chief_grade",
     }
     paths = {dmn_decisions()[d].path.name for d in ("admonition_consequence", "unit_admonition_consequence")}
     assert paths == {"admonition_consequence.dmn"}
 
 
 def test_every_decision_is_called_by_a_process() -> None:
-    """Each shipped decision is the decisionRef of some business-rule task, or one the engine itself calls
-    (card_rules: the deadline ladder's cards, docs/supervision.md): no table is dead weight."""
+    """Each shipped decision is the decisionRef of some business-rule task, or one the library itself calls
+    (card_rules: the deadline ladder's cards, docs/supervision.md; section_chief_grade: the 百名科长 grades,
+    docs/metrics.md): no table is dead weight."""
     refs = {
         rule.node.get(CAMUNDA_DECISION_REF)
         for path in BPMN_FILES
         for rule in model(path.stem).of("businessRuleTask")
     }
-    assert refs | {"card_rules"} == set(dmn_decisions())
-    assert "card_rules" not in refs
+    called = {"card_rules", "section_chief_grade"}
+    assert refs | called == set(dmn_decisions())
+    assert not refs & called
 
 
 def test_accountability_routes_the_consequence_by_subject_type() -> None:

@@ -38,7 +38,7 @@ from typing import Any
 from efficacy_flow.calendar import TimeLimit
 from efficacy_flow.engine._audit import Event
 from efficacy_flow.engine.runtime import PendingTimer, Workflow
-from efficacy_flow.errors import EfficacyFlowError
+from efficacy_flow.errors import DecisionError
 from efficacy_flow.policy import Ladder
 from efficacy_flow.store import CardRecord, DeadlineRecord, TaskRecord, Transaction
 
@@ -243,15 +243,21 @@ def _card(
     count: int,
     rules: CardRules,
     escalate_at: datetime | None = None,
+    units: Sequence[str | None] = (),
 ) -> CardRecord:
     deduction, action, rule_source = rules(level, count) if rules is not None else (0.0, None, None)
+    unit = task.unit if task is not None else None
+    if task is None and units:
+        # A limit on a subprocess or the whole case: the unit its ready tasks agree on, if they do.
+        distinct = {u for u in units if u is not None}
+        unit = distinct.pop() if len(distinct) == 1 else None
     return CardRecord(
         id=str(uuid.uuid4()),
         instance_id=instance_id,
         process_id=plan.process_id,
         task_id=task_id,
         element_id=rung.element_id,
-        unit=task.unit if task is not None else None,
+        unit=unit,
         level=level,
         limit_name=rung.limit_name,
         issued_at=now,
@@ -313,6 +319,7 @@ def issue_before_due(
                 ladder.warning_source or ladder.source,
                 counts("warning", rung.element_id) + 1,
                 rules,
+                units=[t.unit for t in tasks],
             )
             issued.cards.append(card)
             issued.events.append(card_event(card, ladder.copy_to))
@@ -374,6 +381,7 @@ def issue_yellow(
             counts("yellow", rung.element_id) + 1,
             rules,
             escalate_at=escalate_at if ladder.red else None,
+            units=[t.unit for t in tasks],
         )
         issued.cards.append(card)
         issued.events.append(card_event(card, ladder.copy_to))
@@ -430,7 +438,7 @@ def card_rules_of(decide: Callable[[str, Mapping[str, Any]], Any] | None) -> Car
     """The card rules as a function of (level, count), from the ``card_rules`` decision (None: not loaded).
 
     Raises (when called):
-        EfficacyFlowError: the decision fails (a missing rule, a wrong output).
+        DecisionError: the decision fails (a missing rule, a wrong output).
     """
     if decide is None:
         return None
@@ -440,10 +448,14 @@ def card_rules_of(decide: Callable[[str, Mapping[str, Any]], Any] | None) -> Car
         if isinstance(result, list):
             result = result[0] if result else {}
         if not isinstance(result, Mapping):
-            raise EfficacyFlowError(f"decision {CARD_RULES}: expected one result, got {result!r}")
+            raise DecisionError(
+                f"decision {CARD_RULES}: expected one result, got {result!r}", decision=CARD_RULES
+            )
         deduction = result.get("deduction") or 0
         if isinstance(deduction, bool) or not isinstance(deduction, int | float):
-            raise EfficacyFlowError(f"decision {CARD_RULES}: deduction {deduction!r} is not a number")
+            raise DecisionError(
+                f"decision {CARD_RULES}: deduction {deduction!r} is not a number", decision=CARD_RULES
+            )
         action = result.get("action")
         source = result.get("source")
         return float(deduction), str(action) if action else None, str(source) if source else None

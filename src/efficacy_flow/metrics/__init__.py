@@ -2,6 +2,7 @@
 
 Pure functions over plain records (:class:`CaseRecord`, :class:`AccountabilityRecord`), with the formulas as
 frozen configuration (:class:`MetricsConfig`); :func:`collect_records` builds the records from an engine.
+:func:`write_xes` and :func:`write_ocel` export the audit trail of a period as event logs for process mining.
 docs/metrics.md gives the formulas, their defaults and sources.
 
 >>> rows = unit_indicators(records)                       # doctest: +SKIP
@@ -55,6 +56,7 @@ from efficacy_flow.metrics._config import (
     RatingBasis,
     YearBasis,
 )
+from efficacy_flow.metrics._event_log import write_ocel, write_xes
 from efficacy_flow.metrics._indicators import (
     TOTAL_LABEL,
     UNASSIGNED_LABEL,
@@ -67,6 +69,14 @@ from efficacy_flow.metrics._indicators import (
     unit_indicators,
 )
 from efficacy_flow.metrics._records import AccountabilityRecord, CaseRecord, Rating
+from efficacy_flow.metrics._rectification import (
+    DEFAULT_STANDARDS,
+    Shortfall,
+    Standards,
+    open_rectifications,
+    repeatedly_near_bottom,
+    shortfalls,
+)
 from efficacy_flow.metrics._report import (
     INDICATOR_HEADINGS,
     display_width,
@@ -74,16 +84,19 @@ from efficacy_flow.metrics._report import (
     render_indicators,
     render_table,
 )
+from efficacy_flow.metrics._section_chiefs import SECTION_CHIEF_DECISION, ChiefGrade, section_chief_grades
 
 __all__ = [
     "ACCOUNTABILITY",
     "COMPLAINT_CLOSURE",
     "DEFAULT_CASE_PROCESSES",
     "DEFAULT_METRICS_CONFIG",
+    "DEFAULT_STANDARDS",
     "DIMENSION_LABELS",
     "INDICATOR_HEADINGS",
     "PERSON_DECISION",
     "REPORT_FORMATS",
+    "SECTION_CHIEF_DECISION",
     "TOTAL_LABEL",
     "UNASSIGNED_LABEL",
     "UNIT_DECISION",
@@ -96,12 +109,15 @@ __all__ = [
     "CardFigures",
     "CaseProcess",
     "CaseRecord",
+    "ChiefGrade",
     "ClosureBasis",
     "MetricsConfig",
     "PersonOutcome",
     "Rating",
     "RatingBasis",
     "Records",
+    "Shortfall",
+    "Standards",
     "Table",
     "UnitIndicators",
     "UnitOutcome",
@@ -120,13 +136,19 @@ __all__ = [
     "in_admonition_year",
     "is_closed",
     "is_closed_on_time",
+    "open_rectifications",
     "rank",
     "render_accountability",
     "render_indicators",
     "render_table",
+    "repeatedly_near_bottom",
+    "section_chief_grades",
+    "shortfalls",
     "total_indicators",
     "unit_indicators",
+    "write_ocel",
     "write_report",
+    "write_xes",
 ]
 
 _public.publish(globals())

@@ -60,6 +60,8 @@ class AppraisalRow:
     solved_answered: int
     solved: int
     on_time_denominator: str = "closed"
+    #: 回复 — the reply to the requester went out (whatever ``closure_basis`` counts as 办结).
+    replied: int = 0
 
     @property
     def response_rate(self) -> Fraction | None:
@@ -70,6 +72,11 @@ class AppraisalRow:
     def closure_rate(self) -> Fraction | None:
         """办结率: closed / received."""
         return _rate(self.closed, self.received)
+
+    @property
+    def reply_rate(self) -> Fraction | None:
+        """回复率: replied / received."""
+        return _rate(self.replied, self.received)
 
     @property
     def on_time_rate(self) -> Fraction | None:
@@ -146,6 +153,7 @@ def appraise(
             solved_answered=c.solved_answered,
             solved=c.solved,
             on_time_denominator=config.on_time_denominator,
+            replied=c.replied,
         )
         for c in counts
     ]

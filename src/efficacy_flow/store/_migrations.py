@@ -29,6 +29,7 @@ from efficacy_flow.store._schema import (
     OPEN_KEY_INDEX,
     READY_INDEXES,
     SCHEMA_VERSION,
+    audit_events,
     cards,
     case_facts,
     deadlines,
@@ -205,9 +206,13 @@ def _upgrade_3_to_4(tx: Transaction, dialect: Dialect) -> None:
 #: The step from each version to the next, applied in order when an older database opens.
 def _upgrade_4_to_5(tx: Transaction, dialect: Dialect) -> None:
     """Electronic supervision: the cards table (empty: cards start with this version); the facts of cases
-    the appraisal figures count (empty: a case's facts are kept from its first save under this version)."""
+    the appraisal figures count (empty: a case's facts are kept from its first save under this version); the
+    index of audit events by time, built over the history already kept (the event-log exports read a period
+    of it)."""
     _create(tx, dialect, cards)
     _create(tx, dialect, case_facts)
+    (by_time,) = [index for index in audit_events.indexes if index.name == "ix_ef_audit_events_at"]
+    _index(tx, dialect, by_time)
 
 
 UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {

@@ -341,6 +341,39 @@ class Reader:
         read = self._sql.read_audit
         return [read(row) for row in self._rows(self._sql.audit_of, (instance_id,))]
 
+    def audit_between(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        process_id: str | None = None,
+        after: tuple[datetime, str, int] | None = None,
+        limit: int = 10_000,
+    ) -> list[tuple[AuditRecord, str]]:
+        """Audit events of every instance at [``since``, ``until``), each with its instance's process id, in
+        (at, instance_id, seq) order: the event logs of process mining read a period across instances.
+
+        ``process_id``: of that process only. ``after``: the (at, instance_id, seq) of the last event of the
+        previous page (a keyset page: each page is one range of the ``at`` index, whatever the history's
+        length). ``limit``: at most this many.
+
+        Raises:
+            NaiveDatetime: a naive ``since``, ``until`` or ``after`` instant.
+            InvalidInput: ``limit`` is not a positive integer.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInput(f"limit must be a positive integer, not {limit!r}", argument="limit")
+        sql = self._sql
+        params: list[Any] = [sql.instant(since), sql.instant(until)]
+        if process_id is not None:
+            params.append(process_id)
+        if after is not None:
+            params += [sql.instant(after[0]), after[1], after[2]]
+        params.append(limit)
+        read = sql.read_audit
+        rows = self._rows(sql.audit_between(process_id is not None, after is not None), params)
+        return [(read(row[:-1]), str(row[-1])) for row in rows]
+
     # -- counters --------------------------------------------------------------------------------------------
 
     def count_counter_events(

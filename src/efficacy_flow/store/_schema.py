@@ -17,7 +17,8 @@ Schema versions (recorded in ``ef_meta``; store/_migrations.py upgrades an older
    index; the outbox (``ef_outbox``, its sequence head ``ef_outbox_head``, delivery cursors
    ``ef_outbox_cursors``).
 5. Electronic supervision: the cards (``ef_cards``: 预警/黄牌/红牌), with the index of the open yellow cards
-   whose 督办 period is counting; the facts of each case the appraisal figures count (``ef_case_facts``).
+   whose 督办 period is counting; the facts of each case the appraisal figures count (``ef_case_facts``); the
+   index of audit events by time (``ix_ef_audit_events_at``: the event-log exports read a period).
 """
 
 from __future__ import annotations
@@ -223,6 +224,8 @@ audit_events = Table(
     Column("after", Text, nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # Schema 5: the events of a period across instances (event-log exports), in the order they are paged.
+    Index("ix_ef_audit_events_at", "at", "instance_id", "seq"),
 )
 
 #: One row per (counter, key) ever counted: the row a start locks (PostgreSQL ``FOR UPDATE``) so that two

@@ -479,6 +479,26 @@ class Statements:
 
         return self._made(("cards", given, keyed, limited), make)
 
+    def audit_between(self, by_process: bool, keyed: bool) -> str:
+        """Audit events at [?, ?) across instances, each with its instance's process id (one more column), in
+        (at, instance_id, seq) order: of the process ``= ?`` if ``by_process``, after the key (at,
+        instance_id, seq) ``> (?, ?, ?)`` if ``keyed``, at most ``?``. The order is that of
+        ``ix_ef_audit_events_at``: a page is one range of that index, read in order without a sort."""
+
+        def make() -> str:
+            where = "a.at >= ? AND a.at < ?"
+            if by_process:
+                where += " AND i.process_id = ?"
+            if keyed:
+                where += " AND (a.at, a.instance_id, a.seq) > (?, ?, ?)"
+            return (
+                f"SELECT {columns(AuditRecord, 'a.')}, i.process_id FROM ef_audit_events a"
+                f" JOIN ef_instances i ON i.id = a.instance_id WHERE {where}"
+                " ORDER BY a.at, a.instance_id, a.seq LIMIT ?"
+            )
+
+        return self._made(("audit_between", by_process, keyed), make)
+
     def sql(self, text: str) -> str:
         """``text`` (``?`` placeholders) as the driver takes it."""
         return text.replace("?", "%s") if self.dialect == "postgresql" else text
