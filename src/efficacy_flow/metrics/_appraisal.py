@@ -16,8 +16,9 @@ from datetime import datetime
 from fractions import Fraction
 
 from efficacy_flow.engine import Engine
-from efficacy_flow.errors import InvalidInput, NaiveDatetime
+from efficacy_flow.errors import InvalidInput
 from efficacy_flow.metrics._config import DEFAULT_METRICS_CONFIG, MetricsConfig
+from efficacy_flow.metrics._inputs import aware_instant
 from efficacy_flow.metrics._records import RATING_VALUES
 
 __all__ = ["DIMENSION_LABELS", "AppraisalRow", "CardFigures", "appraise", "card_figures", "rank"]
@@ -100,14 +101,6 @@ class AppraisalRow:
         return _rate(self.bad, self.rated)
 
 
-def _aware(value: datetime, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidInput(f"{name} must be a datetime, got {type(value).__name__}", argument=name)
-    if value.utcoffset() is None:
-        raise NaiveDatetime(f"{name} must be an aware datetime, got {value.isoformat()}", argument=name)
-    return value
-
-
 def appraise(
     engine: Engine,
     since: datetime,
@@ -123,7 +116,7 @@ def appraise(
     Raises:
         InvalidInput: an unknown dimension. NaiveDatetime: ``since`` or ``until`` without a time zone.
     """
-    start, end = _aware(since, "since"), _aware(until, "until")
+    start, end = aware_instant(since, "since"), aware_instant(until, "until")
     if isinstance(by, str):
         raise InvalidInput("by must be a list of dimensions, not one text", argument="by")
     dims = tuple(by)
@@ -177,7 +170,7 @@ def card_figures(engine: Engine, since: datetime, until: datetime) -> list[CardF
     Raises:
         NaiveDatetime: ``since`` or ``until`` without a time zone.
     """
-    start, end = _aware(since, "since"), _aware(until, "until")
+    start, end = aware_instant(since, "since"), aware_instant(until, "until")
     with engine.store.read() as reader:
         counts = reader.card_counts(start, end)
     by_unit: dict[str | None, dict[str, float]] = {}

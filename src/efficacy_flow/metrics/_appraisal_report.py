@@ -32,6 +32,7 @@ from efficacy_flow.metrics._appraisal import (
 )
 from efficacy_flow.metrics._config import DEFAULT_METRICS_CONFIG, MetricsConfig
 from efficacy_flow.metrics._indicators import format_rate
+from efficacy_flow.metrics._inputs import aware_instant
 
 __all__ = ["REPORT_FORMATS", "AppraisalReport", "Table", "appraisal_report", "write_report"]
 
@@ -98,12 +99,6 @@ class AppraisalReport:
         )
 
 
-def _checked(moment: datetime, name: str) -> datetime:
-    if not isinstance(moment, datetime) or moment.utcoffset() is None:
-        raise InvalidInput(f"{name} must be an aware datetime", argument=name)
-    return moment
-
-
 def appraisal_report(
     engine: Engine,
     since: datetime,
@@ -118,7 +113,7 @@ def appraisal_report(
     Raises:
         InvalidInput: an unknown dimension, ``until`` not after ``since``. NaiveDatetime: a naive bound.
     """
-    start, end = _checked(since, "since"), _checked(until, "until")
+    start, end = aware_instant(since, "since"), aware_instant(until, "until")
     if end <= start:
         raise InvalidInput("the report's period must end after it starts", argument="until")
     rows = appraise(engine, start, end, by=by, config=config)

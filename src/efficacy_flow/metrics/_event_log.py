@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from efficacy_flow.engine import Engine
-from efficacy_flow.errors import InvalidInput, NaiveDatetime
+from efficacy_flow.errors import InvalidInput
+from efficacy_flow.metrics._inputs import aware_instant
 from efficacy_flow.store import AuditRecord, Reader
 
 __all__ = ["write_ocel", "write_xes"]
@@ -66,18 +67,10 @@ _XES_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _instant(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidInput(f"{name} must be a datetime, got {type(value).__name__}", argument=name)
-    if value.utcoffset() is None:
-        raise NaiveDatetime(f"{name} must be an aware datetime, got {value.isoformat()}", argument=name)
-    return value
-
-
 def _checked(
     path: object, since: object, until: object, process_id: object
 ) -> tuple[Path, datetime, datetime]:
-    start, end = _instant(since, "since"), _instant(until, "until")
+    start, end = aware_instant(since, "since"), aware_instant(until, "until")
     if end < start:
         raise InvalidInput("the event log's period ends before it starts", argument="until")
     if process_id is not None and (not isinstance(process_id, str) or not process_id):
