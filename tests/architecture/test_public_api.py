@@ -200,6 +200,7 @@ SURFACE: dict[str, list[str]] = {
         "counted_rating",
         "display_width",
         "format_rate",
+        "hot_spots",
         "in_admonition_year",
         "is_closed",
         "is_closed_on_time",

@@ -23,6 +23,7 @@ from efficacy_flow.metrics import (
     appraise,
     card_figures,
     collect_records,
+    hot_spots,
     rank,
     unit_indicators,
 )
@@ -215,3 +216,27 @@ def test_card_figures_count_cards_and_deductions_per_unit(store: Store, clock: F
     # Only the warnings fell in September (09-30 00:00: one working day before the limits ran out).
     september = {f.unit: (f.warnings, f.yellow, f.red) for f in card_figures(engine, *SEPTEMBER)}
     assert september == {"市城管局": (2, 0, 0), "市住建局": (1, 0, 0)}
+
+
+def test_hot_spots_are_the_busiest_categories_then_the_most_repeated(
+    engine: Engine, clock: FakeClock
+) -> None:
+    """热点难点 (seed 000 §三(二)): categories by volume, then repeat rate (重复诉求: a ticket naming the
+    earlier one it repeats); weeks are ISO weeks in China time."""
+    tickets = [("GD1", "路灯", None), ("GD2", "路灯", "GD1"), ("GD3", "噪音", None), ("GD4", "噪音", None)]
+    tickets += [("GD5", "占道", None), ("GD6", "占道", "GD5")]
+    for key, category, repeat in tickets:
+        extra: dict[str, object] = {"category": category}
+        if repeat:
+            extra["repeat_of"] = repeat
+        _ticket(engine, key, "市城管局", CHENGGUAN, **extra)
+    clock.set(at(9, 29))  # the next ISO week
+    _ticket(engine, "GD7", "市城管局", CHENGGUAN, category="噪音")
+    spots = hot_spots(engine, *AUTUMN, top=2)
+    assert [(r.key["category"], r.received, r.repeats) for r in spots] == [("噪音", 3, 0), ("占道", 2, 1)]
+    assert spots[1].repeat_rate == Fraction(1, 2)
+    assert [r.key["category"] for r in hot_spots(engine, *AUTUMN)] == ["噪音", "占道", "路灯"]
+    weeks = {r.key["week"]: r.received for r in appraise(engine, *AUTUMN, by=("week",))}
+    assert weeks == {"2025-W39": 6, "2025-W40": 1}
+    with pytest.raises(InvalidInput):
+        hot_spots(engine, *AUTUMN, top=0)

@@ -75,7 +75,7 @@ def test_the_tables_hold_the_figures_ranked(engine: Engine) -> None:
     assert set(ranked) == {"市城管局", "市住建局"}
     assert ranked["市城管局"][2] == 2
     assert ranked["市住建局"][2] == 1
-    assert [row[0] for row in trend.rows] == ["2025-09"]
+    assert [row[0] for row in trend.rows] == ["2025-W39"]  # ISO week of Fri 2025-09-26
     assert {row[0]: row[1:4] for row in cards.rows}["市住建局"][1] >= 1  # its yellow card
     assert "2025-09-01 至 2025-10-31" in report.title
 

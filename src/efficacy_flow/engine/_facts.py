@@ -13,7 +13,9 @@ its events, the ready rows it closed, the process data it wrote — into that ro
 - **limits missed** (按时办结): each firing of a timer that counts by one of ``handling_limits``;
 - **rating**: the process data's rating (first and latest), deemed when the ``rating_limit`` timer fired
   in the save and the requester's own when a message arrived; **solved** likewise from the data;
-- **dimensions**: the process data's unit, region, case type, category and sector.
+- **dimensions**: the process data's unit, region, case type, category and sector; the month and ISO week it
+  was received;
+- **repeated** (重复诉求): the process data names an earlier case it repeats (``repeat_of``).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def facts_plan(dep: Any, appraisal: Appraisal | None) -> FactsPlan | None:
     handling = frozenset(t for t, name in limits.items() if name in binding.handling_limits)
     rating = frozenset(t for t, name in limits.items() if name == binding.rating_limit)
     signing = frozenset(t for t, task in attachments.items() if task == binding.sign_task)
-    facts = ("unit", "region", "case_type", "category", "sector", "rating", "solved")
+    facts = ("unit", "region", "case_type", "category", "sector", "rating", "solved", "repeat_of")
     return FactsPlan(
         process_id=dep.process_id,
         sign_task=binding.sign_task,
@@ -120,10 +122,14 @@ def facts_of(
     rating = _text(values.get(variables["rating"]))
     solved = values.get(variables["solved"])
     received = inst.created_at
+    local = received.astimezone(CHINA_TZ)
+    iso = local.isocalendar()
     return CaseFactsRecord(
         instance_id=inst.id,
         process_id=inst.process_id,
-        period=received.astimezone(CHINA_TZ).strftime("%Y-%m"),
+        period=local.strftime("%Y-%m"),
+        week=f"{iso[0]}-W{iso[1]:02d}",
+        repeated=bool(values.get(variables["repeat_of"])) if variables["repeat_of"] in values else None,
         received_at=received,
         status=status,
         unit=_text(values.get(variables["unit"])),

@@ -40,6 +40,7 @@ from efficacy_flow.metrics._appraisal import (
     CardFigures,
     appraise,
     card_figures,
+    hot_spots,
     rank,
 )
 from efficacy_flow.metrics._appraisal_report import (
@@ -133,6 +134,7 @@ __all__ = [
     "counted_rating",
     "display_width",
     "format_rate",
+    "hot_spots",
     "in_admonition_year",
     "is_closed",
     "is_closed_on_time",

@@ -21,7 +21,7 @@ from efficacy_flow.metrics._config import DEFAULT_METRICS_CONFIG, MetricsConfig
 from efficacy_flow.metrics._inputs import aware_instant
 from efficacy_flow.metrics._records import RATING_VALUES
 
-__all__ = ["DIMENSION_LABELS", "AppraisalRow", "CardFigures", "appraise", "card_figures", "rank"]
+__all__ = ["DIMENSION_LABELS", "AppraisalRow", "CardFigures", "appraise", "card_figures", "hot_spots", "rank"]
 
 #: The dimensions figures are counted by, with their labels (seed 000 §三(二); glossary).
 DIMENSION_LABELS: Mapping[str, str] = {
@@ -31,6 +31,7 @@ DIMENSION_LABELS: Mapping[str, str] = {
     "category": "类别",
     "sector": "行业",
     "period": "月份",
+    "week": "周",
     "process_id": "流程",
 }
 
@@ -63,6 +64,8 @@ class AppraisalRow:
     on_time_denominator: str = "closed"
     #: 回复 — the reply to the requester went out (whatever ``closure_basis`` counts as 办结).
     replied: int = 0
+    #: 重复诉求 — cases that repeat an earlier one (the process data names it, ``repeat_of``).
+    repeats: int = 0
 
     @property
     def response_rate(self) -> Fraction | None:
@@ -73,6 +76,11 @@ class AppraisalRow:
     def closure_rate(self) -> Fraction | None:
         """办结率: closed / received."""
         return _rate(self.closed, self.received)
+
+    @property
+    def repeat_rate(self) -> Fraction | None:
+        """重复率: repeats / received."""
+        return _rate(self.repeats, self.received)
 
     @property
     def reply_rate(self) -> Fraction | None:
@@ -147,6 +155,7 @@ def appraise(
             solved=c.solved,
             on_time_denominator=config.on_time_denominator,
             replied=c.replied,
+            repeats=c.repeats,
         )
         for c in counts
     ]
@@ -184,6 +193,29 @@ def card_figures(engine: Engine, since: datetime, until: datetime) -> list[CardF
     ]
     rows.sort(key=lambda r: (-r.deduction, -r.red, -r.yellow, r.unit or ""))
     return rows
+
+
+def hot_spots(
+    engine: Engine,
+    since: datetime,
+    until: datetime,
+    *,
+    top: int = 10,
+    by: str = "category",
+    config: MetricsConfig = DEFAULT_METRICS_CONFIG,
+) -> list[AppraisalRow]:
+    """热点难点 (seed 000 §三(二)): the ``top`` groups of ``by`` (default the category) with the most cases
+    received in [``since``, ``until``), then the highest repeat rate (重复诉求), then by name; groups without
+    a value are left out.
+
+    Raises:
+        InvalidInput: ``top`` not a whole number from 1, an unknown dimension. NaiveDatetime: a naive bound.
+    """
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise InvalidInput("top must be a whole number of at least 1", argument="top")
+    rows = [r for r in appraise(engine, since, until, by=(by,), config=config) if r.key.get(by) is not None]
+    rows.sort(key=lambda r: (-r.received, -(r.repeat_rate or 0), str(r.key.get(by))))
+    return rows[:top]
 
 
 def rank(

@@ -50,6 +50,7 @@ _FIGURES: tuple[tuple[str, Any], ...] = (
     ("参评", lambda r: r.rated),
     ("满意率", lambda r: r.satisfaction_rate),
     ("差评率", lambda r: r.bad_rate),
+    ("重复率", lambda r: r.repeat_rate),
 )
 _CARD_HEADINGS = ("承办单位", "预警", "黄牌", "红牌", "扣分")
 
@@ -66,7 +67,7 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class AppraisalReport:
-    """A period's report: the ranked figures per group, the monthly trend, the cards per unit."""
+    """A period's report: the ranked figures per group, the weekly trend, the cards per unit."""
 
     since: datetime
     until: datetime
@@ -83,18 +84,18 @@ class AppraisalReport:
         return f"机关效能考核报告（{self.since:%Y-%m-%d} 至 {last:%Y-%m-%d}）"
 
     def tables(self) -> tuple[Table, ...]:
-        """The report's tables: 考核指标 (ranked), 月度趋势, 电子监察亮牌."""
+        """The report's tables: 考核指标 (ranked), 周趋势, 电子监察亮牌."""
         labels = tuple(DIMENSION_LABELS[d] for d in self.by)
         heads = ("排名", *labels, *(h for h, _ in _FIGURES))
         figures = tuple(
             (n, *(row.key[d] or "（未填）" for d in self.by), *(get(row) for _, get in _FIGURES))
             for n, row in self.ranked
         )
-        trend = tuple((row.key["period"], *(get(row) for _, get in _FIGURES)) for row in self.trend)
+        trend = tuple((row.key["week"], *(get(row) for _, get in _FIGURES)) for row in self.trend)
         cards = tuple((c.unit or "（未派单）", c.warnings, c.yellow, c.red, c.deduction) for c in self.cards)
         return (
             Table("figures", "考核指标（按" + "、".join(labels or ("全部",)) + "，排名）", heads, figures),
-            Table("trend", "月度趋势", ("月份", *(h for h, _ in _FIGURES)), trend),
+            Table("trend", "周趋势", ("周", *(h for h, _ in _FIGURES)), trend),
             Table("cards", "电子监察亮牌（预警/黄牌/红牌）与扣分", _CARD_HEADINGS, cards),
         )
 
@@ -108,7 +109,7 @@ def appraisal_report(
     config: MetricsConfig = DEFAULT_METRICS_CONFIG,
 ) -> AppraisalReport:
     """The report of the cases received in [``since``, ``until``): figures per group of ``by`` ranked by
-    满意率, 按时办结率 and 办结率 (seed 003 §二(五)), the month-by-month trend, the cards per unit.
+    满意率, 按时办结率 and 办结率 (seed 003 §二(五)), the week-by-week trend (ISO weeks), the cards per unit.
 
     Raises:
         InvalidInput: an unknown dimension, ``until`` not after ``since``. NaiveDatetime: a naive bound.
@@ -117,7 +118,7 @@ def appraisal_report(
     if end <= start:
         raise InvalidInput("the report's period must end after it starts", argument="until")
     rows = appraise(engine, start, end, by=by, config=config)
-    trend = appraise(engine, start, end, by=("period",), config=config)
+    trend = appraise(engine, start, end, by=("week",), config=config)
     return AppraisalReport(
         since=start,
         until=end,
@@ -304,8 +305,8 @@ def _html(report: AppraisalReport) -> str:
         ("按时办结率", [_rate(r.on_time_rate) for r in rows]),
         ("满意率", [_rate(r.satisfaction_rate) for r in rows]),
     )
-    months = [str(r.key["period"]) for r in report.trend]
-    monthly = (
+    weeks = [str(r.key["week"]) for r in report.trend]
+    weekly = (
         ("办结率", [_rate(r.closure_rate) for r in report.trend]),
         ("按时办结率", [_rate(r.on_time_rate) for r in report.trend]),
         ("满意率", [_rate(r.satisfaction_rate) for r in report.trend]),
@@ -326,7 +327,7 @@ def _html(report: AppraisalReport) -> str:
         f'<p class="note">统计口径（docs/metrics.md）：{html.escape(formulas)}</p>'
         + _bars("三率（办结率、按时办结率、满意率）", labels, rates, percent=True)
         + _table_html(figures)
-        + _bars("月度趋势（三率）", months, monthly, percent=True)
+        + _bars("周趋势（三率）", weeks, weekly, percent=True)
         + _table_html(trend)
         + _bars("电子监察亮牌数（按承办单位）", units, levels, percent=False)
         + _table_html(cards)

@@ -132,7 +132,8 @@ class Appraisal(FileModel):
     variables: Mapping[
         Literal["unit", "region", "case_type", "category", "sector", "rating", "solved"], str
     ] = Field(default_factory=dict)
-    """Fact → the process data variable that holds it; default the fact's own name."""
+    """Fact → the process data variable that holds it; default the fact's own name (``repeat_of``: the
+    earlier case a repeated one names)."""
     source: NonEmptyText
     """Where the figures come from (北京市接诉即办工作条例 第三十二条; seed sections)."""
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import Dialect, Index, Table
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.errors import StoreError
 from efficacy_flow.store._schema import (
     ASSIGNED_INDEX,
@@ -42,7 +44,7 @@ from efficacy_flow.store._schema import (
 )
 from efficacy_flow.store._transaction import Transaction
 
-__all__ = ["UPGRADES", "open_schema", "remaining_v2"]
+__all__ = ["UPGRADES", "iso_week", "open_schema", "remaining_v2"]
 
 
 def open_schema(tx: Transaction, dialect: Dialect, schema: str | None) -> int:
@@ -215,9 +217,43 @@ def _upgrade_4_to_5(tx: Transaction, dialect: Dialect) -> None:
     _index(tx, dialect, by_time)
 
 
+def _upgrade_5_to_6(tx: Transaction, dialect: Dialect) -> None:
+    """The case facts gain ``week`` (the ISO week received, China time: computed here for the rows already
+    kept) and ``repeated`` (unknown for them: NULL). A table made by this version's own schema-5 step has the
+    columns already."""
+    have = _columns(tx, "ef_case_facts")
+    for name in ("week", "repeated"):
+        if name not in have:
+            column = case_facts.c[name]
+            tx._run(f"ALTER TABLE ef_case_facts ADD COLUMN {name} {column.type.compile(dialect=dialect)}", ())
+    read = tx._sql.converters.result(case_facts.c.received_at)
+    rows = tx._rows("SELECT instance_id, received_at FROM ef_case_facts WHERE week IS NULL")
+    weeks = [(iso_week(read(received) if read else received), instance_id) for instance_id, received in rows]
+    if weeks:
+        tx._run_many(tx._sql.sql("UPDATE ef_case_facts SET week = ? WHERE instance_id = ?"), weeks)
+
+
+def _columns(tx: Transaction, table: str) -> set[str]:
+    if tx.dialect == "sqlite":
+        return {str(row[1]) for row in tx._rows(f"PRAGMA table_info({table})")}
+    text = (
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = ?"
+    )
+    rows = tx._rows(tx._sql.sql(text), (table,))
+    return {str(row[0]) for row in rows}
+
+
+def iso_week(moment: datetime) -> str:
+    """The ISO week of an instant in China time, as ``YYYY-Www`` (what ``ef_case_facts.week`` holds)."""
+    year, week, _ = moment.astimezone(CHINA_TZ).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {
     1: _upgrade_1_to_2,
     2: _upgrade_2_to_3,
     3: _upgrade_3_to_4,
     4: _upgrade_4_to_5,
+    5: _upgrade_5_to_6,
 }

@@ -207,7 +207,8 @@ class CardRecord:
 class CaseFactsRecord:
     """The facts of one case the appraisal figures count (settings.yaml ``appraisal``; engine/_facts.py).
 
-    ``period``: the month it was received (YYYY-MM, China time). ``signed_at``/``sign_late``: when the unit
+    ``period``: the month it was received (YYYY-MM, China time), ``week`` its ISO week (YYYY-Www);
+    ``repeated``: it repeats an earlier case (重复诉求). ``signed_at``/``sign_late``: when the unit
     responded (签收) and whether after its deadline; ``replied_at``: the reply to the requester (反馈);
     ``closed_at``: the process reached its end (办结); ``limits_missed``: how many handling limits ran out;
     ``first_rating``/``rating``: the requester's first and latest rating (``rating_defaulted``: the latest
@@ -217,6 +218,8 @@ class CaseFactsRecord:
     instance_id: str
     process_id: str
     period: str
+    week: str | None
+    repeated: bool | None
     received_at: datetime
     status: str
     unit: str | None
@@ -254,3 +257,4 @@ class AppraisalCounts:
     bad: int
     solved_answered: int
     solved: int
+    repeats: int = 0

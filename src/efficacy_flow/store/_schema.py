@@ -19,6 +19,8 @@ Schema versions (recorded in ``ef_meta``; store/_migrations.py upgrades an older
 5. Electronic supervision: the cards (``ef_cards``: 预警/黄牌/红牌), with the index of the open yellow cards
    whose 督办 period is counting; the facts of each case the appraisal figures count (``ef_case_facts``); the
    index of audit events by time (``ix_ef_audit_events_at``: the event-log exports read a period).
+6. The case facts gain the ISO week a case was received in (``week``: weekly trends) and whether it repeats an
+   earlier case (``repeated``: 重复诉求, the repeat rate of the 热点难点).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ __all__ = [
 ]
 
 #: Bumped when a table changes shape; recorded in ``ef_meta`` so an old database is recognised and upgraded.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: ``Column.info`` of a column that holds a ``TimeLimit`` as text (store/_converters.py).
 TIME_LIMIT = {"value": "time_limit"}
@@ -358,6 +360,9 @@ case_facts = Table(
     Column("instance_id", String(36), primary_key=True),
     Column("process_id", String(200), nullable=False),
     Column("period", String(7), nullable=False),
+    # Schema 6: the ISO week it was received in (YYYY-Www, China time); whether it repeats an earlier case.
+    Column("week", String(8), nullable=True),
+    Column("repeated", Boolean, nullable=True),
     Column("received_at", DateTime, nullable=False),
     Column("status", String(20), nullable=False),
     Column("unit", String(200), nullable=True),

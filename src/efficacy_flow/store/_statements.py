@@ -94,7 +94,7 @@ _INCIDENT = columns(IncidentRecord)
 _CARD = columns(CardRecord)
 #: The columns appraisal counts may be grouped by (Reader.appraisal).
 APPRAISAL_DIMENSIONS = frozenset(
-    {"unit", "region", "case_type", "category", "sector", "period", "process_id"}
+    {"unit", "region", "case_type", "category", "sector", "period", "week", "process_id"}
 )
 #: The filters of a card listing (Reader.cards), in the order their ``?`` are bound.
 CARD_FILTERS = ("instance_id", "unit", "level", "limit_name", "since", "until")
@@ -402,6 +402,7 @@ class Statements:
         self.upsert_facts = sql(
             _inserting(case_facts, CaseFactsRecord)
             + " ON CONFLICT (instance_id) DO UPDATE SET status = excluded.status, unit = excluded.unit,"
+            " week = excluded.week, repeated = excluded.repeated,"
             " region = excluded.region, case_type = excluded.case_type, category = excluded.category,"
             " sector = excluded.sector,"
             " signed_at = COALESCE(ef_case_facts.signed_at, excluded.signed_at),"
@@ -433,7 +434,7 @@ class Statements:
             return (
                 f"WITH counted AS (SELECT {groups + ', ' if by else ''}{rating} AS counted_rating,"
                 f" CASE WHEN {rated} THEN 1 ELSE 0 END AS rated,"
-                " signed_at, sign_late, replied_at, closed_at, limits_missed, solved"
+                " signed_at, sign_late, replied_at, closed_at, limits_missed, solved, repeated"
                 f" FROM ef_case_facts WHERE {where})"
                 f" SELECT {groups + ', ' if by else ''}count(*),"
                 " sum(CASE WHEN signed_at IS NOT NULL THEN 1 ELSE 0 END),"
@@ -447,7 +448,8 @@ class Statements:
                 " THEN 1 ELSE 0 END),"
                 f" sum(CASE WHEN rated = 1 AND counted_rating IN ({placeholders(n_bad)}) THEN 1 ELSE 0 END),"
                 " sum(CASE WHEN solved IS NOT NULL THEN 1 ELSE 0 END),"
-                " sum(CASE WHEN solved THEN 1 ELSE 0 END)"
+                " sum(CASE WHEN solved THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN repeated THEN 1 ELSE 0 END)"
                 f" FROM counted{' GROUP BY ' + groups + ' ORDER BY ' + groups if by else ''}"
             )
 
