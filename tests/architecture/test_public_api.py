@@ -214,6 +214,7 @@ SURFACE: dict[str, list[str]] = {
         "shortfalls",
         "total_indicators",
         "unit_indicators",
+        "weekly_cards",
         "write_ocel",
         "write_report",
         "write_xes",

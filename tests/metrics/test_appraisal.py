@@ -240,3 +240,11 @@ def test_hot_spots_are_the_busiest_categories_then_the_most_repeated(
     assert weeks == {"2025-W39": 6, "2025-W40": 1}
     with pytest.raises(InvalidInput):
         hot_spots(engine, *AUTUMN, top=0)
+
+
+@pytest.mark.parametrize("by", [({"a": 1},), [["unit"]], 5, (None,)])
+def test_odd_dimensions_raise_a_typed_error(engine: Engine, by: object) -> None:
+    with pytest.raises(InvalidInput):
+        appraise(engine, *AUTUMN, by=by)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        rank([], by=by)  # type: ignore[arg-type]

@@ -69,7 +69,7 @@ def engine(db: Path) -> Engine:
 
 def test_the_tables_hold_the_figures_ranked(engine: Engine) -> None:
     report = appraisal_report(engine, *PERIOD)
-    figures, trend, cards = report.tables()
+    figures, trend, cards, weekly = report.tables()
     assert figures.headings[:3] == ("排名", "承办单位", "受理")
     ranked = {row[1]: row for row in figures.rows}
     assert set(ranked) == {"市城管局", "市住建局"}
@@ -78,6 +78,11 @@ def test_the_tables_hold_the_figures_ranked(engine: Engine) -> None:
     assert [row[0] for row in trend.rows] == ["2025-W39"]  # ISO week of Fri 2025-09-26
     assert {row[0]: row[1:4] for row in cards.rows}["市住建局"][1] >= 1  # its yellow card
     assert "2025-09-01 至 2025-10-31" in report.title
+    # The yellow card of 市住建局's ticket, issued by the tick of Wed 10-15 (ISO week 42; the limit ran out on
+    # 10-11 00:00, and the late tick passed over the warning).
+    assert [(row[0], row[1], row[3]) for row in weekly.rows if row[1] == "市住建局"] == [
+        ("2025-W42", "市住建局", 1)
+    ]
 
 
 def test_csv_json_and_xlsx_read_back(engine: Engine, tmp_path: Path) -> None:
@@ -93,13 +98,13 @@ def test_csv_json_and_xlsx_read_back(engine: Engine, tmp_path: Path) -> None:
     )
 
     body = json.loads(write_report(report, "json", tmp_path / "r.json").read_text(encoding="utf-8"))
-    assert [t["name"] for t in body["tables"]] == ["figures", "trend", "cards"]
+    assert [t["name"] for t in body["tables"]] == ["figures", "trend", "cards", "weekly_cards"]
     assert body["formulas"]["bad_ratings"] == ["不满意", "非常不满意"]
     rates = {row[1]: row[10] for row in body["tables"][0]["rows"]}  # 满意率 as a fraction of one
     assert rates["市城管局"] == 0.5
 
     book = load_workbook(write_report(report, "xlsx", tmp_path / "r.xlsx"))
-    assert len(book.sheetnames) == 3
+    assert len(book.sheetnames) == 4
     sheet = book[book.sheetnames[0]]
     assert sheet["A2"].value == "排名"
     assert sheet["B2"].value == "承办单位"
@@ -170,8 +175,8 @@ def _screenshot(browser: str, page: Path, out: Path) -> tuple[int, int, int]:
 def test_the_html_page_is_self_contained_and_renders_in_chromium(engine: Engine, tmp_path: Path) -> None:
     page = write_report(appraisal_report(engine, *PERIOD), "html", tmp_path / "r.html")
     text = page.read_text(encoding="utf-8")
-    assert text.count("<svg") == 3
-    assert text.count("<table>") == 3
+    assert text.count("<svg") == 4
+    assert text.count("<table>") == 4
     assert "<script" not in text
     assert "src=" not in text
     assert "href=" not in text

@@ -45,3 +45,8 @@ def test_ties_share_a_place_and_a_small_field_ranks_from_the_top_first() -> None
 def test_a_score_that_is_not_a_number_is_refused(bad: object) -> None:
     with pytest.raises(InvalidInput):
         section_chief_grades({"甲": 90, "乙": bad}, DECISIONS)  # type: ignore[dict-item]
+
+
+def test_scores_that_are_not_a_mapping_are_refused() -> None:
+    with pytest.raises(InvalidInput):
+        section_chief_grades([("甲", 90)], DECISIONS)  # type: ignore[arg-type]

@@ -164,7 +164,7 @@ def _report_json(report: AppraisalReport) -> dict[str, Any]:
 
 def _render_supervision(report: AppraisalReport) -> str:
     """Sections 四 and 五: the cards of electronic supervision per unit, and the units ranked by SQL."""
-    figures, _trend, cards = report.tables()
+    figures, _trend, cards, _weekly = report.tables()
 
     def cell(value: Any) -> str:
         if isinstance(value, Fraction):

@@ -1510,7 +1510,7 @@ class Engine:
         checked_text("instance_id", instance_id, optional=True)
         checked_text("limit_name", limit_name, optional=True)
         checked_text("after", after, optional=True)
-        if level is not None and level not in CARD_LEVELS:
+        if level is not None and (not isinstance(level, str) or level not in CARD_LEVELS):
             raise InvalidInput(
                 f"level must be one of {', '.join(sorted(CARD_LEVELS))}, not {shown(level)}", argument="level"
             )

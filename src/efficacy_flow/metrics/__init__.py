@@ -42,6 +42,7 @@ from efficacy_flow.metrics._appraisal import (
     card_figures,
     hot_spots,
     rank,
+    weekly_cards,
 )
 from efficacy_flow.metrics._appraisal_report import (
     REPORT_FORMATS,
@@ -148,6 +149,7 @@ __all__ = [
     "shortfalls",
     "total_indicators",
     "unit_indicators",
+    "weekly_cards",
     "write_ocel",
     "write_report",
     "write_xes",

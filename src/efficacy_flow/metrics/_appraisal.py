@@ -12,16 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from fractions import Fraction
 
+from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Engine
 from efficacy_flow.errors import InvalidInput
 from efficacy_flow.metrics._config import DEFAULT_METRICS_CONFIG, MetricsConfig
 from efficacy_flow.metrics._inputs import aware_instant
 from efficacy_flow.metrics._records import RATING_VALUES
 
-__all__ = ["DIMENSION_LABELS", "AppraisalRow", "CardFigures", "appraise", "card_figures", "hot_spots", "rank"]
+__all__ = [
+    "DIMENSION_LABELS",
+    "AppraisalRow",
+    "CardFigures",
+    "appraise",
+    "card_figures",
+    "hot_spots",
+    "rank",
+    "weekly_cards",
+]
 
 #: The dimensions figures are counted by, with their labels (seed 000 §三(二); glossary).
 DIMENSION_LABELS: Mapping[str, str] = {
@@ -127,7 +137,10 @@ def appraise(
     start, end = aware_instant(since, "since"), aware_instant(until, "until")
     if isinstance(by, str):
         raise InvalidInput("by must be a list of dimensions, not one text", argument="by")
-    dims = tuple(by)
+    try:
+        dims = tuple(by)
+    except TypeError:
+        raise InvalidInput("by must be a list of dimensions", argument="by") from None
     with engine.store.read() as reader:
         counts = reader.appraisal(
             start,
@@ -195,6 +208,26 @@ def card_figures(engine: Engine, since: datetime, until: datetime) -> list[CardF
     return rows
 
 
+def weekly_cards(engine: Engine, since: datetime, until: datetime) -> list[tuple[str, CardFigures]]:
+    """The cards per ISO week (China time, weeks clipped to [``since``, ``until``)) and unit, as
+    ``(week, figures)`` in week order, then as :func:`card_figures` orders units; one ``GROUP BY`` per week.
+
+    Raises:
+        NaiveDatetime: ``since`` or ``until`` without a time zone.
+    """
+    start, end = aware_instant(since, "since"), aware_instant(until, "until")
+    found: list[tuple[str, CardFigures]] = []
+    local = start.astimezone(CHINA_TZ)
+    monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(), CHINA_TZ)
+    while monday < end:
+        following = monday + timedelta(days=7)
+        year, week, _ = monday.isocalendar()
+        for figures in card_figures(engine, max(monday, start), min(following, end)):
+            found.append((f"{year}-W{week:02d}", figures))
+        monday = following
+    return found
+
+
 def hot_spots(
     engine: Engine,
     since: datetime,
@@ -213,6 +246,8 @@ def hot_spots(
     """
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise InvalidInput("top must be a whole number of at least 1", argument="top")
+    if not isinstance(by, str):
+        raise InvalidInput("by must be one dimension's name", argument="by")
     rows = [r for r in appraise(engine, since, until, by=(by,), config=config) if r.key.get(by) is not None]
     rows.sort(key=lambda r: (-r.received, -(r.repeat_rate or 0), str(r.key.get(by))))
     return rows[:top]
@@ -235,13 +270,19 @@ def rank(
         "response": lambda r: r.response_rate,
         "solution": lambda r: r.solution_rate,
     }
-    unknown = [name for name in by if name not in rates]
+    if isinstance(by, str):
+        raise InvalidInput("by must be a list of rate names, not one text", argument="by")
+    try:
+        names = tuple(by)
+    except TypeError:
+        raise InvalidInput("by must be a list of rate names", argument="by") from None
+    unknown = [str(name) for name in names if not isinstance(name, str) or name not in rates]
     if unknown:
         raise InvalidInput(f"unknown rates to rank by: {', '.join(unknown)}", argument="by")
 
     def score(row: AppraisalRow) -> tuple[tuple[int, Fraction], ...]:
         out = []
-        for name in by:
+        for name in names:
             value = rates[name](row)
             out.append((0, -value) if value is not None else (1, Fraction(0)))
         return tuple(out)

@@ -29,6 +29,7 @@ from efficacy_flow.metrics._appraisal import (
     appraise,
     card_figures,
     rank,
+    weekly_cards,
 )
 from efficacy_flow.metrics._config import DEFAULT_METRICS_CONFIG, MetricsConfig
 from efficacy_flow.metrics._indicators import format_rate
@@ -76,6 +77,7 @@ class AppraisalReport:
     trend: tuple[AppraisalRow, ...]
     cards: tuple[CardFigures, ...]
     config: MetricsConfig
+    weekly_cards: tuple[tuple[str, CardFigures], ...] = ()
 
     @property
     def title(self) -> str:
@@ -84,7 +86,7 @@ class AppraisalReport:
         return f"机关效能考核报告（{self.since:%Y-%m-%d} 至 {last:%Y-%m-%d}）"
 
     def tables(self) -> tuple[Table, ...]:
-        """The report's tables: 考核指标 (ranked), 周趋势, 电子监察亮牌."""
+        """The report's tables: 考核指标 (ranked), 周趋势, 电子监察亮牌, 亮牌周分布."""
         labels = tuple(DIMENSION_LABELS[d] for d in self.by)
         heads = ("排名", *labels, *(h for h, _ in _FIGURES))
         figures = tuple(
@@ -93,10 +95,15 @@ class AppraisalReport:
         )
         trend = tuple((row.key["week"], *(get(row) for _, get in _FIGURES)) for row in self.trend)
         cards = tuple((c.unit or "（未派单）", c.warnings, c.yellow, c.red, c.deduction) for c in self.cards)
+        weekly = tuple(
+            (week, c.unit or "（未派单）", c.warnings, c.yellow, c.red, c.deduction)
+            for week, c in self.weekly_cards
+        )
         return (
             Table("figures", "考核指标（按" + "、".join(labels or ("全部",)) + "，排名）", heads, figures),
             Table("trend", "周趋势", ("周", *(h for h, _ in _FIGURES)), trend),
             Table("cards", "电子监察亮牌（预警/黄牌/红牌）与扣分", _CARD_HEADINGS, cards),
+            Table("weekly_cards", "亮牌周分布（按周、承办单位）", ("周", *_CARD_HEADINGS), weekly),
         )
 
 
@@ -127,6 +134,7 @@ def appraisal_report(
         trend=tuple(trend),
         cards=tuple(card_figures(engine, start, end)),
         config=config,
+        weekly_cards=tuple(weekly_cards(engine, start, end)),
     )
 
 
@@ -297,7 +305,7 @@ def _rate(value: Fraction | None) -> float:
 
 
 def _html(report: AppraisalReport) -> str:
-    figures, trend, cards = report.tables()
+    figures, trend, cards, weekly_table = report.tables()
     rows = [row for _, row in report.ranked]
     labels = ["、".join(str(v or "（未填）") for v in row.key.values()) or "全部" for row in rows]
     rates = (
@@ -317,6 +325,17 @@ def _html(report: AppraisalReport) -> str:
         ("黄牌", [float(c.yellow) for c in report.cards]),
         ("红牌", [float(c.red) for c in report.cards]),
     )
+    week_labels = sorted({week for week, _ in report.weekly_cards})
+    per_week = (
+        (
+            name,
+            [
+                float(sum(getattr(c, attr) for w, c in report.weekly_cards if w == week))
+                for week in week_labels
+            ],
+        )
+        for name, attr in (("预警", "warnings"), ("黄牌", "yellow"), ("红牌", "red"))
+    )
     formulas = "；".join(
         f"{k} = {'、'.join(v) if isinstance(v, list) else v}" for k, v in report.config.describe().items()
     )
@@ -331,5 +350,7 @@ def _html(report: AppraisalReport) -> str:
         + _table_html(trend)
         + _bars("电子监察亮牌数（按承办单位）", units, levels, percent=False)
         + _table_html(cards)
+        + _bars("亮牌周分布", week_labels, list(per_week), percent=False)
+        + _table_html(weekly_table)
         + "</body></html>\n"
     )

@@ -45,6 +45,8 @@ def section_chief_grades(
         InvalidInput: a score that is not a finite number.
         DecisionError: the decision is not loaded, or answers something that is not a grade.
     """
+    if not isinstance(scores, Mapping):
+        raise InvalidInput("scores must be a mapping of name to score", argument="scores")
     exact: dict[str, Fraction] = {}
     for name, score in scores.items():
         if isinstance(score, bool) or not isinstance(score, int | float | Fraction) or score != score:

@@ -492,6 +492,8 @@ class Reader:
             InvalidInput: an unknown dimension, or no satisfied or bad ratings given.
         """
         dims = tuple(by)
+        if not all(isinstance(d, str) for d in dims):
+            raise InvalidInput("appraisal dimensions must be names (text)", argument="by")
         unknown = sorted(set(dims) - APPRAISAL_DIMENSIONS)
         if unknown or len(set(dims)) != len(dims):
             raise InvalidInput(
