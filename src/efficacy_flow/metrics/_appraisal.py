@@ -19,7 +19,7 @@ from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Engine
 from efficacy_flow.errors import InvalidInput
 from efficacy_flow.metrics._config import DEFAULT_METRICS_CONFIG, MetricsConfig
-from efficacy_flow.metrics._inputs import aware_instant
+from efficacy_flow.metrics._inputs import aware_instant, name_list
 from efficacy_flow.metrics._records import RATING_VALUES
 
 __all__ = [
@@ -135,12 +135,7 @@ def appraise(
         InvalidInput: an unknown dimension. NaiveDatetime: ``since`` or ``until`` without a time zone.
     """
     start, end = aware_instant(since, "since"), aware_instant(until, "until")
-    if isinstance(by, str):
-        raise InvalidInput("by must be a list of dimensions, not one text", argument="by")
-    try:
-        dims = tuple(by)
-    except TypeError:
-        raise InvalidInput("by must be a list of dimensions", argument="by") from None
+    dims = name_list(by, "dimensions")
     with engine.store.read() as reader:
         counts = reader.appraisal(
             start,
@@ -270,13 +265,8 @@ def rank(
         "response": lambda r: r.response_rate,
         "solution": lambda r: r.solution_rate,
     }
-    if isinstance(by, str):
-        raise InvalidInput("by must be a list of rate names, not one text", argument="by")
-    try:
-        names = tuple(by)
-    except TypeError:
-        raise InvalidInput("by must be a list of rate names", argument="by") from None
-    unknown = [str(name) for name in names if not isinstance(name, str) or name not in rates]
+    names = name_list(by, "rate names")
+    unknown = [name for name in names if name not in rates]
     if unknown:
         raise InvalidInput(f"unknown rates to rank by: {', '.join(unknown)}", argument="by")
 

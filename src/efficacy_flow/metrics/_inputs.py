@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from efficacy_flow.errors import InvalidInput, NaiveDatetime
 
-__all__ = ["aware_instant"]
+__all__ = ["aware_instant", "name_list"]
 
 
 def aware_instant(value: object, name: str) -> datetime:
@@ -20,3 +21,20 @@ def aware_instant(value: object, name: str) -> datetime:
     if value.utcoffset() is None:
         raise NaiveDatetime(f"{name} must be an aware datetime, got {value.isoformat()}", argument=name)
     return value
+
+
+def name_list(value: Iterable[str], what: str, argument: str = "by") -> tuple[str, ...]:
+    """``value`` as a tuple of names (one text is refused: ``("unit",)``, not ``"unit"``).
+
+    Raises:
+        InvalidInput: one text, something that is not a list, or an item that is not text.
+    """
+    if isinstance(value, str):
+        raise InvalidInput(f"{argument} must be a list of {what}, not one text", argument=argument)
+    try:
+        names = tuple(value)
+    except TypeError:
+        raise InvalidInput(f"{argument} must be a list of {what}", argument=argument) from None
+    if not all(isinstance(name, str) for name in names):
+        raise InvalidInput(f"{argument} must be a list of {what} (text)", argument=argument)
+    return names
