@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
 from efficacy_flow.errors import InvalidInput, NaiveDatetime
+from efficacy_flow.store import Store
 from efficacy_flow.testing import FakeClock
 
 LADDER = Path(__file__).parent / "fixtures" / "ladder"
@@ -307,3 +309,39 @@ def test_a_whole_case_limit_beside_a_step_limit(make_engine: Callable[..., Engin
     _tick_at(engine, clock, at(10, 15))  # the case is over: nothing more
     assert len(engine.cards(instance_id=case)) == 2
     assert engine.check_consistency().ok
+
+
+def test_a_completion_racing_the_escalation_leaves_no_red_card(store_factory: Callable[[], Store]) -> None:
+    """Competing calls (tests/engine/test_competing.py's race): engine A completes the redone step — which
+    clears the yellow card — and stops just before its commit; engine B's tick() reaches the instant the 督办
+    period runs out meanwhile. B's escalation waits behind A's transaction (it locks the instance first), then
+    finds the card cleared: no red card, no referral, whichever way the database schedules them."""
+    from tests.engine.test_competing import PauseBeforeCommit, Probe, Race
+
+    clock = FakeClock(at(9, 26, 10))
+    gate = PauseBeforeCommit()
+    store_a, store_b = store_factory(), store_factory()
+    store_a.before_commit = gate
+    a = Engine(store=store_a, processes=LADDER, calendar=china(), clock=clock)
+    b = Engine(store=store_b, processes=LADDER, calendar=china(), clock=clock)
+    probe = Probe(store_b, gate)
+    try:
+        case = _start(a)
+        _tick_at(a, clock, at(10, 1))  # the yellow card; 督办 until 10-11 00:00
+        clock.set(at(10, 9, 9))
+        a.complete(a.tasks(instance_id=case)[0].id, {}, CLERK)  # 督办: back to 办理
+        handle = a.tasks(instance_id=case)[0]
+        clock.set(at(10, 11))
+        gate.arm(a, case)
+        first, second = Race(a, b, clock, gate, probe).run(
+            lambda: a.complete(handle.id, {"reply": "已修复"}, CLERK), b.tick
+        )
+        assert first.error is None
+        assert second.error is None
+        cards = a.cards(instance_id=case)
+        assert [(c.level, c.cleared_at) for c in cards] == [("yellow", at(10, 11))]
+        assert a.instances(process_id="fx_referral") == []
+        assert a.check_consistency().ok
+    finally:
+        gate.release.set()
+        probe.close()
