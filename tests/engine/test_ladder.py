@@ -345,3 +345,29 @@ def test_a_completion_racing_the_escalation_leaves_no_red_card(store_factory: Ca
     finally:
         gate.release.set()
         probe.close()
+
+
+def test_a_card_rule_that_fails_stops_neither_the_tick_nor_the_card(
+    make_engine: Callable[..., Engine], clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A jurisdiction's card_rules table with no rule for red cards: the escalation fails (DecisionError),
+    is rolled back and logged, and tick() goes on; once the table is fixed, a later tick (after the claim's
+    lease) issues the red card."""
+    from efficacy_flow.policy import Decisions
+
+    text = (LADDER / "card_rules.dmn").read_text(encoding="utf-8")
+    start = text.index('<rule id="DecisionRule_red">')
+    broken = Decisions.from_xml(text[:start] + text[text.index("</rule>", start) + len("</rule>") :])
+    engine = make_engine(LADDER, decisions=broken)
+    case = _start(engine)
+    _tick_at(engine, clock, at(10, 1))  # the yellow card (its rule is there)
+    with caplog.at_level("WARNING", logger="efficacy_flow.engine"):
+        _tick_at(engine, clock, at(10, 11))
+    assert [c.level for c in engine.cards(instance_id=case)] == ["yellow"]
+    assert any("could not be escalated" in r.getMessage() for r in caplog.records)
+    assert engine.instances(process_id="fx_referral") == []
+    fixed = make_engine(LADDER)  # the corrected table (the folder's own), another worker
+    _tick_at(fixed, clock, at(10, 11, 0, 10))  # the first claim's lease (5 minutes) has run out
+    assert [c.level for c in fixed.cards(instance_id=case)] == ["yellow", "red"]
+    assert len(fixed.instances(process_id="fx_referral")) == 1
+    assert fixed.check_consistency().ok

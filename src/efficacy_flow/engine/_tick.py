@@ -86,13 +86,16 @@ def run_tick(
                 log.info("tick: instance %s changed while its step was retried", incident.instance_id)
     if escalate is not None:
         # Then the yellow cards whose 督办 period ran out (engine/_ladder.py): each turned red in its own
-        # transaction; one that fails is logged and left claimed until its lease ends (the next tick retries).
+        # transaction, rolled back if it fails; a failure is logged and the card left claimed until its lease
+        # ends (a later tick retries it), so one card never stops the others or the tick.
         for cards in _batches(store, lambda tx: tx.claim_escalations(now, worker, lease_until, batch)):
             for card in cards:
                 try:
                     escalate(card)
                 except EfficacyFlowError as failed:
                     log.warning("tick: card %s could not be escalated: %s", card.id, failed)
+                except Exception:  # a defect, not the card's: logged with its trace, the tick goes on
+                    log.exception("tick: card %s could not be escalated", card.id)
     if busy:
         with store.transaction() as tx:
             tx.release_claims(worker, busy)
