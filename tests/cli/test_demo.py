@@ -165,6 +165,14 @@ def test_text_report_headings_totals_and_holiday(capsys: pytest.CaptureFixture[s
     total = report["complaint_closure"]["total"]
     assert total_line[1:5] == [str(total[k]) for k in ("received", "closed", "closed_on_time", "satisfied")]
     assert "三、效能问责结果" in text
+    # 电子监察 across National Day: cards per unit, automatic reminders, and the ranking by SQL.
+    assert report["automatic_reminders"] > 0
+    assert f"到期前自动催办 {report['automatic_reminders']} 次" in text
+    cards = report["appraisal"]["cards"]["rows"]
+    assert sum(row[2] for row in cards) > 0  # yellow cards were issued
+    assert "五、考核排名" in text
+    ranked = report["appraisal"]["figures"]["rows"]
+    assert [row[0] for row in ranked] == sorted(row[0] for row in ranked)
 
 
 def test_existing_db_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

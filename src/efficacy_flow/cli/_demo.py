@@ -121,6 +121,7 @@ def _run(args: argparse.Namespace, processes: Path, db: Path) -> int:
         since = datetime.combine(plan.start, datetime.min.time(), CHINA_TZ)
         until = datetime.combine(plan.end + timedelta(days=1), datetime.min.time(), CHINA_TZ)
         report = appraisal_report(engine, since, until, config=config)
+        reminders = _automatic_reminders(engine)
     finally:
         engine.store.close()
     written = None
@@ -142,10 +143,13 @@ def _run(args: argparse.Namespace, processes: Path, db: Path) -> int:
     if args.json:
         body = _as_json(plan, config, result, tables, outcomes)
         body["appraisal"] = _report_json(report)
+        body["automatic_reminders"] = reminders
         print(json.dumps(body, ensure_ascii=False, indent=2))
     else:
         print(
-            _render(plan, config, result, tables, outcomes, calendar) + "\n\n" + _render_supervision(report)
+            _render(plan, config, result, tables, outcomes, calendar)
+            + "\n\n"
+            + _render_supervision(report, reminders)
         )
     return 0
 
@@ -162,7 +166,18 @@ def _report_json(report: AppraisalReport) -> dict[str, Any]:
     }
 
 
-def _render_supervision(report: AppraisalReport) -> str:
+def _automatic_reminders(engine: Engine) -> int:
+    """How many reminders the deadline ladder sent (outbox ``urged`` events without an actor)."""
+    count, after = 0, None
+    while True:
+        page = engine.events(after=after, limit=10_000)
+        if not page:
+            return count
+        count += sum(1 for e in page if e.kind == "urged" and e.payload.get("actor") is None)
+        after = page[-1].seq
+
+
+def _render_supervision(report: AppraisalReport, reminders: int) -> str:
     """Sections 四 and 五: the cards of electronic supervision per unit, and the units ranked by SQL."""
     figures, _trend, cards, _weekly = report.tables()
 
@@ -178,7 +193,8 @@ def _render_supervision(report: AppraisalReport) -> str:
 
     return "\n".join(
         [
-            "四、电子监察亮牌（预警/黄牌/红牌，扣分按 processes/card_rules.dmn）",
+            "四、电子监察亮牌（预警/黄牌/红牌，扣分按 processes/card_rules.dmn）；"
+            f"到期前自动催办 {reminders} 次",
             render_table(cards.headings, [cells(r) for r in cards.rows]) if cards.rows else "（无）",
             "",
             "五、考核排名（按满意率、按时办结率、办结率；由库内事实表 SQL 统计，docs/metrics.md §5）",
