@@ -296,6 +296,10 @@ def test_a_whole_case_limit_beside_a_step_limit(make_engine: Callable[..., Engin
     assert engine.cards(instance_id=case)[0].cleared_at == at(9, 29, 9)
     _tick_at(engine, clock, at(10, 10))  # one working day before the whole case runs out
     whole = engine.cards(instance_id=case, limit_name="fx_case")
+    issued = [
+        e for e in engine.events(limit=1000) if e.kind == "card_issued" and e.payload["limit"] == "fx_case"
+    ]
+    assert [e.unit for e in issued] == ["市城管局"]  # the outbox event names the unit of a whole-case card
     assert [(c.level, c.element_id, c.unit, c.cleared_at) for c in whole] == [
         ("warning", "Sub_Case", "市城管局", None)
     ]

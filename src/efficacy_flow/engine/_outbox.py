@@ -151,6 +151,8 @@ def outbox_rows(
         task_id = details.get("task_id") if isinstance(details, Mapping) else None
         task = task_id if isinstance(task_id, str) else None
         unit = next((r.unit for r in (*before, *after) if r.id == task), None) if task else None
+        if unit is None and isinstance(details, Mapping) and isinstance(details.get("unit"), str):
+            unit = details["unit"]  # a card about a subprocess or the whole case names its unit itself
         rows.append((mapped, instance_id, task, unit, now, dumps(payload_of(actor, details)).decode()))
     known = {row.id for row in before} if after else ()
     for row in after:
