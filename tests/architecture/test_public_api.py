@@ -110,11 +110,13 @@ SURFACE: dict[str, list[str]] = {
         "InstanceView",
         "Limits",
         "OutboxEvent",
+        "ProcessFinding",
         "RetryPolicy",
         "RolePermissions",
         "TaskView",
         "TimerFired",
         "Urge",
+        "check_processes",
     ],
     "efficacy_flow.policy": [
         "DIMENSIONS",

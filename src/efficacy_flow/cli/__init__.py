@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from efficacy_flow.cli import _deadline, _demo, _report
+    from efficacy_flow.cli import _check, _deadline, _demo, _report
 
     parser = argparse.ArgumentParser(
         prog="efficacy-flow",
@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     _deadline.register(subparsers)
     _demo.register(subparsers)
     _report.register(subparsers)
+    _check.register(subparsers)
     return parser
 
 

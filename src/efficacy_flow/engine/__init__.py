@@ -10,6 +10,7 @@ from efficacy_flow import _public
 from efficacy_flow.engine._authorization import ACTIONS, Authorizer, RolePermissions
 from efficacy_flow.engine._consistency import CHECKS, ConsistencyReport, Finding
 from efficacy_flow.engine._engine import Engine
+from efficacy_flow.engine._folder_check import ProcessFinding, check_processes
 from efficacy_flow.engine._sandbox import SAFE_BUILTIN_NAMES
 from efficacy_flow.engine._settings import Limits, RetryPolicy
 from efficacy_flow.engine._views import (
@@ -52,11 +53,13 @@ __all__ = [
     "InstanceView",
     "Limits",
     "OutboxEvent",
+    "ProcessFinding",
     "RetryPolicy",
     "RolePermissions",
     "TaskView",
     "TimerFired",
     "Urge",
+    "check_processes",
 ]
 
 _public.publish(globals())
