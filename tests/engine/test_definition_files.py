@@ -335,3 +335,25 @@ def test_schema_declarations_given_directly_are_checked_too(make_engine: Callabl
     assert caught.value.entry == "start.title.min_length"
     assert caught.value.process_id == "fx_handle"
     assert "greater than or equal to 0" in caught.value.problem
+
+
+# -- isExecutable --------------------------------------------------------------------------------------------
+
+
+def test_a_process_without_is_executable_runs_as_spiffworkflow_takes_it(tmp_path: Path) -> None:
+    """A missing isExecutable means executable (SpiffWorkflow's reading; 281 of the 831 BPMN MIWG files omit
+    it); isExecutable="false" on the only process is refused, naming the file."""
+    (tmp_path / "fx_plain.bpmn").write_text(
+        bpmn("fx_plain", NAME).replace(' isExecutable="true"', ""), encoding="utf-8"
+    )
+    engine = Engine(f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
+    assert _start_and_name(engine, "fx_plain") == NAME
+    engine.store.close()
+    off = tmp_path / "off"
+    off.mkdir()
+    (off / "fx_off.bpmn").write_text(
+        bpmn("fx_off", NAME).replace('isExecutable="true"', 'isExecutable="false"'), encoding="utf-8"
+    )
+    refused = r"fx_off\.bpmn: expected exactly one executable process"
+    with pytest.raises(ProcessDefinitionError, match=refused):
+        Engine(f"sqlite:///{tmp_path / 'b.db'}", off)

@@ -181,12 +181,13 @@ def read_folder(path: str | Path) -> tuple[list[DefinitionSource], bool]:
         root = parse_xml(data, str(file), ProcessDefinitionError)
         text = _normalize(_bpmn_text(data, root))
         # The file's main process is its executable process that no call activity in the file calls; the
-        # processes it calls may be marked executable too (Camunda Modeler's default) or not.
+        # processes it calls may be marked executable too (Camunda Modeler's default) or not. A process
+        # without the attribute is executable, as SpiffWorkflow takes it (281 of 831 BPMN MIWG files omit it).
         called = {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
         executable = [
             p.get("id")
             for p in root.iterfind("bpmn:process", _NS)
-            if p.get("isExecutable") == "true" and p.get("id") not in called
+            if p.get("isExecutable", "true") != "false" and p.get("id") not in called
         ]
         if len(executable) != 1:
             raise ProcessDefinitionError(
