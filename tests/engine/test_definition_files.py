@@ -357,3 +357,36 @@ def test_a_process_without_is_executable_runs_as_spiffworkflow_takes_it(tmp_path
     refused = r"fx_off\.bpmn: expected exactly one executable process"
     with pytest.raises(ProcessDefinitionError, match=refused):
         Engine(f"sqlite:///{tmp_path / 'b.db'}", off)
+
+
+def test_an_iso_date_without_an_offset_is_read_in_china_time(tmp_path: Path) -> None:
+    """Camunda Modeler's hint for a timer date is an ISO date without an offset: it is read in the engine's
+    zone (Asia/Shanghai), not refused with a Python octal-literal message."""
+    from datetime import datetime
+
+    from efficacy_flow.calendar import china
+    from efficacy_flow.clock import CHINA_TZ
+    from efficacy_flow.testing import FakeClock
+
+    wait = (
+        '<bpmn:intermediateCatchEvent id="Timer_At" name="到点"><bpmn:timerEventDefinition id="TED_At">'
+        "<bpmn:timeDate>2025-10-01T09:00:00</bpmn:timeDate></bpmn:timerEventDefinition>"
+        "</bpmn:intermediateCatchEvent>"
+    )
+    text = bpmn("fx_at", NAME).replace(
+        '<bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_1"/>',
+        '<bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Timer_At"/>'
+        + wait
+        + '<bpmn:sequenceFlow id="Flow_At" sourceRef="Timer_At" targetRef="Task_1"/>',
+    )
+    (tmp_path / "fx_at.bpmn").write_text(text, encoding="utf-8")
+    clock = FakeClock(datetime(2025, 9, 30, 10, tzinfo=CHINA_TZ))
+    engine = Engine(f"sqlite:///{tmp_path / 'a.db'}", tmp_path, china(), clock)
+    case = engine.start("fx_at", {}, CLERK)
+    clock.set(datetime(2025, 10, 1, 8, 59, tzinfo=CHINA_TZ))
+    assert engine.tick() == []
+    clock.set(datetime(2025, 10, 1, 9, 0, tzinfo=CHINA_TZ))
+    [fired] = engine.tick()
+    assert fired.due_at == datetime(2025, 10, 1, 9, 0, tzinfo=CHINA_TZ)
+    assert [t.name for t in engine.tasks(instance_id=case.id)] == [NAME]
+    engine.store.close()

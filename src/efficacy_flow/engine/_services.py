@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from efficacy_flow.calendar import CALENDAR_DAYS, HOURS, MONTHS, WORKING_DAYS, TimeLimit
+from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine.runtime import Due, Json
 from efficacy_flow.errors import DecisionError, ProcessDefinitionError
@@ -21,12 +22,13 @@ __all__ = ["EngineServices", "iso_literal"]
 
 
 def iso_literal(text: str) -> datetime | None:
-    """The instant an ISO-8601 text with an offset names, or None (no offset, or not ISO-8601)."""
+    """The instant an ISO-8601 text names, or None (not ISO-8601). A text without an offset — what Camunda
+    Modeler's hint for a timer date suggests — is read in the engine's zone, Asia/Shanghai."""
     try:
-        value = datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    return value if value.tzinfo is not None else None
+    return value if value.tzinfo is not None else value.replace(tzinfo=CHINA_TZ)
 
 
 class EngineServices:
@@ -93,7 +95,7 @@ class EngineServices:
         instant = iso_literal(value) if isinstance(value, str) else None
         if instant is None:
             raise ProcessDefinitionError(
-                f"timer {element_id}: {expression!r} gave {value!r}, not an ISO-8601 instant with an offset",
+                f"timer {element_id}: {expression!r} gave {value!r}, not an ISO-8601 instant",
                 element_id=element_id,
                 expression=expression,
             )
