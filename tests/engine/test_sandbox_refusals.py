@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from efficacy_flow.engine import Engine
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.errors import ExpressionLimitExceeded, UnsafeExpression
 
@@ -137,3 +139,27 @@ def test_variables_win_over_functions_and_builtins(source: str) -> None:
         "function",
     )
     assert Sandbox().evaluate(source, {}, {"len": "function", "days": "function"}) == ("function", "function")
+
+
+def test_a_refusal_is_said_once_and_a_deployment_names_the_file(tmp_path: Path) -> None:
+    """The sandbox's refusal is not wrapped a second time ("not compilable: unsafe or invalid expression"),
+    and deployment adds the file to the element (issue 15: every deployment error names both)."""
+    with pytest.raises(UnsafeExpression) as caught:
+        Sandbox().compile('__import__("os")', "eval", element_id="Timer_Limit")
+    assert caught.value.message.count("unsafe or invalid expression") == 1
+    assert caught.value.problem == "'__import__' is not allowed"
+    ladder = Path(__file__).parent / "fixtures" / "ladder"
+    for file in ladder.iterdir():
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    bpmn = tmp_path / "fx_ladder.bpmn"
+    bpmn.write_text(
+        bpmn.read_text(encoding="utf-8").replace('time_limit("fx_handling")', '__import__("os")'),
+        encoding="utf-8",
+    )
+    with pytest.raises(UnsafeExpression) as deployed:
+        Engine(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    assert deployed.value.fields["path"] == "fx_ladder.bpmn"
+    assert deployed.value.element_id == "Timer_Limit"
+    assert deployed.value.message.startswith(
+        "fx_ladder.bpmn: unsafe or invalid expression in element Timer_Limit"
+    )

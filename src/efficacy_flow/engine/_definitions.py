@@ -26,7 +26,7 @@ from efficacy_flow.engine._ladder import LadderPlan, plan_of
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._schemas import ProcessSchema, SchemasFile, schema_from_mapping
 from efficacy_flow.engine._services import EngineServices, iso_literal
-from efficacy_flow.errors import ProcessDefinitionError
+from efficacy_flow.errors import ProcessDefinitionError, UnsafeExpression
 from efficacy_flow.policy import TimeLimitTable, parse_time_limits
 
 __all__ = ["DefinitionSource", "Deployment", "Services", "build_deployment", "read_folder"]
@@ -234,8 +234,14 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
     messages: set[str] = set()
     timer_limits: dict[str, str] = {}
     timer_attachments: dict[str, str] = {}
-    for each in root.iterfind("bpmn:process", _NS):
-        messages |= _check_elements(root, each, source, services, table, timer_limits, timer_attachments)
+    try:
+        for each in root.iterfind("bpmn:process", _NS):
+            messages |= _check_elements(root, each, source, services, table, timer_limits, timer_attachments)
+    except UnsafeExpression as refused:
+        if refused.fields.get("path"):
+            raise
+        # The sandbox knows the element, not the file: every deployment error names both.
+        raise type(refused)(f"{where}: {refused.message}", **{**refused.fields, "path": where}) from None
 
     answers = EngineServices(services.sandbox, services.calendar, table, services.decide)
     process_runtime = runtime.deploy(

@@ -226,6 +226,8 @@ class Sandbox:
         except SyntaxError as exc:
             # From the parser, or from CPython's compiler ("'return' outside function").
             raise refuse(f"syntax error: {exc.msg}") from None
+        except UnsafeExpression:
+            raise  # the refusal above (itself a ValueError): not wrapped a second time
         except ValueError as exc:
             raise refuse(f"not compilable: {exc}") from None  # a null byte in the source
         except (RecursionError, MemoryError):
