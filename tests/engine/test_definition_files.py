@@ -59,6 +59,8 @@ def _start_and_name(engine: Engine, process_id: str) -> str:
 
 NAME = "受理诉求"
 #: ISO-8859-1 cannot hold Chinese: that file writes it as character references (&#21463;...), as editors do.
+#: The process id each encoded file holds (a file is named for its process).
+ENCODED_IDS = {"iso-8859-1": "fx_latin1", "utf-16": "fx_utf16", "gb18030": "fx_gb18030"}
 ENCODED: dict[str, bytes] = {
     "iso-8859-1": bpmn("fx_latin1", NAME, declaration="ISO-8859-1", extra="<!-- caf\xe9 -->").encode(
         "latin-1", "xmlcharrefreplace"
@@ -74,7 +76,7 @@ def test_files_in_other_encodings_deploy_and_keep_their_chinese_names(
 ) -> None:
     """A file declared ISO-8859-1, UTF-16 or GB18030 deploys; its names read as written, also after a
     restart (the stored definition is the document re-serialized as UTF-8 with a UTF-8 declaration)."""
-    (tmp_path / "p.bpmn").write_bytes(ENCODED[encoding])
+    (tmp_path / f"{ENCODED_IDS[encoding]}.bpmn").write_bytes(ENCODED[encoding])
     engine = make_engine(tmp_path)
     (process_id,) = engine.process_ids
     assert _start_and_name(engine, process_id) == NAME
@@ -127,8 +129,8 @@ def test_redeploying_unchanged_files_gives_the_same_hashes(
     make_engine: Callable[..., Engine], tmp_path: Path
 ) -> None:
     """Redeploying an unchanged folder (UTF-8 and re-serialized files alike) is a no-op: the same hashes."""
-    (tmp_path / "a.bpmn").write_text(bpmn("fx_a", NAME), encoding="utf-8")
-    (tmp_path / "b.bpmn").write_bytes(ENCODED["utf-16"])
+    (tmp_path / "fx_a.bpmn").write_text(bpmn("fx_a", NAME), encoding="utf-8")
+    (tmp_path / "fx_utf16.bpmn").write_bytes(ENCODED["utf-16"])
     engine = make_engine(tmp_path)
     first = engine.deploy(tmp_path)
     assert engine.deploy(tmp_path) == first
@@ -214,7 +216,7 @@ def test_a_refused_file_fails_the_deployment_naming_it(
     the secret an entity points at nor /etc/passwd appears in the error."""
     folder = tmp_path / "processes"
     folder.mkdir()
-    (folder / "good.bpmn").write_text(bpmn("fx_good", NAME), encoding="utf-8")
+    (folder / "fx_good.bpmn").write_text(bpmn("fx_good", NAME), encoding="utf-8")
     bad = folder / "zz_bad.bpmn"  # read after the good one: the good one was parsed when the bad one fails
     bad.write_bytes(_bad_file(case, tmp_path))
     engine = make_engine(None)
@@ -227,7 +229,7 @@ def test_a_refused_file_fails_the_deployment_naming_it(
     assert engine.process_ids == frozenset()
     good_only = tmp_path / "good_only"
     good_only.mkdir()
-    shutil.copy(folder / "good.bpmn", good_only)
+    shutil.copy(folder / "fx_good.bpmn", good_only)
     (good,) = read_folder(good_only)[0]
     with engine.store.transaction() as tx:
         assert tx.get_definition(good.hash) is None
@@ -390,3 +392,14 @@ def test_an_iso_date_without_an_offset_is_read_in_china_time(tmp_path: Path) -> 
     assert fired.due_at == datetime(2025, 10, 1, 9, 0, tzinfo=CHINA_TZ)
     assert [t.name for t in engine.tasks(instance_id=case.id)] == [NAME]
     engine.store.close()
+
+
+def test_a_process_id_that_is_not_its_file_name_is_refused(tmp_path: Path) -> None:
+    """A file holding process fx_other under another name would deploy, and be started, as fx_other: the error
+    names the file and both names (issue 15)."""
+    (tmp_path / "complaint.bpmn").write_text(bpmn("fx_other", NAME), encoding="utf-8")
+    with pytest.raises(ProcessDefinitionError) as caught:
+        Engine(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    assert caught.value.fields["process_id"] == "fx_other"
+    assert "is not the file's name 'complaint'" in str(caught.value)
+    assert str(caught.value).startswith(str(tmp_path / "complaint.bpmn"))

@@ -196,6 +196,15 @@ def read_folder(path: str | Path) -> tuple[list[DefinitionSource], bool]:
                 path=str(file),
             )
         process_id = str(executable[0])
+        if process_id != file.stem:
+            # Deployed under the id, started by the id: a file named otherwise hides which process it holds.
+            raise ProcessDefinitionError(
+                f"{file}: the process id {process_id!r} is not the file's name {file.stem!r}; rename one so"
+                " that they agree",
+                path=str(file),
+                process_id=process_id,
+                element_id=process_id,
+            )
         if process_id in sources:
             raise ProcessDefinitionError(
                 f"{file}: process {process_id!r} is also defined in {sources[process_id].filename}",

@@ -13,8 +13,9 @@ alone does not: rules that span files. Each finding names the file and the eleme
   table now says 3个工作日;
 - **a schema per process** (warning): a process without an entry in schemas.yaml accepts any start data;
 - **no numbers in diagrams** (warning): an element name holding a period (``3个工作日届满``): the number
-  belongs in time_limits.yaml, where a jurisdiction edits it;
-- **file name** (warning): a process whose id is not its file's name deploys under the id, which surprises.
+  belongs in time_limits.yaml, where a jurisdiction edits it.
+
+(A process id that is not its file's name is a deployment error.)
 """
 
 from __future__ import annotations
@@ -70,10 +71,6 @@ def check_processes(folder: str | Path) -> list[ProcessFinding]:
     trees = {file.name: _tree(file) for file in bpmn_files}
     for dep in deployments:
         file = Path(dep.source.filename).name
-        if file.removesuffix(".bpmn") != dep.process_id:
-            found.append(
-                ProcessFinding(file, dep.process_id, "warning", "the process id is not the file's name")
-            )
         if not dep.source.schema:
             found.append(
                 ProcessFinding(
