@@ -403,3 +403,39 @@ def test_a_process_id_that_is_not_its_file_name_is_refused(tmp_path: Path) -> No
     assert caught.value.fields["process_id"] == "fx_other"
     assert "is not the file's name 'complaint'" in str(caught.value)
     assert str(caught.value).startswith(str(tmp_path / "complaint.bpmn"))
+
+
+@pytest.mark.parametrize(
+    ("attribute", "body", "named"),
+    [
+        ("", "${approved == true}", "JUEL"),
+        (' language="javascript"', "approved === true", "JavaScript"),
+        (' language="feel"', "approved = true", "FEEL"),
+        (' language="ruby"', "approved", "ruby"),
+    ],
+)
+def test_a_condition_in_another_language_is_refused_naming_it(
+    tmp_path: Path, attribute: str, body: str, named: str
+) -> None:
+    """A condition a Camunda Modeler user writes in JUEL (``${…}``) or marks as another language is refused
+    naming the language, the file and the flow, instead of running with Python's meaning by chance."""
+    flow = (
+        '<bpmn:exclusiveGateway id="Gateway_1" default="Flow_Default"/>'
+        '<bpmn:sequenceFlow id="Flow_Cond" sourceRef="Gateway_1" targetRef="EndEvent_2">'
+        f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression"{attribute}>{body}'
+        "</bpmn:conditionExpression>"
+        "</bpmn:sequenceFlow>"
+        '<bpmn:sequenceFlow id="Flow_Default" sourceRef="Gateway_1" targetRef="EndEvent_2"/>'
+        '<bpmn:endEvent id="EndEvent_2"/>'
+    )
+    text = bpmn("fx_lang", NAME, extra=flow).replace(
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"',
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"',
+    )
+    (tmp_path / "fx_lang.bpmn").write_text(text.replace("&", "&amp;"), encoding="utf-8")
+    with pytest.raises(ProcessDefinitionError) as caught:
+        Engine(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    assert caught.value.fields["language"] == named
+    assert caught.value.element_id == "Flow_Cond"
+    assert str(caught.value).startswith("fx_lang.bpmn: the expression of Flow_Cond is " + named)

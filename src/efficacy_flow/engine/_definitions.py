@@ -313,6 +313,7 @@ def _check_elements(
     ):
         for node in process.iter(f"{{{BPMN_NS}}}{tag}"):
             if (node.text or "").strip():
+                _check_language(node, owner(node), where)
                 sandbox.compile(node.text.strip(), "eval", element_id=owner(node))
     for node in process.iter():
         expression = node.get(f"{{{CAMUNDA_NS}}}expression") if isinstance(node.tag, str) else None
@@ -343,6 +344,37 @@ def _check_elements(
                 decision=ref,
             )
     return {str(m.get("name")) for m in root.iterfind("bpmn:message", _NS) if m.get("name")}
+
+
+#: Expression languages a modeler may write that this engine does not run (its expressions are Python).
+_FOREIGN_LANGUAGES = {
+    "feel": "FEEL",
+    "juel": "JUEL",
+    "javascript": "JavaScript",
+    "js": "JavaScript",
+    "groovy": "Groovy",
+}
+
+
+def _check_language(node: Any, element_id: str, where: str) -> None:
+    """Refuse, naming it, an expression in a language the engine does not run: a ``language`` attribute
+    other than Python, or a JUEL ``${…}`` body (what Camunda Modeler users write) — rather than let it
+    parse as Python by chance and run with Python's meaning."""
+    language = (node.get("language") or "").strip()
+    text = (node.text or "").strip()
+    named = _FOREIGN_LANGUAGES.get(language.lower().rsplit("/", 1)[-1]) if language else None
+    if language and named is None and language.lower() not in ("python", "text/x-python"):
+        named = language
+    if named is None and text.startswith(("${", "#{")) and text.endswith("}"):
+        named = "JUEL"
+    if named is not None:
+        raise ProcessDefinitionError(
+            f"{where}: the expression of {element_id} is {named}, which this engine does not run: write it in"
+            f" Python over the process variables ({text[:80]!r})",
+            path=where,
+            element_id=element_id,
+            language=named,
+        )
 
 
 def _check_timer(
