@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
-from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from efficacy_flow.metrics import (
     accountability_outcomes,
     appraisal_report,
     collect_records,
-    format_rate,
     in_admonition_year,
     render_accountability,
     render_indicators,
@@ -160,7 +158,7 @@ def _report_json(report: AppraisalReport) -> dict[str, Any]:
         t.name: {
             "title": t.title,
             "headings": list(t.headings),
-            "rows": [[round(float(c), 6) if isinstance(c, Fraction) else c for c in row] for row in t.rows],
+            "rows": t.plain_rows(),
         }
         for t in report.tables()
     }
@@ -181,24 +179,14 @@ def _render_supervision(report: AppraisalReport, reminders: int) -> str:
     """Sections 四 and 五: the cards of electronic supervision per unit, and the units ranked by SQL."""
     figures, _trend, cards, _weekly = report.tables()
 
-    def cell(value: Any) -> str:
-        if isinstance(value, Fraction):
-            return format_rate(value)
-        if isinstance(value, float):
-            return f"{value:g}"
-        return "-" if value is None else str(value)
-
-    def cells(row: tuple[Any, ...]) -> list[str]:
-        return [cell(c) for c in row]
-
     return "\n".join(
         [
             "四、电子监察亮牌（预警/黄牌/红牌，扣分按 processes/card_rules.dmn）；"
             f"到期前自动催办 {reminders} 次",
-            render_table(cards.headings, [cells(r) for r in cards.rows]) if cards.rows else "（无）",
+            render_table(cards.headings, cards.shown_rows()) if cards.rows else "（无）",
             "",
             "五、考核排名（按满意率、按时办结率、办结率；由库内事实表 SQL 统计，docs/metrics.md §5）",
-            render_table(figures.headings, [cells(r) for r in figures.rows]) if figures.rows else "（无）",
+            render_table(figures.headings, figures.shown_rows()) if figures.rows else "（无）",
         ]
     )
 

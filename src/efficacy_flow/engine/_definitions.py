@@ -21,13 +21,13 @@ from lxml import etree  # the XML library SpiffWorkflow parses with
 from efficacy_flow._parsing import load_yaml, parse_xml, read_file, validate_file, yaml_text
 from efficacy_flow.clock import Clock
 from efficacy_flow.engine import runtime
-from efficacy_flow.engine._facts import FactsPlan
+from efficacy_flow.engine._facts import FactsPlan, facts_plan
 from efficacy_flow.engine._ladder import LadderPlan, plan_of
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._schemas import ProcessSchema, SchemasFile, schema_from_mapping
 from efficacy_flow.engine._services import EngineServices, iso_literal
 from efficacy_flow.errors import ProcessDefinitionError, UnsafeExpression
-from efficacy_flow.policy import TimeLimitTable, parse_time_limits
+from efficacy_flow.policy import Appraisal, TimeLimitTable, parse_time_limits
 
 __all__ = ["DefinitionSource", "Deployment", "Services", "build_deployment", "read_folder"]
 
@@ -91,6 +91,8 @@ class Services:
     decision_ids: frozenset[str] | None = None
     schemas: Mapping[str, Any] = field(default_factory=dict)
     fast_paths: bool = True
+    #: The processes folder's appraisal binding (settings.yaml ``appraisal``; None: no process is a case).
+    appraisal: Appraisal | None = None
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
         time_limits=table,
         timer_attachments=timer_attachments,
     )
-    return replace(dep, ladder=plan_of(dep, services.calendar))
+    return replace(dep, ladder=plan_of(dep, services.calendar), facts=facts_plan(dep, services.appraisal))
 
 
 def _check_elements(

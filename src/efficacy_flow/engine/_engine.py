@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -40,7 +40,6 @@ from efficacy_flow.engine._definitions import (
     read_folder,
 )
 from efficacy_flow.engine._extension_caps import check_extension_caps, previous_extensions
-from efficacy_flow.engine._facts import FactsPlan, facts_plan
 from efficacy_flow.engine._incidents import incident_view, record_failure, resolved
 from efficacy_flow.engine._inputs import checked_actor, checked_instant, checked_limit, checked_text, shown
 from efficacy_flow.engine._instance_ids import InstanceIds
@@ -50,7 +49,6 @@ from efficacy_flow.engine._ladder import (
     CARD_RULES,
     SUPERVISION_ACTOR,
     CardRules,
-    LadderPlan,
     card_event,
     card_rules_of,
     issue_before_due,
@@ -317,10 +315,8 @@ class Engine:
                 self._decisions = load_decisions(processes)
             settings_file = Path(processes) / SETTINGS_FILE_NAME
             appraisal = load_settings(settings_file).appraisal if settings_file.is_file() else None
-            deployments = [
-                replace(dep, facts=facts_plan(dep, appraisal))
-                for dep in (build_deployment(source, self._services()) for source in sources)
-            ]
+            services = self._services(appraisal)
+            deployments = [build_deployment(source, services) for source in sources]
             counters = load_counters(processes, {**self._current, **{d.process_id: d for d in deployments}})
             permissions = RolePermissions.from_folder(processes)
             self._appraisal = appraisal
@@ -355,7 +351,7 @@ class Engine:
                 self._authorizer = permissions
         return {dep.process_id: dep.hash for dep in deployments}
 
-    def _services(self) -> Services:
+    def _services(self, appraisal: Appraisal | None = None) -> Services:
         decisions = self._decisions
         return Services(
             sandbox=self._sandbox,
@@ -365,17 +361,12 @@ class Engine:
             decision_ids=frozenset(decisions.decision_ids) if decisions is not None else None,
             schemas=self._schemas,
             fast_paths=self._fast_paths,
+            appraisal=appraisal,
         )
 
-    def _ladder(self, inst: InstanceRecord) -> LadderPlan | None:
-        """The deadline ladder of an instance's definition (opened by the call: it is known)."""
-        dep = self._by_hash.get(inst.definition_hash)
-        return dep.ladder if dep is not None else None
-
-    def _facts(self, inst: InstanceRecord) -> FactsPlan | None:
-        """Where an instance keeps the facts appraisal counts (None: not a case)."""
-        dep = self._by_hash.get(inst.definition_hash)
-        return dep.facts if dep is not None else None
+    def _dep_of(self, inst: InstanceRecord) -> Deployment | None:
+        """The deployment of an instance's definition (opened by the call, so known; None otherwise)."""
+        return self._by_hash.get(inst.definition_hash)
 
     def _deployment(self, tx: Reader, definition_hash: str) -> Deployment:
         dep = self._by_hash.get(definition_hash)
@@ -383,8 +374,7 @@ class Engine:
             content = tx.get_definition(definition_hash)
             if content is None:
                 raise ProcessDefinitionError(f"definition {definition_hash} is not in the store")
-            dep = build_deployment(DefinitionSource.from_content(content), self._services())
-            dep = replace(dep, facts=facts_plan(dep, self._appraisal))
+            dep = build_deployment(DefinitionSource.from_content(content), self._services(self._appraisal))
             self._by_hash[definition_hash] = dep
         return dep
 
@@ -419,22 +409,7 @@ class Engine:
             # Run outside the transaction (the write lock is held only to write); a counted process runs its
             # first steps after the count, in the transaction (engine/_counters.py).
             workflow.start(values, now)
-        record = InstanceRecord(
-            id=instance_id,
-            process_id=process_id,
-            definition_hash=dep.hash,
-            business_key=business_key,
-            status="active",
-            version=0,
-            state=b"",
-            format_version=STATE_FORMAT_VERSION,
-            first_responder=actor.id,
-            suspended_at=None,
-            created_at=now,
-            updated_at=now,
-            audit_seq=0,
-            audit_head=GENESIS,
-        )
+        record = _new_record(instance_id, dep, business_key, actor.id, now)
         try:
             with self._store.transaction() as tx:
                 counted = count_start(tx, counters, instance_id, data, values, now) if counters else []
@@ -450,8 +425,7 @@ class Engine:
                     now,
                     self._limits,
                     new=True,
-                    ladder=dep.ladder,
-                    facts=dep.facts,
+                    dep=dep,
                 )
         except DuplicateBusinessKey:
             raise self._duplicate(process_id, business_key) from None
@@ -539,8 +513,7 @@ class Engine:
                     events,
                     now,
                     self._limits,
-                    ladder=dep.ladder,
-                    facts=dep.facts,
+                    dep=dep,
                     by=actor.id,
                     completed_id=completed_id,
                     previous=opened.rows,
@@ -713,7 +686,8 @@ class Engine:
                 return []
             with _Stepping():
                 opened = self._open(tx, inst, now)
-                ladder = self._ladder(inst)
+                dep = self._dep_of(inst)
+                ladder = dep.ladder if dep is not None else None
                 events: list[Event] = []
                 cards: list[CardRecord] = []
                 counts = self._card_counts(tx, inst.id, cards)
@@ -813,22 +787,7 @@ class Engine:
         counters = [c for c in self._counters.values() if c.process == process_id]
         counted = count_start(tx, counters, instance_id, data, values, now) if counters else []
         workflow.start(values, now)
-        record = InstanceRecord(
-            id=instance_id,
-            process_id=process_id,
-            definition_hash=dep.hash,
-            business_key=None,
-            status="active",
-            version=0,
-            state=b"",
-            format_version=STATE_FORMAT_VERSION,
-            first_responder=SUPERVISION_ACTOR,
-            suspended_at=None,
-            created_at=now,
-            updated_at=now,
-            audit_seq=0,
-            audit_head=GENESIS,
-        )
+        record = _new_record(instance_id, dep, None, SUPERVISION_ACTOR, now)
         after = {
             "data": values,
             "business_key": None,
@@ -836,13 +795,14 @@ class Engine:
             "card_id": red.id,
         }
         events: list[Event] = [("started", SUPERVISION_ACTOR, None, after), *counted]
-        save(tx, record, workflow, events, now, self._limits, new=True, ladder=dep.ladder, facts=dep.facts)
+        save(tx, record, workflow, events, now, self._limits, new=True, dep=dep)
         return {"process_id": process_id, "instance_id": instance_id}
 
     def _hold_cards(self, tx: Transaction, inst: InstanceRecord, now: datetime, *, suspend: bool) -> None:
         """Suspension holds the 督办 periods of the instance's open yellow cards (each keeps what remained);
         resumption counts what remained anew from ``now`` (as the timers: engine/_suspension.py)."""
-        plan = self._ladder(inst)
+        dep = self._dep_of(inst)
+        plan = dep.ladder if dep is not None else None
         if plan is None:
             return
         units = {r.limit_name: r.ladder.supervise for r in plan.rungs.values()}
@@ -899,8 +859,7 @@ class Engine:
             now,
             self._limits,
             previous=opened.rows,
-            ladder=self._ladder(inst),
-            facts=self._facts(inst),
+            dep=self._dep_of(inst),
             **extra,
         )
 
@@ -1007,8 +966,7 @@ class Engine:
                 now,
                 self._limits,
                 previous=opened.rows,
-                ladder=self._ladder(inst),
-                facts=self._facts(inst),
+                dep=self._dep_of(inst),
                 **values,
             )
         return self._done(saved, workflow)
@@ -1949,9 +1907,7 @@ class Engine:
     ) -> Saved:
         """Save a changed workflow with the one audit event of its call (``previous``: the rows before;
         ``values``: instance columns to set)."""
-        hash_ = values.get("definition_hash", inst.definition_hash)
-        dep = self._by_hash.get(str(hash_))
-        ladder, facts = (dep.ladder, dep.facts) if dep is not None else (None, None)
+        dep = self._by_hash.get(str(values.get("definition_hash", inst.definition_hash)))
         return save(
             tx,
             inst,
@@ -1960,8 +1916,7 @@ class Engine:
             now,
             self._limits,
             previous=previous,
-            ladder=ladder,
-            facts=facts,
+            dep=dep,
             **values,
         )
 
@@ -2025,6 +1980,28 @@ class Engine:
         """After the commit: keep the workflow and return the instance's view."""
         self._remember(saved, workflow)
         return instance_view(saved.record, orjson.loads(saved.data), saved.rows.tasks)
+
+
+def _new_record(
+    instance_id: str, dep: Deployment, business_key: str | None, first_responder: str, now: datetime
+) -> InstanceRecord:
+    """The row of an instance about to be saved for the first time (``save(..., new=True)``)."""
+    return InstanceRecord(
+        id=instance_id,
+        process_id=dep.process_id,
+        definition_hash=dep.hash,
+        business_key=business_key,
+        status="active",
+        version=0,
+        state=b"",
+        format_version=STATE_FORMAT_VERSION,
+        first_responder=first_responder,
+        suspended_at=None,
+        created_at=now,
+        updated_at=now,
+        audit_seq=0,
+        audit_head=GENESIS,
+    )
 
 
 def _card_view(record: CardRecord) -> Card:

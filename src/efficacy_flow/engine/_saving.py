@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from efficacy_flow.engine._audit import Event, audit_record
-from efficacy_flow.engine._facts import FactsPlan, facts_of
-from efficacy_flow.engine._ladder import LadderPlan, clear_cards
+from efficacy_flow.engine._definitions import Deployment
+from efficacy_flow.engine._facts import facts_of
+from efficacy_flow.engine._ladder import clear_cards
 from efficacy_flow.engine._outbox import outbox_rows
 from efficacy_flow.engine._settings import Limits
 from efficacy_flow.engine._task_rows import Rows, rows_of
@@ -69,8 +70,7 @@ def save(
     completed_id: str | None = None,
     previous: Rows | None = None,
     new: bool = False,
-    ladder: LadderPlan | None = None,
-    facts: FactsPlan | None = None,
+    dep: Deployment | None = None,
     **values: object,
 ) -> Saved:
     """Write the workflow and everything derived from it (``previous``: the rows as they were; ``new``: the
@@ -78,10 +78,10 @@ def save(
 
     ``values`` are further instance columns to set (``status``, ``suspended_at``, ``incident_id``); a
     completed workflow sets ``status`` to ``"completed"`` and appends an ``instance_completed`` event once
-    (unless the call cancels it: ``status="cancelled"``). With the definition's ``ladder`` (电子监察) the
-    deadline rows include each laddered timer's next step, and the cards the save settles are cleared (the
-    completed task's element, or all when the case ends; engine/_ladder.py). With ``facts`` (a case the
-    appraisal figures count) the case's facts row is kept (engine/_facts.py).
+    (unless the call cancels it: ``status="cancelled"``). With the instance's deployment ``dep``: when its
+    definition has a ladder (电子监察) the deadline rows include each laddered timer's next step and the cards
+    the save settles are cleared (the completed task's element, or all when the case ends; engine/_ladder.py);
+    when it is a case the appraisal figures count, its facts row is kept (engine/_facts.py).
 
     Raises:
         InvalidData: the process data is larger than ``limits.data_bytes`` (or an event than
@@ -90,6 +90,8 @@ def save(
     """
     if not values.keys() <= _SETTABLE:
         raise TypeError(f"save() cannot set {sorted(values.keys() - _SETTABLE)}")
+    ladder = dep.ladder if dep is not None else None
+    facts = dep.facts if dep is not None else None
     data = workflow.data_json()
     if len(data) > limits.data_bytes:
         raise _too_large(inst, f"the process data would be {len(data)} bytes", limits.data_bytes)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import csv
 import html
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from efficacy_flow.engine import Engine
 from efficacy_flow.errors import InvalidInput
@@ -32,6 +31,7 @@ from efficacy_flow.metrics._appraisal import (
     weekly_cards,
 )
 from efficacy_flow.metrics._config import DEFAULT_METRICS_CONFIG, MetricsConfig
+from efficacy_flow.metrics._files import replace_file
 from efficacy_flow.metrics._indicators import format_rate
 from efficacy_flow.metrics._inputs import aware_instant
 
@@ -64,6 +64,14 @@ class Table:
     title: str
     headings: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
+
+    def shown_rows(self) -> list[list[str]]:
+        """The rows as people read them: rates as seed 003 prints them (``98.7%``), ``-`` for none."""
+        return [[_shown(cell) for cell in row] for row in self.rows]
+
+    def plain_rows(self) -> list[list[Any]]:
+        """The rows for JSON and spreadsheets: rates as fractions of one (0.987), the rest as they are."""
+        return [[_plain(cell) for cell in row] for row in self.rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +181,9 @@ def write_report(report: AppraisalReport, fmt: str, path: str | Path) -> Path:
             return _write_csv(report, target)
         if fmt == "xlsx":
             _write_xlsx(report, target)
-        elif fmt == "json":
-            target.write_text(_json(report), encoding="utf-8")
         else:
-            target.write_text(_html(report), encoding="utf-8")
+            text = _json(report) if fmt == "json" else _html(report)
+            replace_file(target, lambda handle: handle.write(text))
     except OSError as exc:
         raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", path=str(target)) from exc
     return target
@@ -186,13 +193,14 @@ def _write_csv(report: AppraisalReport, target: Path) -> Path:
     written = []
     for table in report.tables():
         file = target.with_name(f"{target.stem}-{table.name}{target.suffix or '.csv'}")
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(table.headings)
-        writer.writerows([_shown(c) for c in row] for row in table.rows)
+
+        def write(handle: IO[str], table: Table = table) -> None:
+            writer = csv.writer(handle)
+            writer.writerow(table.headings)
+            writer.writerows(table.shown_rows())
+
         # UTF-8 with a byte-order mark: what Excel needs to read Chinese CSV correctly.
-        file.write_text(buffer.getvalue(), encoding="utf-8-sig")
-        written.append(file)
+        written.append(replace_file(file, write, encoding="utf-8-sig"))
     return written[0]
 
 
@@ -208,7 +216,7 @@ def _json(report: AppraisalReport) -> str:
                 "name": t.name,
                 "title": t.title,
                 "headings": list(t.headings),
-                "rows": [[_plain(c) for c in row] for row in t.rows],
+                "rows": t.plain_rows(),
             }
             for t in report.tables()
         ],
@@ -230,8 +238,8 @@ def _write_xlsx(report: AppraisalReport, target: Path) -> None:
         sheet.append(list(table.headings))
         for cell in sheet[2]:
             cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append([_plain(c) for c in row])
+        for row in table.plain_rows():
+            sheet.append(row)
         for column, heading in enumerate(table.headings, start=1):
             if heading.endswith("率"):
                 for (cell,) in sheet.iter_rows(min_row=3, min_col=column, max_col=column):
@@ -254,7 +262,7 @@ _COLOURS = ("#2f80ed", "#27ae60", "#f2994a", "#eb5757", "#9b51e0")
 def _table_html(table: Table) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headings)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_shown(c))}</td>" for c in row) + "</tr>" for row in table.rows
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table.shown_rows()
     )
     title = html.escape(table.title)
     return f"<h2>{title}</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -24,13 +24,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from efficacy_flow.engine import Engine
 from efficacy_flow.errors import InvalidInput
+from efficacy_flow.metrics._files import replace_file
 from efficacy_flow.metrics._inputs import aware_instant
 from efficacy_flow.store import AuditRecord, Reader
 
@@ -126,19 +127,6 @@ def _time(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")
 
 
-def _replace(target: Path, write: Callable[[IO[str]], None]) -> Path:
-    """Write through ``write(handle)`` into a file beside ``target``, then rename it into place."""
-    part = target.with_name(target.name + ".part")
-    try:
-        with part.open("w", encoding="utf-8", newline="\n") as handle:
-            write(handle)
-        part.replace(target)
-    except OSError as exc:
-        part.unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", path=str(target)) from exc
-    return target
-
-
 # -- XES ---------------------------------------------------------------------------------------------------
 
 
@@ -210,7 +198,7 @@ def write_xes(
                 handle.write("  </trace>\n")
         handle.write("</log>\n")
 
-    return _replace(target, write)
+    return replace_file(target, write)
 
 
 # -- OCEL 2.0 ----------------------------------------------------------------------------------------------
@@ -288,4 +276,4 @@ def write_ocel(
         "objects": objects,
         "events": events,
     }
-    return _replace(target, lambda handle: json.dump(document, handle, ensure_ascii=False))
+    return replace_file(target, lambda handle: json.dump(document, handle, ensure_ascii=False))
