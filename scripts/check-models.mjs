@@ -27,6 +27,9 @@ import { DmnModdle } from 'dmn-moddle';
 
 const require = createRequire(import.meta.url);
 const camundaPackage = require('camunda-bpmn-moddle/resources/camunda.json');
+// The engine's own extension (ef:calendar on a timer, docs/processes.md "Timers a modeler writes"): the same
+// descriptor a designer loads into bpmn-js or Camunda Modeler so that the attribute survives editing.
+const efficacyFlowPackage = require('../docs/modeler/efficacy-flow-moddle.json');
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_FOLDER = path.join(REPO, 'processes');
@@ -394,7 +397,7 @@ async function main(argv) {
     results.push({ file, problems, summary: count(decisions, 'DRG element') });
   }
   for (const file of bpmnFiles) {
-    const moddle = new BpmnModdle({ camunda: camundaPackage });
+    const moddle = new BpmnModdle({ camunda: camundaPackage, ef: efficacyFlowPackage });
     const { definitions, problems } = await readModel(moddle, file, 'bpmn:Definitions');
     let summary = '';
     if (definitions) {

@@ -21,11 +21,20 @@ from lxml import etree  # the XML library SpiffWorkflow parses with
 from efficacy_flow._parsing import load_yaml, parse_xml, read_file, validate_file, yaml_text
 from efficacy_flow.clock import Clock
 from efficacy_flow.engine import runtime
+from efficacy_flow.engine._durations import (
+    CALENDARS,
+    DurationRefused,
+    duration_limit,
+    parse_cycle,
+    parse_duration,
+)
 from efficacy_flow.engine._facts import FactsPlan, facts_plan
+from efficacy_flow.engine._forms import DeclaredForms, declared_forms, form_fields
 from efficacy_flow.engine._ladder import LadderPlan, plan_of
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine._schemas import ProcessSchema, SchemasFile, schema_from_mapping
 from efficacy_flow.engine._services import EngineServices, iso_literal
+from efficacy_flow.engine._views import FormField, Forms
 from efficacy_flow.errors import ProcessDefinitionError, UnsafeExpression
 from efficacy_flow.policy import Appraisal, TimeLimitTable, parse_time_limits
 
@@ -115,6 +124,10 @@ class Deployment:
     ladder: LadderPlan | None = field(default=None, compare=False)
     #: Where its cases keep the facts appraisal counts (engine/_facts.py; None: not a case process).
     facts: FactsPlan | None = field(default=None, compare=False)
+    #: User task element id → its form (the fields of its completion data: formData or schemas.yaml).
+    forms: Forms = field(default_factory=dict, compare=False)
+    #: The start data's form (its start event's formData or schemas.yaml ``start``; empty: none declared).
+    start_form: tuple[FormField, ...] = field(default=(), compare=False)
 
     @property
     def messages(self) -> frozenset[str]:
@@ -260,8 +273,17 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
     )
 
     override = services.schemas.get(source.process_id)
-    raw_schema = override if override is not None else source.schema
+    raw_schema = _with_forms(
+        dict(override if override is not None else source.schema or {}),
+        declared_forms(root, where, source.process_id),
+        where,
+    )
     schema = schema_from_mapping(source.process_id, raw_schema) if raw_schema else ProcessSchema()
+    forms = {
+        str(element_id): form_fields(fields)
+        for element_id, fields in (raw_schema.get("tasks") or {}).items()
+        if isinstance(fields, Mapping)
+    }
     dep = Deployment(
         process_id=source.process_id,
         hash=source.hash,
@@ -271,8 +293,37 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
         timer_limits=timer_limits,
         time_limits=table,
         timer_attachments=timer_attachments,
+        forms=forms,
+        start_form=form_fields(raw_schema["start"]) if isinstance(raw_schema.get("start"), Mapping) else (),
     )
     return replace(dep, ladder=plan_of(dep, services.calendar), facts=facts_plan(dep, services.appraisal))
+
+
+def _with_forms(raw_schema: dict[str, Any], declared: DeclaredForms, where: str) -> dict[str, Any]:
+    """The process's schema with the fields its diagram declares (``camunda:formData``) as its start data
+    and its tasks' completion data: one source of truth each, so one declared in both places is refused."""
+    if declared.start is not None:
+        if raw_schema.get("start") is not None:
+            raise ProcessDefinitionError(
+                f"{where}: start event {declared.start_event} declares the start data's fields in"
+                " camunda:formData and schemas.yaml declares them too: keep one (one source of truth)",
+                path=where,
+                element_id=declared.start_event,
+            )
+        raw_schema = {**raw_schema, "start": declared.start}
+    if not declared.tasks:
+        return raw_schema
+    tasks = dict(raw_schema.get("tasks") or {})
+    for element_id, fields in declared.tasks.items():
+        if element_id in tasks:
+            raise ProcessDefinitionError(
+                f"{where}: user task {element_id} declares its form fields in camunda:formData and in"
+                " schemas.yaml: keep one (a task's fields have one source of truth)",
+                path=where,
+                element_id=element_id,
+            )
+        tasks[element_id] = fields
+    return {**raw_schema, "tasks": tasks}
 
 
 def _check_elements(
@@ -317,20 +368,14 @@ def _check_elements(
             if (node.text or "").strip():
                 _check_language(node, owner(node), where)
                 sandbox.compile(node.text.strip(), "eval", element_id=owner(node))
+    _refuse_unrun_extensions(process, where, owner)
     for node in process.iter():
         expression = node.get(f"{{{CAMUNDA_NS}}}expression") if isinstance(node.tag, str) else None
         if expression:
             sandbox.compile(expression, "eval", element_id=owner(node))
     for timer in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         element_id = owner(timer.getparent())
-        time_date = timer.find("bpmn:timeDate", _NS)
-        if time_date is None or not (time_date.text or "").strip():
-            raise ProcessDefinitionError(
-                f"{where}: timer {element_id} needs a <bpmn:timeDate> expression (conventions §4)",
-                path=where,
-                element_id=element_id,
-            )
-        name = _check_timer(time_date.text.strip(), element_id, where, sandbox, table)
+        name = _check_timer_definition(timer, element_id, where, sandbox, table)
         if name is not None:
             timer_limits[element_id] = name
         event = timer.getparent()
@@ -346,6 +391,60 @@ def _check_elements(
                 decision=ref,
             )
     return {str(m.get("name")) for m in root.iterfind("bpmn:message", _NS) if m.get("name")}
+
+
+#: Camunda extensions that change what a process does in Camunda and that this engine does not run: refused
+#: at deployment rather than ignored (a listener that never fires, a mapping never applied, an assignee never
+#: set). What each is instead, here. Extensions that change nothing a process does (asyncBefore, jobPriority,
+#: versionTag, historyTimeToLive, camunda:properties, …) are ignored, as Camunda's own engine would run the
+#: same.
+_UNRUN_ELEMENTS = {
+    "executionListener": "listeners are not run: put the work in a script task",
+    "taskListener": "listeners are not run: put the work in a script task",
+    "inputOutput": "input/output mappings are not applied: process data is one scope (conventions §8)",
+    "in": "call activity variable mappings are not applied: the called process gets the caller's data",
+    "out": "call activity variable mappings are not applied: the caller gets the called process's data",
+    "connector": "connectors are not run: a host reads the outbox (docs/engine.md) and calls the service",
+    "field": "Java delegate fields are not run",
+}
+_UNRUN_ATTRIBUTES = {
+    "assignee": "a task is assigned with engine.assign() or claimed with engine.claim()",
+    "candidateUsers": "name a role with camunda:candidateGroups (or a lane); people hold roles",
+    "dueDate": "a task's due time is its attached timer's (time_limits.yaml)",
+    "followUpDate": "a follow-up is a non-interrupting timer (time_limits.yaml)",
+    "formKey": "the task's form is its camunda:formData fields or its schemas.yaml entry (TaskView.form)",
+    "formRef": "the task's form is its camunda:formData fields or its schemas.yaml entry (TaskView.form)",
+    "class": "Java delegates are not run: use a script task",
+    "delegateExpression": "Java delegates are not run: use a script task",
+    "type": "external tasks are not run: a host reads the outbox (docs/engine.md)",
+    "topic": "external tasks are not run: a host reads the outbox (docs/engine.md)",
+}
+
+
+def _refuse_unrun_extensions(process: Any, where: str, owner: Callable[[Any], str]) -> None:
+    """Refuse, naming the element, a Camunda extension this engine would otherwise silently ignore."""
+    prefix = f"{{{CAMUNDA_NS}}}"
+    for node in process.iter():
+        if not isinstance(node.tag, str):
+            continue
+        found: tuple[str, str] | None = None
+        if node.tag.startswith(prefix) and node.tag[len(prefix) :] in _UNRUN_ELEMENTS:
+            name = node.tag[len(prefix) :]
+            found = (f"<camunda:{name}>", _UNRUN_ELEMENTS[name])
+        else:
+            for attribute in node.attrib:
+                name = str(attribute)[len(prefix) :] if str(attribute).startswith(prefix) else ""
+                if name in _UNRUN_ATTRIBUTES:
+                    found = (f"camunda:{name}", _UNRUN_ATTRIBUTES[name])
+                    break
+        if found is not None:
+            element_id = owner(node)
+            raise ProcessDefinitionError(
+                f"{where}: {element_id} uses {found[0]}, which this engine does not run ({found[1]})",
+                path=where,
+                element_id=element_id,
+                extension=found[0],
+            )
 
 
 #: Expression languages a modeler may write that this engine does not run (its expressions are Python).
@@ -377,6 +476,95 @@ def _check_language(node: Any, element_id: str, where: str) -> None:
             element_id=element_id,
             language=named,
         )
+
+
+def _text(node: Any, tag: str) -> str | None:
+    child = node.find(f"bpmn:{tag}", _NS)
+    text = (child.text or "").strip() if child is not None else ""
+    return text or None
+
+
+def _check_timer_definition(
+    timer: Any, element_id: str, where: str, sandbox: Sandbox, table: TimeLimitTable | None
+) -> str | None:
+    """Check a ``<bpmn:timerEventDefinition>``: a ``timeDate`` (an instant or an expression giving one) or a
+    ``timeDuration`` (an ISO-8601 duration, or an expression), with the calendar it names; return the limit
+    name its expression passes to ``time_limit("name")``, if any."""
+    named = [(a, timer.get(a)) for a in runtime.CALENDAR_ATTRIBUTES if timer.get(a) is not None]
+    calendar = named[0][1].strip() if named else None
+    time_date, time_duration = _text(timer, "timeDate"), _text(timer, "timeDuration")
+    if calendar is not None and calendar not in CALENDARS:
+        raise ProcessDefinitionError(
+            f"{where}: timer {element_id} names calendar {calendar!r}; the calendars are "
+            + ", ".join(f"{key} ({meaning})" for key, meaning in CALENDARS.items()),
+            path=where,
+            element_id=element_id,
+            calendar=calendar,
+        )
+    if time_date is not None:
+        if calendar is not None:
+            raise ProcessDefinitionError(
+                f"{where}: timer {element_id} names calendar {calendar!r}, which only a <bpmn:timeDuration>"
+                " counts on (a timeDate's time_limit(...) counts by its entry in time_limits.yaml)",
+                path=where,
+                element_id=element_id,
+                calendar=calendar,
+            )
+        return _check_timer(time_date, element_id, where, sandbox, table)
+    if time_duration is not None:
+        parts = parse_duration(time_duration)
+        if parts is None:  # an expression, giving an instant (time_limit(...)) or a duration text
+            return _check_timer(time_duration, element_id, where, sandbox, table)
+        if calendar is not None:
+            try:
+                duration_limit(parts, calendar)
+            except DurationRefused as refused:
+                raise ProcessDefinitionError(
+                    f"{where}: timer {element_id}: {time_duration!r} on calendar {calendar}: {refused}",
+                    path=where,
+                    element_id=element_id,
+                    calendar=calendar,
+                ) from None
+        return None
+    cycle_text = _text(timer, "timeCycle")
+    if cycle_text is None:
+        raise ProcessDefinitionError(
+            f"{where}: timer {element_id} needs a <bpmn:timeDate>, a <bpmn:timeDuration> or a"
+            " <bpmn:timeCycle> (conventions §4)",
+            path=where,
+            element_id=element_id,
+        )
+    _check_cycle(timer, cycle_text, calendar, element_id, where)
+    return None
+
+
+def _check_cycle(timer: Any, text: str, calendar: str | None, element_id: str, where: str) -> None:
+    """A ``timeCycle`` is ``R<n>/<duration>`` (or ``R/<duration>``: until the task ends) on a non-interrupting
+    boundary event: repeated reminders while a task waits (an interrupting one ends the task at its first
+    firing, and an intermediate event is passed once, so a cycle there would mean nothing more)."""
+
+    def refuse(problem: str) -> ProcessDefinitionError:
+        return ProcessDefinitionError(
+            f"{where}: timer {element_id}: <bpmn:timeCycle> {text!r}: {problem}",
+            path=where,
+            element_id=element_id,
+        )
+
+    cycle = parse_cycle(text)
+    if cycle is None:
+        raise refuse("write R<n>/<ISO 8601 duration> (R3/P1D), or R/<duration> to repeat until the task ends")
+    event = timer.getparent()
+    if event.tag != f"{{{BPMN_NS}}}boundaryEvent" or event.get("cancelActivity", "true") != "false":
+        raise refuse('a cycle repeats only on a non-interrupting boundary event (cancelActivity="false")')
+    if cycle.repeats == 0:
+        raise refuse("R0 never fires")
+    if calendar is not None:
+        try:
+            duration_limit(cycle.every, calendar)
+        except DurationRefused as refused:
+            raise refuse(f"on calendar {calendar}: {refused}") from None
+    elif not any(cycle.every.values()):
+        raise refuse("a zero duration would fire without end")
 
 
 def _check_timer(

@@ -76,6 +76,8 @@ from efficacy_flow.engine._views import (
     Card,
     Comment,
     CompletedTask,
+    FormField,
+    Forms,
     HistoryCheck,
     Incident,
     InstanceSummary,
@@ -288,6 +290,19 @@ class Engine:
         """The ids of the currently deployed processes."""
         return frozenset(self._current)
 
+    def start_form(self, process_id: str) -> tuple[FormField, ...]:
+        """The fields of the data ``start(process_id, …)`` takes, for a UI to render (its start event's
+        ``camunda:formData`` or its schemas.yaml ``start``; empty: the process declares none).
+
+        Raises:
+            UnknownProcess: no process ``process_id`` is deployed.
+        """
+        checked_text("process_id", process_id)
+        dep = self._current.get(process_id)
+        if dep is None:
+            raise UnknownProcess(f"no deployed process {shown(process_id)}", process_id=process_id)
+        return dep.start_form
+
     def deploy(self, processes: str | Path) -> dict[str, str]:
         """Deploy every process in a folder; return ``{process_id: definition hash}``.
 
@@ -377,6 +392,19 @@ class Engine:
             dep = build_deployment(DefinitionSource.from_content(content), self._services(self._appraisal))
             self._by_hash[definition_hash] = dep
         return dep
+
+    def _forms(self, definition_hash: str) -> Forms:
+        """The task forms of a definition this engine has opened (every call's own instance's is)."""
+        dep = self._by_hash.get(definition_hash)
+        return dep.forms if dep is not None else {}
+
+    def _listed(self, reader: Reader, rows: list[TaskRecord]) -> list[TaskView]:
+        """The views of listed task rows, each with its form from its instance's definition."""
+        if not rows:
+            return []
+        hashes = reader.definition_hashes([row.instance_id for row in rows])
+        forms = {h: self._deployment(reader, h).forms for h in set(hashes.values())}
+        return [task_view(row, forms.get(hashes.get(row.instance_id, ""), {})) for row in rows]
 
     # -- calls that change instances -------------------------------------------------------------------------
 
@@ -1041,10 +1069,11 @@ class Engine:
                 self._permit(action, actor, inst, task_id=task_id)
             self._require_active(inst)
             opened = self._still_ready(tx, inst, now, task_id)
-            event = change(opened.workflow, row, self._deployment(tx, inst.definition_hash))
+            dep = self._deployment(tx, inst.definition_hash)
+            event = change(opened.workflow, row, dep)
             saved = self._save_event(tx, inst, opened.workflow, opened.rows, event, now)
         self._remember(saved, opened.workflow)
-        return next(task_view(t) for t in saved.rows.tasks if t.id == task_id)
+        return next(task_view(t, dep.forms) for t in saved.rows.tasks if t.id == task_id)
 
     def claim(self, task_id: str, actor: Actor) -> TaskView:
         """Take a ready task (认领): the actor, who may work on it (its role, its unit), becomes its assignee,
@@ -1597,7 +1626,7 @@ class Engine:
             event: Event = ("extended", approved_by.id, {"due": before}, details)
             saved = self._save_event(tx, inst, opened.workflow, opened.rows, event, now)
         self._remember(saved, opened.workflow)
-        return next(task_view(t) for t in saved.rows.tasks if t.id == task_id)
+        return next(task_view(t, dep.forms) for t in saved.rows.tasks if t.id == task_id)
 
     # -- incidents -------------------------------------------------------------------------------------------
 
@@ -1695,7 +1724,7 @@ class Engine:
             # Store.unchanged_since), its rows are the ones that commit wrote: no read transaction.
             saved = self._cache.saved(instance_id)
             if saved is not None and self._store.unchanged_since(saved[2]):
-                return sorted_views(saved[1].tasks)
+                return sorted_views(saved[1].tasks, self._forms(saved[0].definition_hash))
         now = self._clock.now() if overdue is not None else None
         with self._store.read() as reader:
             rows = reader.task_page(
@@ -1712,7 +1741,7 @@ class Engine:
                 limit=limit,
                 after=after,
             )
-        return [task_view(row) for row in rows]
+            return self._listed(reader, rows)
 
     def done(
         self, actor_id: str, *, limit: int | None = None, after: str | None = None
@@ -1761,7 +1790,8 @@ class Engine:
             pii = None if unmasked else self._deployment(reader, inst.definition_hash).schema.pii
         self._cache.remember(inst, opened.workflow, opened.rows)
         data = orjson.loads(opened.workflow.data_json())
-        return instance_view(inst, data if pii is None else mask_history(data, pii), opened.rows.tasks)
+        shown = data if pii is None else mask_history(data, pii)
+        return instance_view(inst, shown, opened.rows.tasks, self._forms(inst.definition_hash))
 
     def instances(
         self,
@@ -1979,7 +2009,8 @@ class Engine:
     def _done(self, saved: Saved, workflow: Workflow) -> InstanceView:
         """After the commit: keep the workflow and return the instance's view."""
         self._remember(saved, workflow)
-        return instance_view(saved.record, orjson.loads(saved.data), saved.rows.tasks)
+        forms = self._forms(saved.record.definition_hash)
+        return instance_view(saved.record, orjson.loads(saved.data), saved.rows.tasks, forms)
 
 
 def _new_record(

@@ -104,6 +104,11 @@ class FieldDeclaration(FileModel):
     """The smallest value of a number or integer field, inclusive; default no minimum."""
     maximum: _Number | None = None
     """The largest value of a number or integer field, inclusive; default no maximum."""
+    label: str | None = None
+    """What a form shows for the field (TaskView.form), e.g. 办理答复; default the field's name."""
+    choice_labels: dict[str, str] | None = None
+    """What a form shows for each ``enum`` value, by value (e.g. {"1": 满意}); default the values
+    themselves."""
     pii: Literal["phone", "id_number", "name"] | None = None
     """The kind of personal data the field holds (phone, id_number or name): masked in history and listings
     (138****5678, 110105********1234, 张**); default none (not personal data)."""

@@ -13,6 +13,13 @@ from typing import Any
 
 from efficacy_flow.calendar import CALENDAR_DAYS, HOURS, MONTHS, WORKING_DAYS, TimeLimit
 from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.engine._durations import (
+    DurationRefused,
+    add_elapsed,
+    duration_limit,
+    elapsed_limit,
+    parse_duration,
+)
 from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.engine.runtime import Due, Json
 from efficacy_flow.errors import DecisionError, ProcessDefinitionError
@@ -61,12 +68,27 @@ class EngineServices:
     def execute(self, script: str, data: MutableMapping[str, Json], element_id: str) -> None:
         self._sandbox.execute(script, data, element_id=element_id or None)
 
-    def due(self, expression: str, data: Mapping[str, Json], element_id: str, now: datetime) -> Due:
-        """When a timer that becomes ready at ``now`` fires: a fixed ISO-8601 instant, or the value of an
-        expression over the timer functions (each counts from ``now`` through the calendar)."""
+    def due(
+        self,
+        expression: str,
+        data: Mapping[str, Json],
+        element_id: str,
+        now: datetime,
+        *,
+        duration: bool = False,
+        calendar: str | None = None,
+    ) -> Due:
+        """When a timer that becomes ready at ``now`` fires: a fixed ISO-8601 instant, an ISO-8601 duration
+        from ``now`` (a ``timeDuration``: elapsed time, or counted on the named ``calendar``), or the value
+        of an expression over the timer functions (each counts from ``now`` through the calendar) — an
+        instant, or for a ``timeDuration`` also a duration text."""
         literal = iso_literal(expression)
         if literal is not None:
             return Due(due_at=literal)
+        if duration:
+            parts = parse_duration(expression)
+            if parts is not None:
+                return self._duration_due(parts, now, element_id, expression, calendar)
         computed: dict[str, Any] = {}  # each period counted, by the ISO text of its due instant
 
         def due(limit: TimeLimit) -> str:
@@ -92,6 +114,9 @@ class EngineServices:
             "time_limit": time_limit,
         }
         value = self._sandbox.evaluate(expression, data, functions, element_id=element_id)
+        parts = parse_duration(value) if duration and isinstance(value, str) else None
+        if parts is not None:
+            return self._duration_due(parts, now, element_id, expression, calendar)
         instant = iso_literal(value) if isinstance(value, str) else None
         if instant is None:
             raise ProcessDefinitionError(
@@ -102,6 +127,27 @@ class EngineServices:
         deadline = computed.get(value) if isinstance(value, str) else None
         if deadline is None:
             return Due(due_at=instant)
+        return Due(due_at=deadline.due_at, limit=deadline.limit, rolled_from=deadline.rolled_from)
+
+    def _duration_due(
+        self, parts: dict[str, int], now: datetime, element_id: str, expression: str, calendar: str | None
+    ) -> Due:
+        """A duration from ``now``: counted on ``calendar`` (a period of the engine's calendar), or
+        elapsed."""
+        if calendar is None:
+            limit = elapsed_limit(parts)
+            if limit is None:  # years or months: calendar months, then exact time
+                return Due(due_at=add_elapsed(now, parts))
+        else:
+            try:
+                limit = duration_limit(parts, calendar)
+            except DurationRefused as refused:
+                raise ProcessDefinitionError(
+                    f"timer {element_id}: {expression!r} on calendar {calendar}: {refused}",
+                    element_id=element_id,
+                    expression=expression,
+                ) from None
+        deadline = self._calendar.due(now, limit)
         return Due(due_at=deadline.due_at, limit=deadline.limit, rolled_from=deadline.rolled_from)
 
     def decide(self, decision_ref: str, data: Mapping[str, Json], element_id: str) -> Json:

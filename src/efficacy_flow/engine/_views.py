@@ -45,6 +45,31 @@ class Actor:
 
 
 @dataclass(frozen=True, slots=True)
+class FormChoice:
+    """One value an ``enum`` form field allows, and its label."""
+
+    value: str | int | float | bool
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One field of a task's form (``camunda:formData`` in the diagram, or the task's schemas.yaml entry).
+
+    ``type`` is the data's type (string, integer, number, boolean, date, datetime); ``choices`` the values
+    an enum field allows (empty: any value of the type); ``default`` the value the data takes when the field
+    is left out (None: left out).
+    """
+
+    id: str
+    label: str
+    type: str
+    required: bool
+    choices: tuple[FormChoice, ...] = ()
+    default: object = None
+
+
+@dataclass(frozen=True, slots=True)
 class TaskView:
     """A ready user task: ``role`` is its lane, ``unit`` the process's ``unit`` when it became ready (or the
     unit it was transferred to), ``assignee`` the person who claimed it or was assigned it (only they may
@@ -61,6 +86,8 @@ class TaskView:
     assignee: str | None = None
     urges: int = 0
     last_urged_at: datetime | None = None
+    #: The fields its completion data has, for a UI to render (empty: the task declares none).
+    form: tuple[FormField, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +211,13 @@ def summary(record: InstanceRecord) -> InstanceSummary:
     return InstanceSummary(**row_fields(record))
 
 
-def task_view(row: TaskRecord) -> TaskView:
-    """The public view of a task row."""
+#: A definition's task forms: user task element id → its form.
+Forms = Mapping[str, tuple[FormField, ...]]
+_NO_FORMS: Forms = {}
+
+
+def task_view(row: TaskRecord, forms: Forms = _NO_FORMS) -> TaskView:
+    """The public view of a task row, with its form from ``forms`` (its definition's)."""
     return TaskView(
         id=row.id,
         instance_id=row.instance_id,
@@ -198,20 +230,23 @@ def task_view(row: TaskRecord) -> TaskView:
         assignee=row.assignee,
         urges=row.urges,
         last_urged_at=row.last_urged_at,
+        form=forms.get(row.element_id, ()),
     )
 
 
-def sorted_views(rows: Sequence[TaskRecord]) -> list[TaskView]:
+def sorted_views(rows: Sequence[TaskRecord], forms: Forms = _NO_FORMS) -> list[TaskView]:
     """The views of ready rows in the work list's order, as the store lists them (Reader.task_page): by due
     time, then id; those without a due time last, by id."""
     dated = sorted((r for r in rows if r.due_at is not None), key=lambda r: (r.due_at, r.id))
     undated = sorted((r for r in rows if r.due_at is None), key=lambda r: r.id)
-    return [task_view(row) for row in (*dated, *undated)]
+    return [task_view(row, forms) for row in (*dated, *undated)]
 
 
-def instance_view(record: InstanceRecord, data: Mapping[str, Any], ready: list[TaskRecord]) -> InstanceView:
-    """The public view of an instance: its row, its process data and its ready tasks."""
-    return InstanceView(**row_fields(record), data=data, tasks=tuple([task_view(t) for t in ready]))
+def instance_view(
+    record: InstanceRecord, data: Mapping[str, Any], ready: list[TaskRecord], forms: Forms = _NO_FORMS
+) -> InstanceView:
+    """The public view of an instance: its row, its process data and its ready tasks (with their forms)."""
+    return InstanceView(**row_fields(record), data=data, tasks=tuple([task_view(t, forms) for t in ready]))
 
 
 @dataclass(frozen=True, slots=True)

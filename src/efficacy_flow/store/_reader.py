@@ -554,6 +554,14 @@ class Reader:
                 audit_rows[event.instance_id].append(event)
         return task_rows, deadline_rows, audit_rows
 
+    def definition_hashes(self, instance_ids: Sequence[str]) -> dict[str, str]:
+        """Instance id → the hash of the definition it runs (ids of no instance are left out)."""
+        found: dict[str, str] = {}
+        for chunk in chunks(list(dict.fromkeys(instance_ids))):
+            for instance_id, hash_ in self._rows(self._sql.definition_hashes(len(chunk)), chunk):
+                found[str(instance_id)] = str(hash_)
+        return found
+
     def orphan_instance_ids(self) -> dict[str, list[str]]:
         """Instance ids that task, deadline, audit or incident rows name but no instance row has, by table."""
         found: dict[str, list[str]] = {}

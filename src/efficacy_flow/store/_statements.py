@@ -565,6 +565,13 @@ class Statements:
 
         return self._made(("of_instances", table, n), make)
 
+    def definition_hashes(self, n: int) -> str:
+        """The definition hash of each of ``n`` instances (by id)."""
+        return self._made(
+            ("definition_hashes", n),
+            lambda: f"SELECT id, definition_hash FROM ef_instances WHERE id IN ({placeholders(n)})",
+        )
+
     def orphans(self, table: str) -> str:
         """Instance ids that rows of ``ef_<table>`` name but no instance row has."""
         return self._made(

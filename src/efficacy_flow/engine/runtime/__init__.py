@@ -24,9 +24,11 @@ from efficacy_flow.engine.runtime.base import (
 )
 from efficacy_flow.engine.runtime.formats import STATE_FORMAT_VERSION, UPGRADES
 from efficacy_flow.engine.runtime.json_data import json_problem
+from efficacy_flow.engine.runtime.parser import CALENDAR_ATTRIBUTES
 from efficacy_flow.engine.runtime.workflow import deploy
 
 __all__ = [
+    "CALENDAR_ATTRIBUTES",
     "STATE_FORMAT_VERSION",
     "UPGRADES",
     "Due",

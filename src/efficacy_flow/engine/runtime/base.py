@@ -134,8 +134,18 @@ class Services(Protocol):
         """Run a script task's script on ``data`` in place."""
         ...
 
-    def due(self, expression: str, data: Mapping[str, Json], element_id: str, now: datetime) -> Due:
-        """When a timer that becomes ready at ``now`` fires, from its ``timeDate`` expression."""
+    def due(
+        self,
+        expression: str,
+        data: Mapping[str, Json],
+        element_id: str,
+        now: datetime,
+        *,
+        duration: bool = False,
+        calendar: str | None = None,
+    ) -> Due:
+        """When a timer that becomes ready at ``now`` fires, from its ``timeDate`` expression, or
+        (``duration``) its ``timeDuration`` counted on ``calendar`` (None: elapsed time)."""
         ...
 
     def decide(self, decision_ref: str, data: Mapping[str, Json], element_id: str) -> Json:

@@ -18,7 +18,9 @@ and extension can be counted by the calendar (engine/_suspension.py):
   days (民法典 art. 203);
 - ``ef_remaining``: while suspended, what remained, as ``"<n> <unit>"``;
 - ``ef_ladder``: how many steps of its deadline ladder before the due time were issued (added within format
-  2: absent means none).
+  2: absent means none);
+- ``ef_cycles_fired``: how many times a cycle timer (``timeCycle``) fired; its ``event_value`` is the next
+  due instant (added within format 2: absent means none).
 
 and, on a ready user task, its people (added within format 2: absent means none, so states saved before
 read the same, and no upgrade step is needed):

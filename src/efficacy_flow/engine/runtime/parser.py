@@ -28,13 +28,21 @@ from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTask
 
 from efficacy_flow.engine.runtime.exceptions import StepErrors, annotate
 from efficacy_flow.engine.runtime.specs import (
+    ClockCycleEventDefinition,
     ClockTimeDateEventDefinition,
     EngineMessageEventDefinition,
     PolicyRuleTask,
 )
 from efficacy_flow.errors import ProcessDefinitionError
 
-__all__ = ["EngineParser", "parse_specs"]
+__all__ = ["CALENDAR_ATTRIBUTES", "EngineParser", "parse_specs"]
+
+#: The attributes of ``<bpmn:timerEventDefinition>`` that name the calendar a ``timeDuration`` counts on:
+#: the engine's own (``ef:calendar``), and Flowable's ``businessCalendarName`` (a Flowable file counts the
+#: same).
+EF_NS = "https://efficacy-flow.org/schema/bpmn"
+FLOWABLE_NS = "http://flowable.org/bpmn"
+CALENDAR_ATTRIBUTES = (f"{{{EF_NS}}}calendar", f"{{{FLOWABLE_NS}}}businessCalendarName")
 
 
 class _PolicyRuleTaskParser(CamundaTaskParser):  # type: ignore[misc]
@@ -59,16 +67,34 @@ class _EventParsing:
 
     def parse_timer_event(self, event: Any) -> ClockTimeDateEventDefinition:
         parser: Any = self
-        time_date = first(parser.xpath(".//bpmn:timeDate"))
-        if time_date is None or not (time_date.text or "").strip():
-            raise ValidationException(
-                "only <bpmn:timeDate> timers are supported (conventions §4)",
-                node=parser.node,
-                file_name=parser.filename,
-            )
         name = parser.node.get("name", parser.node.get("id"))
-        return ClockTimeDateEventDefinition(
-            name, time_date.text.strip(), description=parser.get_event_description(event)
+        description = parser.get_event_description(event)
+        time_date = first(parser.xpath(".//bpmn:timeDate"))
+        if time_date is not None and (time_date.text or "").strip():
+            return ClockTimeDateEventDefinition(name, time_date.text.strip(), description=description)
+        time_duration = first(parser.xpath(".//bpmn:timeDuration"))
+        if time_duration is not None and (time_duration.text or "").strip():
+            # The deployment check (engine/_definitions.py) has read the calendar attribute already.
+            calendar = next((event.get(a) for a in CALENDAR_ATTRIBUTES if event.get(a)), None)
+            return ClockTimeDateEventDefinition(
+                name, time_duration.text.strip(), duration=True, calendar=calendar, description=description
+            )
+        time_cycle = first(parser.xpath(".//bpmn:timeCycle"))
+        if time_cycle is not None and (time_cycle.text or "").strip():
+            # Checked at deployment (engine/_definitions.py): R<n>/<duration> on a non-interrupting boundary.
+            count, _, every = time_cycle.text.strip().upper().partition("/")
+            calendar = next((event.get(a) for a in CALENDAR_ATTRIBUTES if event.get(a)), None)
+            return ClockCycleEventDefinition(
+                name,
+                every,
+                repeats=int(count[1:]) if count[1:] else None,
+                calendar=calendar,
+                description=description,
+            )
+        raise ValidationException(
+            "a timer needs a <bpmn:timeDate>, <bpmn:timeDuration> or <bpmn:timeCycle> (conventions §4)",
+            node=parser.node,
+            file_name=parser.filename,
         )
 
     def parse_message_event(self, message_event: Any) -> EngineMessageEventDefinition:
@@ -143,20 +169,49 @@ def parse_specs(root: Any, path: str, process_id: str) -> tuple[Any, dict[str, A
         if isinstance(cause, ValidationException) and getattr(cause, "id", None):
             annotate(exc, element_id=cause.id)  # the parser names the element it refused in its own field
         raise
+    groups = _candidate_groups(root, path, process_id)
     for task_spec in [
         *spec.task_specs.values(),
         *(t for s in subprocess_specs.values() for t in s.task_specs.values()),
     ]:
+        group = groups.get(str(task_spec.bpmn_id)) if getattr(task_spec, "manual", False) else None
+        if group is not None:
+            # camunda:candidateGroups names the role by id; it wins over the lane (which is then layout only,
+            # as in Camunda). The lane is the spec's public attribute the runtime reads the role from.
+            task_spec.lane = group
         if (
             getattr(task_spec, "manual", False)
             and not isinstance(task_spec, CatchingEvent)
             and not task_spec.lane
         ):
             raise ProcessDefinitionError(
-                f"{path}: user task {task_spec.bpmn_id} is outside any lane "
-                "(conventions §2: lanes are roles)",
+                f"{path}: user task {task_spec.bpmn_id} is outside any lane and names no"
+                " camunda:candidateGroups (conventions §2: the lane or the candidate group is the role)",
                 path=path,
                 element_id=task_spec.bpmn_id,
                 process_id=process_id,
             )
     return spec, subprocess_specs
+
+
+def _candidate_groups(root: Any, path: str, process_id: str) -> dict[str, str]:
+    """User task id → the role its ``camunda:candidateGroups`` names (one group: the engine's work lists and
+    permissions have one role per task)."""
+    groups: dict[str, str] = {}
+    attribute = f"{{{CAMUNDA_MODEL_NS}}}candidateGroups"
+    for node in root.iter(full_tag("userTask")):
+        text = node.get(attribute)
+        if text is None:
+            continue
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        element_id = str(node.get("id"))
+        if len(names) != 1 or "${" in text or "#{" in text:
+            raise ProcessDefinitionError(
+                f"{path}: user task {element_id} has camunda:candidateGroups {text!r}: name exactly one group"
+                " (its role id), not an expression or a list",
+                path=path,
+                element_id=element_id,
+                process_id=process_id,
+            )
+        groups[element_id] = names[0]
+    return groups

@@ -39,7 +39,11 @@ from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.engine.runtime.exceptions import LoadErrors
 from efficacy_flow.engine.runtime.formats import STATE_FORMAT_VERSION, upgrade
-from efficacy_flow.engine.runtime.specs import ClockTimeDateEventDefinition, EngineMessageEventDefinition
+from efficacy_flow.engine.runtime.specs import (
+    ClockCycleEventDefinition,
+    ClockTimeDateEventDefinition,
+    EngineMessageEventDefinition,
+)
 from efficacy_flow.engine.runtime.walk import EngineWorkflow
 
 __all__ = [
@@ -477,6 +481,9 @@ def _registry(fast: bool) -> tuple[Any, Any]:
     # Registered under the stock type names, so saved states read the same with or without this engine.
     TimerConditionalEventDefinitionConverter(
         ClockTimeDateEventDefinition, registry, typename="TimeDateEventDefinition"
+    )
+    TimerConditionalEventDefinitionConverter(
+        ClockCycleEventDefinition, registry, typename="CycleTimerEventDefinition"
     )
     MessageEventDefinitionConverter(EngineMessageEventDefinition, registry, typename="MessageEventDefinition")
     # The fast registry replaces the stock TaskConverter (same output, also inside subprocesses).

@@ -8,11 +8,14 @@ Nothing here patches SpiffWorkflow: the stock classes are subclassed and registe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageDefinition
@@ -21,6 +24,7 @@ from efficacy_flow.engine.runtime.base import Due, Json
 
 __all__ = [
     "ASSIGNEE",
+    "CYCLES_FIRED",
     "DUE",
     "LIMIT",
     "OWNER",
@@ -32,6 +36,7 @@ __all__ = [
     "UNIT",
     "URGED_AT",
     "URGES",
+    "ClockCycleEventDefinition",
     "ClockTimeDateEventDefinition",
     "EngineMessageEventDefinition",
     "PolicyRuleTask",
@@ -57,6 +62,8 @@ OWNER = "ef_owner"
 #: due time (the warning, then reminders) were issued; absent: none.
 LADDER = "ef_ladder"
 PROPOSAL = "ef_proposal"
+#: How many times a cycle timer (``timeCycle``) has fired; absent: none.
+CYCLES_FIRED = "ef_cycles_fired"
 #: SpiffWorkflow's own key for a timer's due instant (ISO-8601 text).
 DUE = "event_value"
 #: ``ef_period`` of a timer whose ``timeDate`` is a fixed instant.
@@ -78,12 +85,28 @@ def record_due(internal: dict[str, Json], due: Due) -> None:
 
 
 class ClockTimeDateEventDefinition(TimeDateEventDefinition):  # type: ignore[misc]
-    """A ``timeDate`` timer evaluated by the engine and compared with the engine's instant (never the wall's).
+    """A ``timeDate`` or ``timeDuration`` timer evaluated by the engine and compared with the engine's instant
+    (never the wall's).
 
     The due instant is computed once, when the timer becomes ready (so it counts from the moment the attached
     task became ready). It fires when ``due <= now``: a period ending at 24:00 has ended at 00:00 of the next
-    day. While the workflow's timers are held (suspension) it does not fire.
+    day. While the workflow's timers are held (suspension) it does not fire. ``duration``: the expression is
+    a ``timeDuration`` (an ISO-8601 duration, or an expression giving one or an instant), counted on the
+    named ``calendar`` (None: elapsed time).
     """
+
+    def __init__(
+        self,
+        name: str,
+        expression: str,
+        *,
+        duration: bool = False,
+        calendar: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, expression, **kwargs)
+        self.duration = duration
+        self.calendar = calendar
 
     def has_fired(self, my_task: Any) -> bool:
         internal = my_task.internal_data
@@ -93,16 +116,83 @@ class ClockTimeDateEventDefinition(TimeDateEventDefinition):  # type: ignore[mis
         now: datetime = workflow.now
         value = internal.get(DUE)
         if value is None:
-            engine = workflow.script_engine
-            due = engine.services.due(self.expression, my_task.data, str(my_task.task_spec.bpmn_id), now)
-            record_due(internal, due)
-            value = internal[DUE]
+            value = self._due_text(my_task, now)
         if workflow.held:
             return False
         if datetime.fromisoformat(value) <= now:
             internal["event_fired"] = True
             return True
         return False
+
+    def _due_text(self, my_task: Any, since: datetime) -> str:
+        """The due instant (ISO text) counted from ``since``, recorded in the task's internal data."""
+        engine = my_task.workflow.top_workflow.script_engine
+        due = engine.services.due(
+            self.expression,
+            my_task.data,
+            str(my_task.task_spec.bpmn_id),
+            since,
+            duration=self.duration,
+            calendar=self.calendar,
+        )
+        record_due(my_task.internal_data, due)
+        return str(my_task.internal_data[DUE])
+
+
+class ClockCycleEventDefinition(ClockTimeDateEventDefinition, CycleTimerEventDefinition):  # type: ignore[misc]
+    """A ``timeCycle`` ``R<n>/<duration>`` on a non-interrupting boundary event: it fires every ``duration``
+    (counted on the named ``calendar`` like a ``timeDuration``), ``repeats`` times (None: until the task it
+    sits on ends), by the engine's instant.
+
+    Each firing but the last adds a path through the event's outgoing flow and counts the next due time from
+    the one that passed (so a late tick does not shift the schedule, and a pause shifts what is left); the
+    last completes the event, as any timer does. SpiffWorkflow's stock cycle (``CycleTimerEventDefinition``)
+    adds the paths (``update_task``); this class decides when, through its ``cycle_complete`` hook.
+    """
+
+    def __init__(
+        self, name: str, expression: str, *, repeats: int | None, calendar: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(name, expression, duration=True, calendar=calendar, **kwargs)
+        self.repeats = repeats
+
+    def _due(self, my_task: Any) -> datetime:
+        value = my_task.internal_data.get(DUE)
+        if value is None:
+            value = self._due_text(my_task, my_task.workflow.top_workflow.now)
+        return datetime.fromisoformat(value)
+
+    def has_fired(self, my_task: Any) -> bool:
+        internal = my_task.internal_data
+        if internal.get("event_fired", False):
+            return True
+        workflow = my_task.workflow.top_workflow
+        due = self._due(my_task)
+        fired = int(internal.get(CYCLES_FIRED, 0))
+        if workflow.held or due > workflow.now or self.repeats is None or fired + 1 < self.repeats:
+            return False
+        if my_task.id in workflow.cycled:
+            return False
+        internal[CYCLES_FIRED] = fired + 1
+        internal["event_fired"] = True
+        return True
+
+    def cycle_complete(self, my_task: Any) -> bool:
+        internal = my_task.internal_data
+        workflow = my_task.workflow.top_workflow
+        if internal.get("event_fired", False) or workflow.held or my_task.id in workflow.cycled:
+            return False
+        due = self._due(my_task)
+        fired = int(internal.get(CYCLES_FIRED, 0))
+        if due > workflow.now or (self.repeats is not None and fired + 1 >= self.repeats):
+            return False
+        internal[CYCLES_FIRED] = fired + 1
+        workflow.cycled.add(my_task.id)
+        # A day-based period ends at 24:00, i.e. 00:00 of the next day: count the next one from the instant
+        # before, so that the day that just ended is the start day (the calendar excludes the start day).
+        days = internal.get(PERIOD) in ("working_days", "calendar_days", "months")
+        self._due_text(my_task, due - timedelta(microseconds=1) if days else due)
+        return True
 
 
 class EngineMessageEventDefinition(CamundaMessageDefinition):  # type: ignore[misc]

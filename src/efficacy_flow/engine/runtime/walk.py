@@ -54,6 +54,9 @@ class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
             clock).
         held: True while the instance is suspended (暂停计时): no timer fires.
         stepping: the task being run by the current step, for error messages (None between steps).
+        cycled: the ids of the cycle timers (``timeCycle``) that fired in the current firing of due timers: a
+            cycle fires once per firing (so each firing is one ``timer_fired``), a late one catches up tick
+            by tick.
         fast_walk: False runs every query through SpiffWorkflow's own iterators (the stock path).
     """
 
@@ -64,6 +67,7 @@ class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
         self.now: datetime | None = None
         self.held = False
         self.stepping: Any = None
+        self.cycled: set[Any] = set()
         self.fast_walk = True
         super().__init__(spec, subprocess_specs, script_engine=script_engine, **kwargs)
 

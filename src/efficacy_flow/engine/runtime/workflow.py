@@ -45,6 +45,7 @@ from efficacy_flow.engine.runtime.serializer import (
 )
 from efficacy_flow.engine.runtime.specs import (
     ASSIGNEE,
+    CYCLES_FIRED,
     DUE,
     INSTANT,
     LADDER,
@@ -307,11 +308,19 @@ class SpiffWorkflow(Workflow):
     def fire_due(self, now: datetime) -> tuple[str, ...]:
         workflow = self._workflow
         workflow.now = now
-        due = [t for t, timer in self._waiting_timers() if timer.due.due_at <= now]
+        workflow.cycled.clear()
+        # A cycle timer (timeCycle) that fires but has cycles left stays waiting: its count of firings tells.
+        due = [
+            (t, t.internal_data.get(CYCLES_FIRED, 0))
+            for t, timer in self._waiting_timers()
+            if timer.due.due_at <= now
+        ]
         with self._errors():
             workflow.refresh_timers()
             self._run_on()
-        return tuple(str(t.id) for t in due if t._state != _WAITING)
+        return tuple(
+            str(t.id) for t, n in due if t._state != _WAITING or t.internal_data.get(CYCLES_FIRED, 0) != n
+        )
 
     def waits_for(self, message: str) -> bool:
         for task in _all_tasks(self._workflow):

@@ -1,0 +1,308 @@
+"""Files a Camunda Modeler user writes (issue 15, item 3): candidate groups as roles, formData as the task's
+form (``TaskView.form``) and its data's schema, durations as timers; and the Camunda extensions the engine
+does not run, refused by name instead of ignored."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from efficacy_flow import shipped_processes
+from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.engine import Actor, Engine, FormChoice, FormField
+from efficacy_flow.errors import InvalidData, NotAuthorized, ProcessDefinitionError, UnknownProcess
+from efficacy_flow.testing import FakeClock
+
+REPO = Path(__file__).parents[2]
+MODELER5 = Path(__file__).parent / "fixtures" / "modeler5"
+FILE = MODELER5 / "fx_modeler5.bpmn"
+
+CLERK = Actor("clerk-1", ["intake_clerk"])
+OFFICE = Actor("office-1", ["supervision_office"])
+LEADER = Actor("leader-1", ["supervision_leader"])
+UNIT = Actor("unit-1", ["responsible_unit"])
+REGISTERED = {"title": "窗口推诿", "category": "attitude", "phone": "13812345678"}
+
+
+def _only(engine: Engine, instance_id: str) -> tuple[str, str]:
+    (task,) = engine.tasks(instance_id=instance_id)
+    return task.id, task.element_id
+
+
+def test_the_file_opens_in_the_modeler_readers_and_lints_clean() -> None:
+    """The fixture is what Camunda Modeler reads without a warning (bpmn-moddle with Camunda's and the
+    engine's descriptors) and passes bpmnlint's recommended rules: it is a real modeler file, not one
+    shaped for this engine."""
+    if not (REPO / "node_modules" / "bpmn-moddle").is_dir() or shutil.which("node") is None:
+        pytest.skip("node_modules is not installed (npm ci): the model readers are not here")
+    checked = subprocess.run(
+        ["node", "scripts/check-models.mjs", str(FILE)], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    linted = subprocess.run(
+        ["npx", "--no-install", "bpmnlint", str(FILE)], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_candidate_groups_are_the_roles(make_engine: Callable[..., Engine]) -> None:
+    """Without lanes, each task's role is its camunda:candidateGroups id; only its holders may complete."""
+    engine = make_engine(MODELER5)
+    case = engine.start("fx_modeler5", {}, CLERK)
+    (task,) = engine.tasks(instance_id=case.id)
+    assert (task.element_id, task.role) == ("Activity_Register", "intake_clerk")
+    with pytest.raises(NotAuthorized):
+        engine.complete(task.id, REGISTERED, OFFICE)
+    engine.complete(task.id, REGISTERED, CLERK)
+    (review,) = engine.tasks(role="supervision_office")
+    assert review.element_id == "Activity_Review"
+
+
+def test_form_data_is_the_task_form(make_engine: Callable[..., Engine]) -> None:
+    """TaskView.form lists the formData fields in order, with labels, types, required flags, choices and
+    defaults — on the view a call returns and on the work list read from the store."""
+    engine = make_engine(MODELER5)
+    case = engine.start("fx_modeler5", {}, CLERK)
+    expected = (
+        FormField("title", "投诉标题", "string", True),
+        FormField(
+            "category",
+            "投诉类别",
+            "string",
+            False,
+            (
+                FormChoice("efficiency", "效能问题"),
+                FormChoice("attitude", "服务态度"),
+                FormChoice("other", "其他"),
+            ),
+            "efficiency",
+        ),
+        FormField("phone", "联系电话", "string", False),
+        FormField("repeats", "重复投诉次数", "integer", False, (), 0),
+    )
+    assert case.tasks[0].form == expected
+    assert engine.tasks(instance_id=case.id)[0].form == expected
+    # A second engine on the same store has cached nothing: the form comes with the listed row.
+    other = make_engine(MODELER5)
+    assert [t.form for t in other.tasks(role="intake_clerk")] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"category": "attitude"}, "title"),
+        ({**REGISTERED, "category": "投诉"}, "category"),
+        ({**REGISTERED, "repeats": 12}, "repeats"),
+        ({**REGISTERED, "title": "x" * 201}, "title"),
+        ({**REGISTERED, "note": "not on the form"}, "note"),
+    ],
+    ids=["required-missing", "not-a-choice", "over-max", "over-maxlength", "unknown-field"],
+)
+def test_completion_data_is_checked_against_the_form(
+    make_engine: Callable[..., Engine], data: dict[str, object], field: str
+) -> None:
+    """The form is the schema: what it does not allow is refused, naming the field, and nothing changes."""
+    engine = make_engine(MODELER5)
+    case = engine.start("fx_modeler5", {}, CLERK)
+    task_id, _ = _only(engine, case.id)
+    with pytest.raises(InvalidData) as caught:
+        engine.complete(task_id, data, CLERK)
+    assert field in {e["field"] for e in caught.value.errors}
+    assert _only(engine, case.id) == (task_id, "Activity_Register")
+
+
+def test_form_defaults_and_pii_apply(make_engine: Callable[..., Engine]) -> None:
+    """defaultValue fills a field left out; the pii property masks the phone in the history."""
+    engine = make_engine(MODELER5)
+    case = engine.start("fx_modeler5", {}, CLERK)
+    task_id, _ = _only(engine, case.id)
+    view = engine.complete(task_id, {"title": "推诿"}, CLERK)
+    assert (view.data["category"], view.data["repeats"]) == ("efficiency", 0)
+    other = engine.start("fx_modeler5", {}, CLERK)
+    engine.complete(_only(engine, other.id)[0], REGISTERED, CLERK)
+    assert engine.instance(other.id).data["phone"] == "138****5678"
+    completed = [e for e in engine.history(other.id) if e.kind == "task_completed"]
+    assert "13812345678" not in repr([(e.before, e.after) for e in completed])
+
+
+def test_every_path_runs_with_the_duration_timers(
+    make_engine: Callable[..., Engine], clock: FakeClock
+) -> None:
+    """Registered Friday 2025-09-26 10:00: 审核 has 3 working days (09-28 the make-up Sunday, 09-29, 09-30),
+    so 审核期满 fires at 10-01 00:00, before the holiday; 督办 decides; 整改's PT4H reminder is elapsed time
+    and does not end the task."""
+    engine = make_engine(MODELER5)
+    case = engine.start("fx_modeler5", {}, CLERK)
+    engine.complete(_only(engine, case.id)[0], REGISTERED, CLERK)
+    (review,) = engine.tasks(instance_id=case.id)
+    assert review.due_at == datetime(2025, 10, 1, 0, 0, tzinfo=CHINA_TZ)
+    clock.set(datetime(2025, 9, 30, 23, 59, tzinfo=CHINA_TZ))
+    assert engine.tick() == []
+    clock.set(datetime(2025, 10, 1, 0, 0, tzinfo=CHINA_TZ))
+    assert [f.element_id for f in engine.tick()] == ["Event_ReviewLimit"]
+    supervise_id, element = _only(engine, case.id)
+    assert element == "Activity_Supervise"
+    assert [f.id for f in engine.tasks(instance_id=case.id)[0].form] == ["approved", "opinion"]
+    engine.complete(supervise_id, {"approved": True, "opinion": "责令整改"}, LEADER)
+    rectify_id, element = _only(engine, case.id)
+    assert element == "Activity_Rectify"
+    clock.advance(timedelta(hours=4))
+    assert [f.element_id for f in engine.tick()] == ["Event_RectifyReminder"]
+    assert _only(engine, case.id) == (rectify_id, "Activity_Rectify")
+    done = engine.complete(rectify_id, {"rectification": "已整改", "rectified_on": "2025-10-09"}, UNIT)
+    assert done.status == "completed"
+    assert done.data["rectified_on"] == date(2025, 10, 9).isoformat()
+
+    dismissed = engine.start("fx_modeler5", {}, CLERK)
+    engine.complete(_only(engine, dismissed.id)[0], REGISTERED, CLERK)
+    view = engine.complete(_only(engine, dismissed.id)[0], {"approved": False, "opinion": "查无实据"}, OFFICE)
+    assert view.status == "completed"
+    assert "rectification" not in view.data
+    assert [e.kind for e in engine.history(dismissed.id)].count("task_completed") == 2
+
+
+def test_the_start_event_form_is_the_start_data(make_engine: Callable[..., Engine]) -> None:
+    """A start event's formData is what start() takes, and engine.start_form() shows it."""
+    engine = make_engine(MODELER5)
+    assert engine.start_form("fx_modeler5") == (
+        FormField(
+            "channel",
+            "来源渠道",
+            "string",
+            False,
+            (FormChoice("hotline", "12345热线"), FormChoice("web", "网上投诉")),
+            "hotline",
+        ),
+    )
+    assert engine.start("fx_modeler5", {}, CLERK).data["channel"] == "hotline"
+    with pytest.raises(InvalidData) as caught:
+        engine.start("fx_modeler5", {"channel": "wechat"}, CLERK)
+    assert [e["field"] for e in caught.value.errors] == ["channel"]
+    with pytest.raises(UnknownProcess):
+        engine.start_form("no_such_process")
+
+
+def test_schemas_yaml_fields_are_forms_too(make_engine: Callable[..., Engine]) -> None:
+    """A task whose fields schemas.yaml declares shows them as its form (one declaration, two uses)."""
+    engine = make_engine(shipped_processes())
+    case = engine.start(
+        "complaint_closure", {"title": "路灯不亮", "content": "幸福路路灯不亮"}, Actor("op", ["受理员"])
+    )
+    (dispatch,) = engine.tasks(instance_id=case.id)
+    assert dispatch.element_id == "Task_Dispatch"
+    assert [(f.id, f.type, f.required) for f in dispatch.form] == [
+        ("unit", "string", True),
+        ("dispatch_note", "string", False),
+    ]
+    start = {f.id: f for f in engine.start_form("complaint_closure")}
+    assert start["title"].required
+    assert [c.value for c in start["urgency"].choices] == ["紧急", "较急", "一般", "复杂"]
+    assert start["urgency"].default == "一般"
+
+
+# -- refused at deployment, naming the file and the element ----------------------------------------------
+
+
+def _variant(tmp_path: Path, old: str, new: str, schemas: str | None = None) -> Path:
+    folder = tmp_path / "variant"
+    folder.mkdir()
+    text = FILE.read_text(encoding="utf-8")
+    assert old in text
+    (folder / FILE.name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    if schemas is not None:
+        (folder / "schemas.yaml").write_text(schemas, encoding="utf-8")
+    return folder
+
+
+REGISTER = '<bpmn:userTask id="Activity_Register" name="登记投诉" camunda:candidateGroups="intake_clerk">'
+TITLE = '<camunda:formField id="title" label="投诉标题" type="string">'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "schemas", "element", "message"),
+    [
+        (
+            REGISTER,
+            REGISTER,
+            "fx_modeler5:\n  tasks:\n    Activity_Register:\n      title: {type: string}\n",
+            "Activity_Register",
+            "in camunda:formData and in schemas.yaml",
+        ),
+        (
+            REGISTER,
+            REGISTER,
+            "fx_modeler5:\n  start:\n    channel: {type: string}\n",
+            "StartEvent_1",
+            "schemas.yaml declares them too",
+        ),
+        (TITLE, TITLE.replace('"string"', '"customType"'), None, "Activity_Register", "type 'customType'"),
+        (
+            '<camunda:constraint name="maxlength" config="200" />',
+            '<camunda:constraint name="readonly" />',
+            None,
+            "Activity_Register",
+            "constraint 'readonly' is not run",
+        ),
+        (
+            '<camunda:constraint name="maxlength" config="200" />',
+            '<camunda:constraint name="maxlength" config="many" />',
+            None,
+            "Activity_Register",
+            "needs a number",
+        ),
+        (TITLE, TITLE.replace('id="title"', 'id="title text"'), None, "Activity_Register", "variable name"),
+        (
+            REGISTER,
+            REGISTER.replace('"intake_clerk"', '"intake_clerk, supervision_office"'),
+            None,
+            "Activity_Register",
+            "name exactly one group",
+        ),
+        (
+            REGISTER,
+            REGISTER.replace('camunda:candidateGroups="intake_clerk"', 'camunda:assignee="${starter}"'),
+            None,
+            "Activity_Register",
+            "camunda:assignee",
+        ),
+        (
+            "<bpmn:extensionElements>\n        <camunda:formData>",
+            '<bpmn:extensionElements>\n        <camunda:executionListener class="a.B" event="start" />\n'
+            "        <camunda:formData>",
+            None,
+            "StartEvent_1",
+            "<camunda:executionListener>",
+        ),
+    ],
+    ids=[
+        "declared-twice",
+        "start-declared-twice",
+        "custom-type",
+        "readonly",
+        "constraint-not-a-number",
+        "field-id-not-a-name",
+        "two-groups",
+        "assignee",
+        "execution-listener",
+    ],
+)
+def test_what_the_engine_cannot_honour_is_refused(
+    make_engine: Callable[..., Engine],
+    tmp_path: Path,
+    old: str,
+    new: str,
+    schemas: str | None,
+    element: str | None,
+    message: str,
+) -> None:
+    folder = _variant(tmp_path, old, new, schemas)
+    with pytest.raises(ProcessDefinitionError) as caught:
+        make_engine(folder)
+    assert message in caught.value.message
+    assert caught.value.fields.get("element_id") == element
+    assert "fx_modeler5.bpmn" in caught.value.message
