@@ -24,7 +24,7 @@
 //
 // Usage: node scripts/check-segments.mjs [FILE.bpmn...]   (default: processes/*.bpmn)
 // Output: one `file:flow_id: finding` line per finding, then a summary.
-// Exit status: 0 clean, 1 findings, 2 no files / a file does not import, 3 the self-test failed.
+// Exit status: 0 clean, 1 findings, 2 no files, a file missing or not importing, or no browser; 3 the self-test failed.
 
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -236,4 +236,10 @@ async function main(argv) {
   return broken ? 2 : total ? 1 : 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // no browser, a missing file, a page that did not finish: said in one line, not as a stack trace
+  console.error(String((error && error.message) || error));
+  process.exitCode = 2;
+}

@@ -7,7 +7,8 @@
 // commit the pictures with the diagram.
 //
 // Usage: node scripts/render-diagrams.mjs [FILE.bpmn...]   (default: processes/*.bpmn)
-// Exit status: 0 rendered, 1 a file did not import cleanly (import warnings count), 2 no files.
+// Exit status: 0 rendered, 1 a file did not import cleanly (import warnings count), 2 no files, a missing file or no
+// browser.
 
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,4 +43,10 @@ async function main(argv) {
   return failed ? 1 : 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // no browser, a missing file, a page that did not finish: said in one line, not as a stack trace
+  console.error(String((error && error.message) || error));
+  process.exitCode = 2;
+}
