@@ -27,7 +27,7 @@ import { DmnModdle } from 'dmn-moddle';
 
 const require = createRequire(import.meta.url);
 const camundaPackage = require('camunda-bpmn-moddle/resources/camunda.json');
-// The engine's own extension (ef:calendar on a timer, docs/processes.md "Timers a modeler writes"): the same
+// The engine's own extension (ef:calendar on a timer, docs/processes.md §17): the same
 // descriptor a designer loads into bpmn-js or Camunda Modeler so that the attribute survives editing.
 const efficacyFlowPackage = require('../docs/modeler/efficacy-flow-moddle.json');
 

@@ -20,6 +20,7 @@ PROCESS_IDS = [
     "accountability",
     "supervision_ladder",
     "task_ledger",
+    "good_bad_review",
 ]
 
 NS = {

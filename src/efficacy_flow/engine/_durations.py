@@ -3,7 +3,7 @@
 
 What Camunda Modeler writes when a designer picks *Duration* or *Cycle*: the duration alone means elapsed
 time, as in Camunda (``P5D`` = 120 hours). An attribute names the calendar that counts it instead, as
-Flowable's ``flowable:businessCalendarName`` does (docs/processes.md, "Timers a modeler writes"):
+Flowable's ``flowable:businessCalendarName`` does (docs/processes.md §17, "Files a modeler writes"):
 
 - ``ef:calendar="working_days"`` (工作日): ``P5D`` is 5 working days (holidays and 调休 counted by the
   engine's calendar), ``PT4H`` 4 hours, ``P1M`` a month;

@@ -6,7 +6,7 @@ under the process's ``tasks`` — never both (deployment refuses a task declared
 element and schemas.yaml). Either way the declaration is a :class:`~efficacy_flow.engine._schemas.
 FieldDeclaration`, so the data a task completes with is validated, and its form shown, by the same fields.
 
-How Camunda's form fields read (docs/processes.md, "Forms"):
+How Camunda's form fields read (docs/processes.md §17, "Forms"):
 
 =================  =========================================================================================
 ``camunda:``       here

@@ -15,6 +15,7 @@ from typing import Any
 
 from efficacy_flow.engine import Actor, AuditEvent, Engine, InstanceView
 from efficacy_flow.metrics._records import RATING_VALUES, AccountabilityRecord, CaseRecord, Rating
+from efficacy_flow.metrics._reviews import GOOD_BAD_REVIEW, RatingReview, removed_ratings
 
 __all__ = [
     "ACCOUNTABILITY",
@@ -102,8 +103,15 @@ class Records:
     cancelled: tuple[str, ...] = field(default=())
 
 
-def case_record(instance: InstanceView, history: Iterable[AuditEvent], binding: CaseProcess) -> CaseRecord:
-    """The case record of one instance, from its view and its audit history (oldest first)."""
+def case_record(
+    instance: InstanceView,
+    history: Iterable[AuditEvent],
+    binding: CaseProcess,
+    *,
+    rating_removed: bool = False,
+) -> CaseRecord:
+    """The case record of one instance, from its view and its audit history (oldest first);
+    ``rating_removed``: 申诉复核 removed its 差评 (:func:`~efficacy_flow.metrics.removed_ratings`)."""
     data = instance.data
     replied_at: datetime | None = None
     closed_at: datetime | None = None
@@ -142,6 +150,7 @@ def case_record(instance: InstanceView, history: Iterable[AuditEvent], binding: 
         ratings=tuple(ratings),
         reworks=_int(data.get(binding.rework_variable)),
         accountability_requested=bool(data.get(binding.accountability_variable)),
+        rating_removed=rating_removed,
     )
 
 
@@ -187,6 +196,7 @@ def collect_records(
     accountability: AccountabilityProcess = ACCOUNTABILITY,
     count_cancelled: bool = False,
     reader: Actor | None = None,
+    review: RatingReview | None = GOOD_BAD_REVIEW,
 ) -> Records:
     """Read each instance (``engine.instance``) and its history (``engine.history``) into records.
 
@@ -199,7 +209,8 @@ def collect_records(
     no binding are listed in ``skipped``. A cancelled instance (a voided duplicate or invalid ticket) is no
     case the units handled: it is listed in ``cancelled`` and counted nowhere, unless ``count_cancelled``
     (a named setting for a centre that reports voided tickets as received and closed) records it as a case
-    closed when it was cancelled.
+    closed when it was cancelled. ``review``: the process whose upheld 申诉复核 removes a case's 差评 (default
+    good_bad_review; its instances, if passed, are skipped, not cases); None keeps every rating.
 
     Raises:
         UnknownInstance: an id the engine does not know.
@@ -208,6 +219,7 @@ def collect_records(
     cases_of_accountability: list[AccountabilityRecord] = []
     skipped: list[str] = []
     cancelled: list[str] = []
+    removed = removed_ratings(engine, review) if review is not None else frozenset()
     for instance_id in instance_ids:
         instance = (
             engine.instance(instance_id, unmasked=True, actor=reader)
@@ -219,7 +231,8 @@ def collect_records(
             continue
         binding = case_processes.get(instance.process_id)
         if binding is not None:
-            cases.append(case_record(instance, engine.history(instance_id), binding))
+            history = engine.history(instance_id)
+            cases.append(case_record(instance, history, binding, rating_removed=instance_id in removed))
         elif instance.process_id == accountability.process_id:
             cases_of_accountability.append(
                 accountability_record(instance, engine.history(instance_id), accountability)

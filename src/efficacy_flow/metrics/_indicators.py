@@ -105,11 +105,15 @@ def is_closed_on_time(record: CaseRecord, config: MetricsConfig = DEFAULT_METRIC
 
 
 def counted_rating(record: CaseRecord, config: MetricsConfig = DEFAULT_METRICS_CONFIG) -> Rating | None:
-    """The rating that counts for 满意率 (first or final, per the config), or None if none counts."""
+    """The rating that counts for 满意率 (first or final, per the config), or None if none counts — nor
+    does a 差评 that 申诉复核 removed (``record.rating_removed``)."""
     ratings = [r for r in record.ratings if config.count_defaulted_ratings or not r.defaulted]
     if not ratings:
         return None
-    return ratings[0] if config.rating_basis == "first" else ratings[-1]
+    rating = ratings[0] if config.rating_basis == "first" else ratings[-1]
+    if record.rating_removed and rating.value in config.bad_ratings:
+        return None
+    return rating
 
 
 def unit_indicators(

@@ -72,6 +72,8 @@ class CaseRecord:
         ratings: the ratings in the order given (a reworked ticket has several).
         reworks: how many times it went back to the unit after a 不满意 rating (重办).
         accountability_requested: the process asked for an accountability case (提请效能问责).
+        rating_removed: 申诉复核 removed its 差评 (好差评, processes/good_bad_review.bpmn): a counted rating
+            that is a 差评 then does not count (:func:`~efficacy_flow.metrics.counted_rating`).
     """
 
     instance_id: str
@@ -84,6 +86,7 @@ class CaseRecord:
     ratings: tuple[Rating, ...] = ()
     reworks: int = 0
     accountability_requested: bool = False
+    rating_removed: bool = False
 
     def __post_init__(self) -> None:
         for name in ("received_at", "replied_at", "closed_at"):
