@@ -201,13 +201,18 @@ def dmn_decisions() -> dict[str, DmnDecision]:
 
 
 def names_read(source: str, mode: str) -> set[str]:
-    """The variable names an expression (mode "eval") or a script (mode "exec") reads."""
+    """The variable names an expression (mode "eval") or a script (mode "exec") reads (a comprehension's own
+    loop variables excluded)."""
     tree = ast.parse(source, mode=mode)
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - {
-        "True",
-        "False",
-        "None",
+    bound = {
+        n.id
+        for c in ast.walk(tree)
+        if isinstance(c, ast.comprehension)
+        for n in ast.walk(c.target)
+        if isinstance(n, ast.Name)
     }
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return read - bound - {"True", "False", "None"}
 
 
 def names_assigned(source: str) -> set[str]:

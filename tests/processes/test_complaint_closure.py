@@ -8,6 +8,7 @@ rating within 3个工作日 ([setting]), 紧急 2小时 ([secondary]).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,41 @@ def test_a_rating_outside_the_scale_is_refused(desk: Desk) -> None:
     with pytest.raises(InvalidData):
         desk.deliver("rating", {"rating": "非常好"})
     assert desk.view.status == "active"
+
+
+@pytest.mark.parametrize(
+    ("category", "label", "warning", "due"),
+    [
+        # Ready on the make-up Sunday 09-28: 09-29, 09-30, then 10-09 after National Day.
+        ("咨询", "3个工作日", at(2025, 10, 1), at(2025, 10, 10)),
+        ("求助", "3个工作日", at(2025, 10, 1), at(2025, 10, 10)),
+        # 09-29, 09-30, 10-09, 10-10, 10-11 (make-up Saturday), 10-13 .. 10-17, 10-20, 10-21, 10-22.
+        ("建议", "13个工作日", at(2025, 10, 22), at(2025, 10, 23)),
+        ("投诉举报", "13个工作日", at(2025, 10, 22), at(2025, 10, 23)),
+        # Any other category (and none) keeps the general 5个工作日.
+        ("路灯", "5个工作日", at(2025, 10, 11), at(2025, 10, 12)),
+    ],
+)
+def test_the_category_chooses_the_handling_limit(
+    tmp_path: Path, category: str, label: str, warning: datetime, due: datetime
+) -> None:
+    """咨询/求助 3个工作日, 建议/投诉举报 13个工作日 ([local]); the warning one working day before; the DMN's
+    handling_limit says the same as the timer."""
+    desk = _open(tmp_path, category=category)
+    assert desk.view.data["handling_limit"] == label
+    desk.do("Task_Acknowledge", {"ack_decision": "签收"}, UNIT)
+    assert desk.task("Task_Handle").due_at == due
+    assert desk.tick(warning - timedelta(seconds=1)) == []
+    assert desk.tick(warning) == ["Timer_HandlingWarning"]
+    assert desk.tick(due) == ["Timer_HandlingLimit"]
+    assert desk.ready() == ["Task_Supervise"]
+
+
+def test_an_urgent_enquiry_keeps_the_urgency_limit(tmp_path: Path) -> None:
+    """The urgency tiers are tried before the categories: 紧急 咨询 is 2小时, not 3个工作日."""
+    desk = Desk(tmp_path, "complaint_closure", at(2025, 10, 1, 10))
+    desk.start({**TICKET, "urgency": "紧急", "category": "咨询"}, OPERATOR)
+    assert desk.view.data["handling_limit"] == "2小时"
+    desk.do("Task_Dispatch", {"unit": "市城管局"}, OPERATOR)
+    desk.do("Task_Acknowledge", {"ack_decision": "签收"}, UNIT)
+    assert desk.task("Task_Handle").due_at == at(2025, 10, 1, 12)

@@ -121,17 +121,24 @@ def test_supervision_ladder(decisions: Decisions) -> None:
     )
 
 
+@pytest.mark.parametrize("category", ["", "路灯", "咨询", "求助", "建议", "投诉举报"])
 @pytest.mark.parametrize("urgency", ["紧急", "较急", "一般", "复杂"])
-def test_complaint_urgency_matches_the_time_limit_table(decisions: Decisions, urgency: str) -> None:
-    """Evaluated, the urgency table gives each tier the handling limit time_limits.yaml resolves for it."""
-    result = decisions.decide("complaint_urgency", {"urgency": urgency})
+def test_complaint_urgency_matches_the_time_limit_table(
+    decisions: Decisions, urgency: str, category: str
+) -> None:
+    """Evaluated, the urgency table gives each tier and category the handling limit time_limits.yaml resolves
+    for it (the urgency tiers first, then the ticket types)."""
+    result = decisions.decide("complaint_urgency", {"urgency": urgency, "category": category})
     assert isinstance(result, dict)
     entry = yaml_file("time_limits.yaml")["limits"]["complaint_handling"]
-    assert result["handling_limit"] == resolve_limit(entry, urgency=urgency)
+    assert result["handling_limit"] == resolve_limit(entry, urgency=urgency, category=category)
     assert urgency in result["handling_limit_label"]
+    expected = {"咨询": "3个工作日", "求助": "3个工作日", "建议": "13个工作日", "投诉举报": "13个工作日"}
+    if urgency == "一般":
+        assert result["handling_limit"] == expected.get(category, "5个工作日")
 
 
 def test_complaint_urgency_refuses_an_unknown_tier(decisions: Decisions) -> None:
     """A tier outside the table is an error, not a silent default."""
     with pytest.raises(DecisionError):
-        decisions.decide("complaint_urgency", {"urgency": "特急"})
+        decisions.decide("complaint_urgency", {"urgency": "特急", "category": ""})

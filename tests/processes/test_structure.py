@@ -404,13 +404,19 @@ def test_accountability_routes_the_consequence_by_subject_type() -> None:
 
 @pytest.mark.parametrize("urgency", ["紧急", "较急", "一般", "复杂"])
 def test_urgency_table_agrees_with_the_time_limit_table(urgency: str) -> None:
-    """complaint_urgency's handling_limit for a tier is time_limits.yaml's complaint_handling for it."""
+    """complaint_urgency's handling_limit for a tier (any category) is time_limits.yaml's complaint_handling
+    for it; for 一般, each category rule's is the table's for its categories."""
     decision = dmn_decisions()["complaint_urgency"]
     entry = yaml_file("time_limits.yaml")["limits"]["complaint_handling"]
     limit_column = decision.outputs.index("handling_limit")
-    rows = [outputs for inputs, outputs, _ in decision.rules if inputs == [f'"{urgency}"']]
+    rows = [outputs for inputs, outputs, _ in decision.rules if inputs == [f'"{urgency}"', "-"]]
     assert len(rows) == 1
     assert rows[0][limit_column] == f'"{resolve_limit(entry, urgency=urgency)}"'
+    for inputs, outputs, _ in decision.rules:
+        if inputs[0] == f'"{urgency}"' and inputs[1] != "-":
+            for category in inputs[1].replace('"', "").split(","):
+                limit = resolve_limit(entry, urgency=urgency, category=category)
+                assert outputs[limit_column] == f'"{limit}"'
 
 
 def test_urgency_tiers_agree_across_schema_and_table() -> None:
