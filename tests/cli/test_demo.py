@@ -86,7 +86,7 @@ def _independent_ticket_counts(db: Path) -> dict[str, Counter[str]]:
         row["closed"] += state == "completed"
         row["closed_on_time"] += state == "completed" and not late
         row["rated"] += last_rating is not None
-        row["satisfied"] += last_rating in ("满意", "基本满意")
+        row["satisfied"] += last_rating in ("非常满意", "满意", "基本满意")
     return counts
 
 
@@ -110,7 +110,13 @@ def test_the_month_has_late_reworked_and_accountability_cases(
     report, db, _ = run_with_db
     assert report["simulation"]["办理逾期督办"] > 0
     assert report["simulation"]["不满意重办"] > 0
-    cases = _rows(db, "select count(*) from ef_instances where process_id = 'accountability'")[0][0]
+    # The cases the month referred (repeated dissatisfaction, overdue tickets); a red card's referral
+    # (first responder 电子监察) waits for the efficiency office, whom the scenario does not play.
+    cases = _rows(
+        db,
+        "select count(*) from ef_instances"
+        " where process_id = 'accountability' and first_responder != '电子监察'",
+    )[0][0]
     assert report["accountability"]["cases"] == cases > 0
     decisions = Counter(
         json.loads(after)["data"]["decision"]
@@ -125,6 +131,43 @@ def test_the_month_has_late_reworked_and_accountability_cases(
     admonished = sum(p["admonitions"] for p in report["accountability"]["persons"])
     unit_admonitions = sum(u["unit_admonitions"] for u in report["accountability"]["units"])
     assert admonished + unit_admonitions == decisions["效能告诫"]
+
+
+def test_co_handled_tickets_and_bad_rating_reviews_agree_with_the_store(
+    run_with_db: tuple[dict[str, Any], Path, str],
+) -> None:
+    """Section 六 (主办/协办, 好差评) against the raw rows: the tickets started with co-handling units, the
+    协办 steps completed, the reviews started (one per 差评 delivered) and the appeals upheld."""
+    report, db, _ = run_with_db
+    shared, simulated = report["second_wave"], report["simulation"]
+    started = _rows(
+        db,
+        "select after from ef_audit_events where kind = 'started' and instance_id in"
+        " (select id from ef_instances where process_id = 'complaint_closure')",
+    )
+    co_handled = sum(1 for (after,) in started if json.loads(after)["data"].get("co_units"))
+    assert shared["co_handled"] == co_handled == simulated.get("主办协办件", 0)
+    completed = [
+        json.loads(after)
+        for (after,) in _rows(db, "select after from ef_audit_events where kind = 'task_completed'")
+    ]
+    assert shared["co_handling_steps"] == sum(1 for a in completed if a["element_id"] == "Task_CoHandle")
+    reviews = _rows(db, "select count(*) from ef_instances where process_id = 'good_bad_review'")[0][0]
+    bad_messages = sum(
+        1
+        for (after,) in _rows(db, "select after from ef_audit_events where kind = 'message'")
+        if json.loads(after)["message"] == "rating"
+        and json.loads(after)["payload"]["rating"] in ("不满意", "非常不满意")
+    )
+    assert shared["reviews"] == reviews == bad_messages == simulated.get("差评核实整改", 0)
+    upheld = sum(
+        1 for a in completed if a["element_id"] == "Task_AppealReview" and a["data"]["appeal_upheld"]
+    )
+    assert shared["outcomes"]["申诉成立剔除"] == upheld
+    given, kept = shared["ratings_as_given"], shared["ratings_counted"]
+    # A removal takes a case out of 参评 and of 差评 alike, never out of 满意; at most one per upheld appeal.
+    assert given["rated"] - kept["rated"] == given["bad"] - kept["bad"] <= upheld
+    assert given["satisfied"] == kept["satisfied"]
 
 
 def test_progress_goes_to_stderr(run_with_db: tuple[dict[str, Any], Path, str]) -> None:
@@ -171,6 +214,7 @@ def test_text_report_headings_totals_and_holiday(capsys: pytest.CaptureFixture[s
     cards = report["appraisal"]["cards"]["rows"]
     assert sum(row[2] for row in cards) > 0  # yellow cards were issued
     assert "五、考核排名" in text
+    assert "六、主办/协办与好差评差评整改" in text
     ranked = report["appraisal"]["figures"]["rows"]
     assert [row[0] for row in ranked] == sorted(row[0] for row in ranked)
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from efficacy_flow import shipped_processes
 from efficacy_flow.clock import CHINA_TZ
@@ -195,10 +196,12 @@ def test_schemas_yaml_fields_are_forms_too(make_engine: Callable[..., Engine]) -
     )
     (dispatch,) = engine.tasks(instance_id=case.id)
     assert dispatch.element_id == "Task_Dispatch"
+    declared = yaml.safe_load((REPO / "processes" / "schemas.yaml").read_text(encoding="utf-8"))
+    fields = declared["complaint_closure"]["tasks"]["Task_Dispatch"]
     assert [(f.id, f.type, f.required) for f in dispatch.form] == [
-        ("unit", "string", True),
-        ("dispatch_note", "string", False),
+        (name, decl.get("type", "string"), decl.get("required", False)) for name, decl in fields.items()
     ]
+    assert ("unit", "string", True) in [(f.id, f.type, f.required) for f in dispatch.form]
     start = {f.id: f for f in engine.start_form("complaint_closure")}
     assert start["title"].required
     assert [c.value for c in start["urgency"].choices] == ["紧急", "较急", "一般", "复杂"]

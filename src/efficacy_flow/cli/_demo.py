@@ -3,8 +3,10 @@
 Runs the shipped processes (``efficacy_flow.shipped_processes()``, or ``--processes``) on the embedded SQLite
 store with a fake clock that moves hour by hour from 2025-09-15 to 2025-10-24 (across National Day and
 Mid-Autumn 2025 and their make-up days), then prints 办结率, 按时办结率 and 满意率 per handling unit (seed
-003_e63eaf9f19ff150c.txt §二(四)) and the accountability outcomes (001_a86978e3ab2b148c.txt §四(五)). The same
-seed always prints the same report.
+003_e63eaf9f19ff150c.txt §二(四)), the accountability outcomes (001_a86978e3ab2b148c.txt §四(五)), the
+cards of electronic supervision and the ranking, and the tickets several units shared (主办/协办) with the
+差评 that were verified, rectified or removed on appeal (好差评). The same seed always prints the same
+report.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -27,10 +30,12 @@ from efficacy_flow.metrics import (
     DEFAULT_METRICS_CONFIG,
     AccountabilityOutcomes,
     AppraisalReport,
+    AppraisalRow,
     MetricsConfig,
     UnitIndicators,
     accountability_outcomes,
     appraisal_report,
+    appraise,
     collect_records,
     in_admonition_year,
     render_accountability,
@@ -120,6 +125,7 @@ def _run(args: argparse.Namespace, processes: Path, db: Path) -> int:
         until = datetime.combine(plan.end + timedelta(days=1), datetime.min.time(), CHINA_TZ)
         report = appraisal_report(engine, since, until, config=config)
         reminders = _automatic_reminders(engine)
+        shared = _second_wave(engine, since, until, config)
     finally:
         engine.store.close()
     written = None
@@ -142,14 +148,97 @@ def _run(args: argparse.Namespace, processes: Path, db: Path) -> int:
         body = _as_json(plan, config, result, tables, outcomes)
         body["appraisal"] = _report_json(report)
         body["automatic_reminders"] = reminders
+        body["second_wave"] = shared
         print(json.dumps(body, ensure_ascii=False, indent=2))
     else:
         print(
             _render(plan, config, result, tables, outcomes, calendar)
             + "\n\n"
             + _render_supervision(report, reminders)
+            + "\n\n"
+            + _render_second_wave(shared)
         )
     return 0
+
+
+def _second_wave(engine: Engine, since: datetime, until: datetime, config: MetricsConfig) -> dict[str, Any]:
+    """What the month's tickets shared by several units (主办/协办) and its 差评 reviews (好差评) came to,
+    read from the engine: the instances' data and histories, and the figures with and without the 差评
+    removed on appeal (申诉复核, docs/metrics.md)."""
+    co_handled = steps = 0
+    for summary in engine.instances(process_id="complaint_closure"):
+        if engine.instance(summary.id).data.get("co_units"):
+            co_handled += 1
+            steps += sum(
+                1
+                for e in engine.history(summary.id)
+                if e.kind == "task_completed" and e.after.get("element_id") == "Task_CoHandle"
+            )
+    outcomes: dict[str, int] = dict.fromkeys(("属实整改", "不属实", "申诉成立剔除", "申诉驳回整改"), 0)
+    overdue = deemed = callbacks = open_reviews = 0
+    for summary in engine.instances(process_id="good_bad_review"):
+        data = engine.instance(summary.id).data
+        if summary.status != "completed":
+            open_reviews += 1
+            continue
+        if data.get("rating_removed"):
+            outcomes["申诉成立剔除"] += 1
+        elif data.get("verification") == "不属实":
+            outcomes["不属实"] += 1
+        elif data.get("verification") == "申诉":
+            outcomes["申诉驳回整改"] += 1
+        else:
+            outcomes["属实整改"] += 1
+        overdue += bool(data.get("rectification_overdue"))
+        deemed += bool(data.get("verification_deemed"))
+        callbacks += "callback_result" in data
+
+    def total(rows: list[AppraisalRow]) -> dict[str, int]:
+        return {
+            "rated": sum(r.rated for r in rows),
+            "satisfied": sum(r.satisfied for r in rows),
+            "bad": sum(r.bad for r in rows),
+        }
+
+    kept = total(appraise(engine, since, until, by=(), process_id="complaint_closure", config=config))
+    given = total(
+        appraise(engine, since, until, by=(), process_id="complaint_closure", config=config, review=None)
+    )
+    return {
+        "co_handled": co_handled,
+        "co_handling_steps": steps,
+        "reviews": sum(outcomes.values()) + open_reviews,
+        "reviews_open": open_reviews,
+        "outcomes": outcomes,
+        "rectified_late": overdue,
+        "deemed_true": deemed,
+        "callbacks": callbacks,
+        "ratings_as_given": given,
+        "ratings_counted": kept,
+    }
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "—"
+
+
+def _render_second_wave(shared: Mapping[str, Any]) -> str:
+    """Section 六: 主办/协办 tickets and the 差评 reviews, with 满意率 before and after the removals."""
+    given, kept = shared["ratings_as_given"], shared["ratings_counted"]
+    outcomes = "，".join(f"{label} {count}" for label, count in shared["outcomes"].items())
+    return "\n".join(
+        [
+            "六、主办/协办与好差评差评整改（国办发〔2019〕51号；北京市接诉即办工作条例 第十四条）",
+            f"主办/协办件 {shared['co_handled']} 件，协办答复 {shared['co_handling_steps']} 次"
+            "（主办单位汇总答复，按主办单位的办理时限考核）",
+            f"差评核实整改 {shared['reviews']} 件（办理中 {shared['reviews_open']} 件）：{outcomes}；"
+            f"逾期整改督办 {shared['rectified_late']} 件，核实期满视为属实 {shared['deemed_true']} 件，"
+            f"回访 {shared['callbacks']} 次",
+            f"诉求件满意率：按评价 {_percent(given['satisfied'], given['rated'])}（参评 {given['rated']}，"
+            f"差评 {given['bad']}）；剔除申诉成立的差评后 {_percent(kept['satisfied'], kept['rated'])}"
+            f"（参评 {kept['rated']}，差评 {kept['bad']}）",
+        ]
+    )
 
 
 def _report_json(report: AppraisalReport) -> dict[str, Any]:

@@ -1,11 +1,13 @@
 """A seeded month of 12345 tickets, "办不成事" window cases and the accountability cases they lead to.
 
-:class:`Simulation` drives the shipped processes (complaint_closure, window_escalation, accountability) on a
-real engine with a :class:`~efficacy_flow.clock.FakeClock`, hour by hour, calling ``engine.tick()`` as time
-moves: tickets arrive, units acknowledge, return, handle (some late, some with an approved extension),
-requesters rate (some not at all, some 不满意, which sends the ticket to rework), supervisors refer repeated
-dissatisfaction to accountability, and accountability cases are investigated and decided. It is the engine of
-``efficacy-flow demo`` and a load generator for integrators.
+:class:`Simulation` drives the shipped processes (complaint_closure, window_escalation, accountability,
+good_bad_review) on a real engine with a :class:`~efficacy_flow.clock.FakeClock`, hour by hour, calling
+``engine.tick()`` as time moves: tickets arrive (some shared by a lead unit and co-handling units,
+主办/协办), units acknowledge, return, handle (some late, some after an extension the lead requested and
+the hotline centre approved), requesters rate on the five levels of 好差评 (some not at all; a 差评 sends
+the ticket to rework and is verified, rectified or appealed in good_bad_review), supervisors refer
+repeated dissatisfaction to accountability, and accountability cases are investigated and decided. It is
+the engine of ``efficacy-flow demo`` and a load generator for integrators.
 
 Every choice comes from a random generator seeded with the plan's seed and the case's business key, the
 element and how often the case reached it, so the same seed gives the same month whatever order tasks are
@@ -44,8 +46,13 @@ _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林"
 #: complaint_extension).
 _EXTENSION = "5个工作日"
 _EXTENSION_REASON = "情况复杂，经单位负责人批准延期（安阳市政务服务条例第五十条）"
+#: The five levels of 好差评 (国办发〔2019〕51号); the bottom two are 差评.
+_RATINGS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+_BAD_RATINGS = frozenset(_RATINGS[3:])
 #: Timers whose firing the result counts, with a Chinese label.
 _TIMER_LABELS = {
+    "Timer_VerifyLimit": "差评视为属实",
+    "Timer_RectifyLimit": "差评整改逾期督办",
     "Timer_HandlingLimit": "办理逾期督办",
     "Timer_ReturnWindow": "视为签收",
     "Timer_RatingPeriod": "未评价按默认评价",
@@ -115,6 +122,10 @@ class _Case:
 class _Plan:
     at: datetime
     data: dict[str, Any]
+
+
+#: When a task nobody acts on is done: never (its timer acts).
+_NEVER = datetime.max.replace(tzinfo=CHINA_TZ)
 
 
 class Simulation:
@@ -217,8 +228,13 @@ class Simulation:
             at = datetime.combine(day, time(rng.randint(8, 19), rng.choice((0, 15, 30, 45))), CHINA_TZ)
             unit = rng.choices(units, weights)[0]
             case = _Case(f"GD{n:04d}", "complaint_closure")
+            # About one ticket in eight needs other units too (主办/协办: 国办发〔2020〕53号; the first unit
+            # leads, 北京市接诉即办工作条例 第十四条).
+            others = [u for u in units if u != unit]
+            co_units = rng.sample(others, rng.choice((1, 1, 2))) if rng.random() < 0.12 else []
             case.attrs = {
                 "unit": unit,
+                "co_units": co_units,
                 "category": rng.choice(DEMO_UNITS[unit][0]),
                 "urgency": "较急" if rng.random() < 0.1 else "一般",
                 "misrouted_to": rng.choice([u for u in units if u != unit]) if rng.random() < 0.05 else None,
@@ -244,6 +260,9 @@ class Simulation:
                 "urgency": case.attrs["urgency"],
                 "channel": "12345热线",
             }
+            if case.attrs["co_units"]:
+                data["co_units"] = "、".join(case.attrs["co_units"])
+                self._counts["主办协办件"] += 1
             actor = _actor("受理员")
             self._counts["受理诉求"] += 1
         elif case.process_id == "window_escalation":
@@ -254,6 +273,10 @@ class Simulation:
             }
             actor = _actor("窗口协调员")
             self._counts["窗口登记"] += 1
+        elif case.process_id == "good_bad_review":
+            data = dict(case.attrs["start"])
+            actor = _actor("受理员")
+            self._counts["差评核实整改"] += 1
         else:
             data = dict(case.attrs["start"])
             actor = _actor("效能办")
@@ -280,9 +303,9 @@ class Simulation:
             if task.id not in self._plans:
                 planned = self._decide(case, task, now)
                 case.seen[task.element_id] += 1
-                if planned is None:
-                    continue
-                self._plans[task.id] = planned
+                # None: nobody acts, so the task waits for its timer; remembered, so that the next round does
+                # not decide again (and, hour after hour, almost surely act after all).
+                self._plans[task.id] = planned if planned is not None else _Plan(_NEVER, {})
             step = self._plans[task.id]
             if step.at > now:
                 continue
@@ -307,6 +330,10 @@ class Simulation:
             self._counts["审核退回（答非所问）"] += 1
         elif element == "Task_ReworkDispatch":
             self._counts["不满意重办"] += 1
+        elif element == "Task_ApproveExtension" and case.process_id == "complaint_closure":
+            self._apply_extension(case, data)
+        elif element == "Task_AppealReview":
+            self._counts["申诉成立剔除差评" if data["appeal_upheld"] else "申诉驳回"] += 1
         elif element == "Task_Decide":
             self._counts[f"决定：{data['decision']}"] += 1
             if data["decision"] == "效能告诫":
@@ -359,8 +386,8 @@ class Simulation:
             return  # no rating: the rating period runs out and the default rating is recorded
         reworked = case.seen["rating"] > 1
         # Seed 003 reports 满意度 73.7%; a reworked ticket's requester is harder to satisfy.
-        weights = (0.35, 0.25, 0.40) if reworked else (0.50, 0.18, 0.32)
-        value = rng.choices(("满意", "基本满意", "不满意"), weights)[0]
+        weights = (0.15, 0.20, 0.25, 0.30, 0.10) if reworked else (0.25, 0.25, 0.18, 0.24, 0.08)
+        value = rng.choices(_RATINGS, weights)[0]
         self._ratings.append((self._hours(now, 2, 30, rng), case.key, value))
         self._ratings.sort()
 
@@ -369,11 +396,45 @@ class Simulation:
             _, key, value = self._ratings.pop(0)
             try:
                 # A requester who is not dissatisfied says it was solved (解决率).
-                payload = {"rating": value, "solved": value != "不满意"}
+                payload = {"rating": value, "solved": value not in _BAD_RATINGS}
                 self._engine.message("rating", payload, {"business_key": key})
             except InvalidState:
                 continue  # the rating period ran out first
             self._counts[f"评价：{value}"] += 1
+            if value in _BAD_RATINGS:
+                self._review(self._cases[key], value)
+
+    def _review(self, rated: _Case, rating: str) -> None:
+        """Every 差评 is verified and rectified or appealed (好差评, 国办发〔2019〕51号): a good_bad_review
+        case on the rated ticket, registered by the hotline (受理员)."""
+        n = sum(1 for c in self._cases.values() if c.process_id == "good_bad_review") + 1
+        rng = self._rng(rated, "review")
+        rated.seen["review"] += 1
+        named = rng.random() < 0.6
+        start = {
+            "case_id": rated.key,
+            "unit": rated.attrs["unit"],
+            "rating": rating,
+            "named": named,
+            "callback_wanted": not named and rng.random() < 0.3,
+            "channel": "12345热线",
+        }
+        self._start(
+            _Case(f"HC{n:04d}", "good_bad_review", attrs={"unit": rated.attrs["unit"], "start": start})
+        )
+
+    def _apply_extension(self, case: _Case, data: Mapping[str, Any]) -> None:
+        """The hotline centre approved the lead's request: the host moves the handling deadline (a process
+        step cannot: docs/processes.md §2, "Extension")."""
+        if not data["extension_approved"]:
+            return
+        handling = [
+            t for t in self._engine.tasks(instance_id=case.instance_id) if t.element_id == "Task_Handle"
+        ]
+        for task in handling:
+            reason = _EXTENSION_REASON
+            self._engine.extend(task.id, data["extension_granted"], reason, _actor("热线中心"))
+            self._counts["批准延期"] += 1
 
     def _start_referrals(self) -> None:
         referrals, self._referrals = self._referrals, []
@@ -454,6 +515,26 @@ def _complaint(
         return _Plan(sim._hours(now, 1, 4, rng), {"reply_channel": rng.choice(("电话", "短信", "网络平台"))})
     if element == "Task_ReworkDispatch":
         return _Plan(sim._hours(now, 1, 4, rng), {"rework_note": "诉求人不满意，请再次办理"})
+    if element == "Task_CoHandle":  # a co-handling unit's part (协办), for the lead to merge
+        return _Plan(
+            sim._office(now, rng.choice((0, 1, 1, 2)), rng), {"co_reply": f"{task.unit}已就职责部分办理"}
+        )
+    if element == "Task_MergeReplies":
+        reply = f"主办单位汇总各协办单位意见，已就{attrs['category']}问题答复"
+        return _Plan(sim._hours(now, 1, 6, rng), {"reply": reply, "resolved": True})
+    if element == "Task_ApproveExtension":
+        approved = rng.random() < 0.85
+        data: dict[str, Any] = {
+            "extension_approved": approved,
+            "approval_opinion": "情况属实" if approved else "不符合延期条件",
+        }
+        if approved:
+            data["extension_granted"] = _EXTENSION
+        return _Plan(sim._hours(now, 1, 4, rng), data)
+    if element == "Task_NotifyExtension":
+        return _Plan(
+            sim._hours(now, 1, 4, rng), {"notify_channel": "短信", "notice": "您的诉求已批准延期办理"}
+        )
     if element == "Task_EscalateUnsatisfied":
         refer = rng.random() < 0.8
         return _Plan(
@@ -472,9 +553,11 @@ def _handle(sim: Simulation, case: _Case, task: TaskView, rng: random.Random, no
     if not late:
         return _Plan(sim._office(now, rng.choice((0, 1, 1, 2, 2, 3, 4)), rng), data)
     if rng.random() < 0.35:
-        # Late, but the unit head approves an extension of 5 working days in time (安阳 第五十条).
-        sim._engine.extend(task.id, _EXTENSION, _EXTENSION_REASON, _actor("单位负责人", task.unit))
-        sim._counts["批准延期"] += 1
+        # Late, but the lead asks in time for 5 more working days (安阳 第五十条), which the hotline centre
+        # approves or refuses (延期审批) and the host applies (Simulation._apply_extension).
+        request = {"extension_reason": _EXTENSION_REASON, "extension_requested": _EXTENSION}
+        sim._engine.message("extension_request", request, {"instance_id": case.instance_id})
+        sim._counts["申请延期"] += 1
     return _Plan(sim._office(now, rng.choice((6, 7, 8)), rng), data)
 
 
@@ -554,27 +637,85 @@ def _accountability(
     return None
 
 
+def _good_bad_review(
+    sim: Simulation, case: _Case, task: TaskView, rng: random.Random, now: datetime
+) -> _Plan | None:
+    element = task.element_id
+    roll = rng.random()
+    if element == "Task_Verify":
+        if roll < 0.05:
+            return None  # nobody verifies in time: the 差评 is deemed true (Timer_VerifyLimit)
+        if roll < 0.65:
+            return _Plan(
+                sim._hours(now, 2, 8, rng), {"verification": "属实", "verification_note": "经核实属实"}
+            )
+        if roll < 0.80:
+            return _Plan(
+                sim._hours(now, 2, 8, rng), {"verification": "不属实", "verification_note": "已按期办结"}
+            )
+        ground = "误评" if rng.random() < 0.6 else "恶意差评"
+        note = "评价对象有误" if ground == "误评" else "评价人多次恶意差评"
+        return _Plan(
+            sim._hours(now, 2, 8, rng),
+            {"verification": "申诉", "verification_note": note, "appeal_ground": ground},
+        )
+    if element == "Task_Explain":
+        return _Plan(sim._hours(now, 1, 4, rng), {"explanation": "已向评价人解释说明办理情况"})
+    if element == "Task_AppealReview":
+        upheld = roll < 0.5
+        opinion = "申诉成立，剔除该差评" if upheld else "申诉不成立，责令整改"
+        return _Plan(sim._office(now, 1, rng), {"appeal_upheld": upheld, "appeal_opinion": opinion})
+    if element == "Task_Rectify":
+        # Most within the limit (10 working days by default, time_limits.yaml bad_rating_rectification).
+        days = rng.randint(11, 13) if roll < 0.12 else rng.randint(1, 6)
+        return _Plan(sim._office(now, days, rng), {"rectification": "已整改并建立长效机制"})
+    if element == "Task_Supervise":
+        return _Plan(sim._office(now, 0, rng), {"supervision_opinion": "整改逾期，请立即完成"})
+    if element == "Task_Report":
+        return _Plan(
+            sim._hours(now, 1, 6, rng), {"feedback": "已向评价人反馈整改情况", "feedback_channel": "电话"}
+        )
+    if element == "Task_Callback":
+        result = rng.choices(("满意", "基本满意", "不满意"), (0.55, 0.3, 0.15))[0]
+        sim._counts[f"回访：{result}"] += 1
+        return _Plan(sim._hours(now, 1, 8, rng), {"callback_result": result})
+    return None
+
+
 #: What the people of each process do, by process id (each function answers for its process's user tasks).
 _BEHAVIOUR: dict[str, _Behaviour] = {
     "complaint_closure": _complaint,
     "window_escalation": _window,
     "accountability": _accountability,
+    "good_bad_review": _good_bad_review,
 }
 
 #: The order of :attr:`SimulationResult.counts`.
 _COUNT_ORDER = (
     "受理诉求",
+    "主办协办件",
     "窗口登记",
     "退单",
     "视为签收",
     "办理逾期督办",
+    "申请延期",
     "批准延期",
     "审核退回（答非所问）",
+    "评价：非常满意",
     "评价：满意",
     "评价：基本满意",
     "评价：不满意",
+    "评价：非常不满意",
     "未评价按默认评价",
     "不满意重办",
+    "差评核实整改",
+    "差评视为属实",
+    "申诉成立剔除差评",
+    "申诉驳回",
+    "差评整改逾期督办",
+    "回访：满意",
+    "回访：基本满意",
+    "回访：不满意",
     "窗口协调逾期",
     "一事一议逾期",
     "延长期逾期",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
 from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -31,6 +31,7 @@ from efficacy_flow.engine.runtime.specs import (
     ClockCycleEventDefinition,
     ClockTimeDateEventDefinition,
     EngineMessageEventDefinition,
+    LoopSafeParallelGateway,
     PolicyRuleTask,
 )
 from efficacy_flow.errors import ProcessDefinitionError
@@ -146,6 +147,11 @@ class EngineParser(CamundaParser):  # type: ignore[misc]
         full_tag("intermediateThrowEvent"): (_Throw, _STOCK[full_tag("intermediateThrowEvent")][1]),
         full_tag("boundaryEvent"): (_Boundary, _STOCK[full_tag("boundaryEvent")][1]),
         full_tag("businessRuleTask"): (_PolicyRuleTaskParser, PolicyRuleTask),
+        # The stock parser, the engine's join (runtime/specs.py): a loop through a fork joins per pass.
+        full_tag("parallelGateway"): (
+            BpmnParser.PARSER_CLASSES[full_tag("parallelGateway")][0],
+            LoopSafeParallelGateway,
+        ),
         full_tag("receiveTask"): (_Receive, ReceiveTask),
         full_tag("sendTask"): (_Send, SendTask),
     }

@@ -1,4 +1,4 @@
-"""Every private SpiffWorkflow name the runtime's fast paths use, in one table.
+"""Every private SpiffWorkflow name the runtime's fast paths (and its one correctness fix) use, in one table.
 
 A fast path that reads a dependency's internals must say which (style.md, "optimise inside seams"): when a
 SpiffWorkflow upgrade renames or drops one of these, tests/engine/runtime/test_private_names.py fails naming
@@ -55,6 +55,13 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
         "attribute",
         "serializer (pieces, reader)",
         "Task.parent, a property that looks the parent up by id",
+    ),
+    PrivateName(
+        "SpiffWorkflow.bpmn.specs.mixins.parallel_gateway.ParallelGateway",
+        "_check_threshold_unstructured",
+        "method",
+        "specs (LoopSafeParallelGateway overrides it: a join inside a loop joins per pass)",
+        "the stock method, which counts a branch cancelled in an earlier pass (test_parallel_loops.py)",
     ),
     PrivateName(
         "SpiffWorkflow.specs.base.TaskSpec",

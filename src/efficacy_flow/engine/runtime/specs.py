@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimeDateEventDefinition,
@@ -19,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageDefinition
+from SpiffWorkflow.util.task import TaskState
 
 from efficacy_flow.engine.runtime.base import Due, Json
 
@@ -39,6 +41,7 @@ __all__ = [
     "ClockCycleEventDefinition",
     "ClockTimeDateEventDefinition",
     "EngineMessageEventDefinition",
+    "LoopSafeParallelGateway",
     "PolicyRuleTask",
     "message_event",
     "record_due",
@@ -238,3 +241,48 @@ class PolicyRuleTask(ScriptEngineTask, BpmnSpecMixin):  # type: ignore[misc]
             task.data[self.result_variable or self.decision_ref] = result
         # SpiffWorkflow reads True as "finished"; None would leave the task STARTED forever.
         return True
+
+
+class LoopSafeParallelGateway(ParallelGateway):  # type: ignore[misc]
+    """SpiffWorkflow's parallel gateway, whose join counts only the arrivals of the current pass through a
+    loop.
+
+    The stock join (``ParallelGateway._check_threshold_unstructured``) counts, among the tasks of the join,
+    one cancelled in an earlier pass: there the branch that arrived first waited and was cancelled when the
+    last one arrived, but its completed parent still counts as an arrival. In a loop (a reply sent back for
+    rework into a fork of 主办/协办), the next pass then joins as soon as the other branches arrive, leaving
+    the first branch's task ready behind it. Here the join tasks of earlier passes are left out: those that
+    are not below the join that completed the last pass this task descends from. Without a loop (no such
+    join) the stock rule runs unchanged; tests/engine/test_parallel_loops.py compares the two.
+    """
+
+    def _check_threshold_unstructured(self, my_task: Any) -> bool:
+        tasks = my_task.workflow.get_tasks(spec_name=self.name)
+        passed = [
+            t
+            for t in tasks
+            if t is not my_task and t.state == TaskState.COMPLETED and my_task.is_descendant_of(t)
+        ]
+        if not passed:
+            return bool(super()._check_threshold_unstructured(my_task))
+        # The last completed pass: the deepest completed join above this task (each pass descends from the
+        # one before).
+        last = max(passed, key=lambda t: t.depth)
+        waiting_inputs = set(self.inputs)
+
+        def remove_ancestor(task: Any) -> None:
+            if task.task_spec in waiting_inputs:
+                waiting_inputs.remove(task.task_spec)
+            elif task.parent is not None:
+                remove_ancestor(task.parent)
+
+        for task in tasks:
+            if task is not my_task and not task.is_descendant_of(last):
+                continue  # a join of an earlier pass: its arrivals were consumed then
+            if task.is_descendant_of(my_task):
+                remove_ancestor(task)
+            elif my_task.is_descendant_of(task):
+                continue
+            elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
+                waiting_inputs.remove(task.parent.task_spec)
+        return len(waiting_inputs) == 0
