@@ -20,12 +20,9 @@ from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
 from efficacy_flow.metrics import (
     DEFAULT_METRICS_CONFIG,
-    GOOD_BAD_REVIEW,
     MetricsConfig,
-    RatingReview,
     appraise,
     collect_records,
-    removed_ratings,
     unit_indicators,
 )
 from efficacy_flow.store import Store
@@ -119,11 +116,9 @@ def _review(engine: Engine, case_id: str, unit: str, rating: str, *, upheld: boo
 
 
 def _counts(
-    engine: Engine,
-    config: MetricsConfig = DEFAULT_METRICS_CONFIG,
-    review: RatingReview | None = GOOD_BAD_REVIEW,
+    engine: Engine, config: MetricsConfig = DEFAULT_METRICS_CONFIG, *, keep_removed: bool = False
 ) -> dict[str | None, tuple[int, int, int]]:
-    rows = appraise(engine, *AUTUMN, config=config, review=review)
+    rows = appraise(engine, *AUTUMN, config=config, keep_removed=keep_removed)
     return {r.key["unit"]: (r.rated, r.satisfied, r.bad) for r in rows}
 
 
@@ -138,7 +133,7 @@ def test_an_upheld_appeal_takes_the_bad_rating_out_of_its_units_rates(engine: En
     _review(engine, "GD2", "市城管局", "非常不满意", upheld=True)  # named by business key
     _review(engine, fair, "市城管局", "不满意", upheld=False)  # by instance id; rejected: rectified
     _review(engine, untrue, "市住建局", "不满意", upheld=None)  # 不属实: explained, still counted
-    assert removed_ratings(engine) == {malicious}
+    assert _removed(engine, [good, malicious, fair, untrue]) == {malicious}
 
     rows = {r.key["unit"]: r for r in appraise(engine, *AUTUMN)}
     assert (rows["市城管局"].rated, rows["市城管局"].satisfied, rows["市城管局"].bad) == (2, 1, 1)
@@ -149,7 +144,7 @@ def test_an_upheld_appeal_takes_the_bad_rating_out_of_its_units_rates(engine: En
     assert (rows["市住建局"].rated, rows["市住建局"].bad) == (1, 1)
     [total] = appraise(engine, *AUTUMN, by=())
     assert (total.rated, total.satisfied, total.bad) == (3, 1, 2)
-    assert _counts(engine, review=None) == before  # the rated case's own facts are unchanged
+    assert _counts(engine, keep_removed=True) == before  # only the removal changed
     # The review instances are not cases: they are counted in no group.
     assert sum(r.received for r in appraise(engine, *AUTUMN, by=())) == 4
 
@@ -158,7 +153,7 @@ def test_an_upheld_appeal_takes_the_bad_rating_out_of_its_units_rates(engine: En
         r.unit: (r.rated, r.satisfied) for r in unit_indicators(collect_records(engine, ids).cases)
     }
     assert per_instance == {"市城管局": (2, 1), "市住建局": (1, 0)}
-    kept = {r.unit: r.rated for r in unit_indicators(collect_records(engine, ids, review=None).cases)}
+    kept = {r.unit: r.rated for r in unit_indicators(collect_records(engine, ids, keep_removed=True).cases)}
     assert kept == {"市城管局": 3, "市住建局": 1}
 
 
@@ -177,9 +172,28 @@ def test_only_a_counted_bad_rating_is_removed(engine: Engine) -> None:
     assert [r.rated for r in unit_indicators([record], first)] == [0]
 
 
-def test_a_review_started_before_the_period_is_not_read(engine: Engine) -> None:
-    """``since``: a review of a case received in the period starts after the period's start."""
+def test_the_review_records_the_removal_in_its_own_history(engine: Engine) -> None:
+    """The removal is the review's event (rating_removed, naming the case), in its completing transaction:
+    history and outbox show it; the rated case's own history is untouched."""
     case = _rated_ticket(engine, "GD6", "市城管局", "不满意")
-    _review(engine, case, "市城管局", "不满意", upheld=True)
-    assert removed_ratings(engine, since=AUTUMN[0]) == {case}
-    assert removed_ratings(engine, since=AUTUMN[1]) == frozenset()
+    before = [e.kind for e in engine.history(case)]
+    review = _review(engine, "GD6", "市城管局", "不满意", upheld=True)
+    removal = [e for e in engine.history(review) if e.kind == "rating_removed"]
+    assert [e.after for e in removal] == [{"cases": [case]}]
+    assert [e.kind for e in engine.history(case)] == before
+    events = [e for e in engine.events(limit=1000) if e.kind == "rating_removed"]
+    assert [(e.instance_id, e.payload.get("cases")) for e in events] == [(review, [case])]
+
+
+def test_a_review_naming_no_case_removes_nothing(engine: Engine) -> None:
+    case = _rated_ticket(engine, "GD7", "市城管局", "不满意")
+    review = _review(engine, "GD-none", "市城管局", "不满意", upheld=True)
+    assert "rating_removed" not in [e.kind for e in engine.history(review)]
+    assert _removed(engine, [case]) == set()
+    assert _counts(engine) == {"市城管局": (1, 0, 1)}
+
+
+def _removed(engine: Engine, ids: list[str]) -> set[str]:
+    """The cases whose facts say 申诉复核 removed their 差评."""
+    with engine.store.read() as reader:
+        return {i for i in ids if (facts := reader.case_facts(i)) is not None and facts.rating_removed}

@@ -202,7 +202,9 @@ def _second_wave(engine: Engine, since: datetime, until: datetime, config: Metri
 
     kept = total(appraise(engine, since, until, by=(), process_id="complaint_closure", config=config))
     given = total(
-        appraise(engine, since, until, by=(), process_id="complaint_closure", config=config, review=None)
+        appraise(
+            engine, since, until, by=(), process_id="complaint_closure", config=config, keep_removed=True
+        )
     )
     return {
         "co_handled": co_handled,

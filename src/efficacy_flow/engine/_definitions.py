@@ -28,7 +28,7 @@ from efficacy_flow.engine._durations import (
     parse_cycle,
     parse_duration,
 )
-from efficacy_flow.engine._facts import FactsPlan, facts_plan
+from efficacy_flow.engine._facts import FactsPlan, ReviewPlan, facts_plan, review_plan
 from efficacy_flow.engine._forms import DeclaredForms, declared_forms, form_fields
 from efficacy_flow.engine._ladder import LadderPlan, plan_of
 from efficacy_flow.engine._sandbox import Sandbox
@@ -124,6 +124,8 @@ class Deployment:
     ladder: LadderPlan | None = field(default=None, compare=False)
     #: Where its cases keep the facts appraisal counts (engine/_facts.py; None: not a case process).
     facts: FactsPlan | None = field(default=None, compare=False)
+    #: How it removes a case's 差评 when it is a review process (好差评 申诉复核; None: it is not).
+    review: ReviewPlan | None = field(default=None, compare=False)
     #: User task element id → its form (the fields of its completion data: formData or schemas.yaml).
     forms: Forms = field(default_factory=dict, compare=False)
     #: The start data's form (its start event's formData or schemas.yaml ``start``; empty: none declared).
@@ -296,7 +298,12 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
         forms=forms,
         start_form=form_fields(raw_schema["start"]) if isinstance(raw_schema.get("start"), Mapping) else (),
     )
-    return replace(dep, ladder=plan_of(dep, services.calendar), facts=facts_plan(dep, services.appraisal))
+    return replace(
+        dep,
+        ladder=plan_of(dep, services.calendar),
+        facts=facts_plan(dep, services.appraisal),
+        review=review_plan(dep, services.appraisal),
+    )
 
 
 def _with_forms(raw_schema: dict[str, Any], declared: DeclaredForms, where: str) -> dict[str, Any]:

@@ -15,7 +15,10 @@ its events, the ready rows it closed, the process data it wrote — into that ro
   in the save and the requester's own when a message arrived; **solved** likewise from the data;
 - **dimensions**: the process data's unit, region, case type, category and sector; the month and ISO week it
   was received;
-- **repeated** (重复诉求): the process data names an earlier case it repeats (``repeat_of``).
+- **repeated** (重复诉求): the process data names an earlier case it repeats (``repeat_of``);
+- **rating removed** (好差评 申诉复核): not by the case's own saves but by the completion of a review process
+  (settings.yaml ``appraisal.reviews``) whose data says the appeal was upheld: the case it names (a business
+  key, else an instance id) is marked in the review's transaction (:func:`reviewed_cases`).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from efficacy_flow.engine._audit import Event
 from efficacy_flow.policy import Appraisal
 from efficacy_flow.store import CaseFactsRecord, InstanceRecord, TaskRecord
 
-__all__ = ["FactsPlan", "facts_of", "facts_plan"]
+__all__ = ["FactsPlan", "ReviewPlan", "facts_of", "facts_plan", "review_plan", "reviewed_cases"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,38 @@ def facts_plan(dep: Any, appraisal: Appraisal | None) -> FactsPlan | None:
         rating_message=binding.rating_message,
         variables={fact: appraisal.variable(fact) for fact in facts},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPlan:
+    """Where one deployment of a review process (好差评 申诉复核) names the rated case and says its 差评 is
+    removed (settings.yaml ``appraisal.reviews``)."""
+
+    process_id: str
+    case_variable: str
+    removed_variable: str
+
+
+def review_plan(dep: Any, appraisal: Appraisal | None) -> ReviewPlan | None:
+    """The review plan of a deployment (None: its process reviews no case's rating)."""
+    binding = appraisal.reviews.get(dep.process_id) if appraisal is not None else None
+    if binding is None:
+        return None
+    return ReviewPlan(dep.process_id, binding.case_variable, binding.removed_variable)
+
+
+def reviewed_cases(plan: ReviewPlan, reader: Any, inst: InstanceRecord, data: bytes) -> list[str]:
+    """The cases whose 差评 a completing review removes: none unless its data's ``removed_variable`` is true;
+    else the instances carrying the business key its ``case_variable`` names (the review itself left out),
+    or, when none does, the instance of that id."""
+    values = orjson.loads(data)
+    case = values.get(plan.case_variable)
+    if values.get(plan.removed_variable) is not True or not isinstance(case, str) or not case:
+        return []
+    keyed = [i for i in reader.instance_ids_by_business_key(case) if i != inst.id]
+    if keyed:
+        return keyed
+    return [case] if case != inst.id and reader.get_instance(case) is not None else []
 
 
 def _text(value: Any) -> str | None:

@@ -52,6 +52,8 @@ _FROM_AUDIT = {
     "incident_resolved": "incident_resolved",
     "card_issued": "card_issued",
     "card_cleared": "card_cleared",
+    # 好差评: a review's upheld 申诉复核 removed these cases' 差评 (engine/_facts.py reviewed_cases).
+    "rating_removed": "rating_removed",
 }
 
 #: Every kind an outbox event may have.
@@ -78,6 +80,7 @@ _KEPT = (
     "cc",
     "count",
     "text",
+    "cases",
     "attachments",
     "name",
     "incident_id",

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from efficacy_flow.engine._audit import Event, audit_record
 from efficacy_flow.engine._definitions import Deployment
-from efficacy_flow.engine._facts import facts_of
+from efficacy_flow.engine._facts import facts_of, reviewed_cases
 from efficacy_flow.engine._ladder import clear_cards
 from efficacy_flow.engine._outbox import outbox_rows
 from efficacy_flow.engine._settings import Limits
@@ -104,10 +104,16 @@ def save(
         incident_id=incident_id if isinstance(incident_id, str) else None,
         ladder=ladder,
     )
+    removing: list[str] = []
     if snapshot.completed and values.get("status") != "cancelled":
         values["status"] = "completed"
         if inst.status != "completed":
             events = [*events, ("instance_completed", None, None, None)]
+            review = dep.review if dep is not None else None
+            if review is not None:  # 申诉复核 upheld: the rated case's 差评 leaves 参评 and 差评
+                removing = reviewed_cases(review, tx, inst, data)
+                if removing:
+                    events = [*events, ("rating_removed", None, None, {"cases": removing})]
     if ladder is not None and not new:
         ended = values.get("status") in CLOSED_STATUSES and inst.status not in CLOSED_STATUSES
         element = None
@@ -161,6 +167,8 @@ def save(
     )
     if facts is not None:
         tx.save_case_facts(facts_of(facts, inst, str(status), data, events, before, completed_id, now))
+    if removing:
+        tx.remove_ratings(removing, now)
     # Last: on PostgreSQL taking the outbox's numbers queues the writers from here to their commit.
     tx.append_outbox(outbox_rows(inst.id, events, before, rows.tasks, now, completed_id=completed_id, by=by))
     return Saved(record, rows, data)

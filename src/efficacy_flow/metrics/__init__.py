@@ -86,7 +86,6 @@ from efficacy_flow.metrics._report import (
     render_indicators,
     render_table,
 )
-from efficacy_flow.metrics._reviews import GOOD_BAD_REVIEW, RatingReview, removed_ratings
 from efficacy_flow.metrics._section_chiefs import SECTION_CHIEF_DECISION, ChiefGrade, section_chief_grades
 
 __all__ = [
@@ -96,7 +95,6 @@ __all__ = [
     "DEFAULT_METRICS_CONFIG",
     "DEFAULT_STANDARDS",
     "DIMENSION_LABELS",
-    "GOOD_BAD_REVIEW",
     "INDICATOR_HEADINGS",
     "PERSON_DECISION",
     "REPORT_FORMATS",
@@ -119,7 +117,6 @@ __all__ = [
     "PersonOutcome",
     "Rating",
     "RatingBasis",
-    "RatingReview",
     "Records",
     "Shortfall",
     "Standards",
@@ -144,7 +141,6 @@ __all__ = [
     "is_closed_on_time",
     "open_rectifications",
     "rank",
-    "removed_ratings",
     "render_accountability",
     "render_indicators",
     "render_table",

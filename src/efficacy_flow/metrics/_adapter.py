@@ -15,7 +15,6 @@ from typing import Any
 
 from efficacy_flow.engine import Actor, AuditEvent, Engine, InstanceView
 from efficacy_flow.metrics._records import RATING_VALUES, AccountabilityRecord, CaseRecord, Rating
-from efficacy_flow.metrics._reviews import GOOD_BAD_REVIEW, RatingReview, removed_ratings
 
 __all__ = [
     "ACCOUNTABILITY",
@@ -111,7 +110,8 @@ def case_record(
     rating_removed: bool = False,
 ) -> CaseRecord:
     """The case record of one instance, from its view and its audit history (oldest first);
-    ``rating_removed``: 申诉复核 removed its 差评 (:func:`~efficacy_flow.metrics.removed_ratings`)."""
+    ``rating_removed``: 申诉复核 removed its 差评 (the case's facts say so, settings.yaml
+    ``appraisal.reviews``)."""
     data = instance.data
     replied_at: datetime | None = None
     closed_at: datetime | None = None
@@ -196,7 +196,7 @@ def collect_records(
     accountability: AccountabilityProcess = ACCOUNTABILITY,
     count_cancelled: bool = False,
     reader: Actor | None = None,
-    review: RatingReview | None = GOOD_BAD_REVIEW,
+    keep_removed: bool = False,
 ) -> Records:
     """Read each instance (``engine.instance``) and its history (``engine.history``) into records.
 
@@ -209,8 +209,8 @@ def collect_records(
     no binding are listed in ``skipped``. A cancelled instance (a voided duplicate or invalid ticket) is no
     case the units handled: it is listed in ``cancelled`` and counted nowhere, unless ``count_cancelled``
     (a named setting for a centre that reports voided tickets as received and closed) records it as a case
-    closed when it was cancelled. ``review``: the process whose upheld 申诉复核 removes a case's 差评 (default
-    good_bad_review; its instances, if passed, are skipped, not cases); None keeps every rating.
+    closed when it was cancelled. A 差评 that 申诉复核 removed (好差评: the engine marks the case's facts when
+    the review completes) is not counted, unless ``keep_removed``; review instances, if passed, are skipped.
 
     Raises:
         UnknownInstance: an id the engine does not know.
@@ -219,8 +219,12 @@ def collect_records(
     cases_of_accountability: list[AccountabilityRecord] = []
     skipped: list[str] = []
     cancelled: list[str] = []
-    removed = removed_ratings(engine, review) if review is not None else frozenset()
-    for instance_id in instance_ids:
+    ids = list(instance_ids)
+    removed: set[str] = set()
+    if not keep_removed:
+        with engine.store.read() as facts:
+            removed = {i for i in ids if (row := facts.case_facts(i)) is not None and row.rating_removed}
+    for instance_id in ids:
         instance = (
             engine.instance(instance_id, unmasked=True, actor=reader)
             if reader is not None

@@ -5,14 +5,13 @@ The counts are one ``GROUP BY`` over the facts the engine keeps per case (``ef_c
 which processes are cases is settings.yaml ``appraisal``); the formulas are :class:`MetricsConfig`'s, as for
 the per-instance indicators (:func:`unit_indicators`), which count the same cases the same way
 (tests/metrics/test_appraisal.py compares the two over a simulated month). docs/metrics.md, "Appraisal by
-SQL", gives every figure with its formula, default and source. A 差评 removed by 申诉复核 (好差评,
-metrics/_reviews.py) is taken out of its case's group: the case is not 参评, nor 差评.
+SQL", gives every figure with its formula, default and source. A 差评 removed by 申诉复核 (好差评) is taken
+out of its case's group by the same query: the case is not 参评, nor 差评.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from fractions import Fraction
@@ -23,8 +22,6 @@ from efficacy_flow.errors import InvalidInput
 from efficacy_flow.metrics._config import DEFAULT_METRICS_CONFIG, MetricsConfig
 from efficacy_flow.metrics._inputs import aware_instant, name_list
 from efficacy_flow.metrics._records import RATING_VALUES
-from efficacy_flow.metrics._reviews import GOOD_BAD_REVIEW, RatingReview, removed_ratings
-from efficacy_flow.store import Reader
 
 __all__ = [
     "DIMENSION_LABELS",
@@ -131,22 +128,21 @@ def appraise(
     by: Sequence[str] = ("unit",),
     process_id: str | None = None,
     config: MetricsConfig = DEFAULT_METRICS_CONFIG,
-    review: RatingReview | None = GOOD_BAD_REVIEW,
+    keep_removed: bool = False,
 ) -> list[AppraisalRow]:
     """The appraisal figures of the cases received in [``since``, ``until``), cancelled ones left out, one
     row per group of ``by`` (of :data:`DIMENSION_LABELS`; empty: one row for all), in the groups' order.
 
-    ``review``: the process whose upheld 申诉复核 removes a case's 差评 (default good_bad_review): such a case
-    whose counted rating is a 差评 counts as neither 参评 nor 差评; None counts every rating as given.
+    A case whose counted rating is a 差评 that 申诉复核 removed (好差评: the engine marks its facts when the
+    review completes, settings.yaml ``appraisal.reviews``) counts as neither 参评 nor 差评;
+    ``keep_removed`` counts every rating as given (what the figures were before the appeals).
 
     Raises:
         InvalidInput: an unknown dimension. NaiveDatetime: ``since`` or ``until`` without a time zone.
     """
     start, end = aware_instant(since, "since"), aware_instant(until, "until")
     dims = name_list(by, "dimensions")
-    removed = removed_ratings(engine, review, since=start) if review is not None else frozenset()
     with engine.store.read() as reader:
-        dropped = _removed_bad_ratings(reader, removed, dims, start, end, process_id, config)
         counts = reader.appraisal(
             start,
             end,
@@ -166,9 +162,9 @@ def appraise(
             responded_on_time=c.responded_on_time,
             closed=c.replied if replied else c.completed,
             closed_on_time=c.replied_on_time if replied else c.completed_on_time,
-            rated=c.rated - dropped[c.key],
+            rated=c.rated + c.removed if keep_removed else c.rated,
             satisfied=c.satisfied,
-            bad=c.bad - dropped[c.key],
+            bad=c.bad + c.removed if keep_removed else c.bad,
             solved_answered=c.solved_answered,
             solved=c.solved,
             on_time_denominator=config.on_time_denominator,
@@ -177,31 +173,6 @@ def appraise(
         )
         for c in counts
     ]
-
-
-def _removed_bad_ratings(
-    reader: Reader,
-    removed: Collection[str],
-    dims: Sequence[str],
-    since: datetime,
-    until: datetime,
-    process_id: str | None,
-    config: MetricsConfig,
-) -> Counter[tuple[object, ...]]:
-    """Per group key: the cases counted with a 差评 that 申诉复核 removed (the same selection and rated test
-    as the store's ``appraisal`` query, one read of ``ef_case_facts`` per removal)."""
-    dropped: Counter[tuple[object, ...]] = Counter()
-    for instance_id in sorted(removed):
-        facts = reader.case_facts(instance_id)
-        if facts is None or facts.status == "cancelled" or not since <= facts.received_at < until:
-            continue
-        if process_id is not None and facts.process_id != process_id:
-            continue
-        rating = facts.first_rating if config.rating_basis == "first" else facts.rating
-        rated = rating is not None and (config.count_defaulted_ratings or not facts.rating_defaulted)
-        if rated and rating in config.bad_ratings:
-            dropped[tuple(getattr(facts, dim) for dim in dims)] += 1
-    return dropped
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,12 +123,28 @@ class AppraisalProcess(FileModel):
     """Where the binding comes from (the process model, a seed section, "[setting]")."""
 
 
+class AppraisalReview(FileModel):
+    """A process that reviews a case's 差评 (好差评 申诉复核): when an instance of it completes with
+    ``removed_variable`` true, the case its ``case_variable`` names (a business key, else an instance id)
+    has its 差评 removed from 参评 and 差评 (docs/metrics.md, "Ratings removed by 申诉复核")."""
+
+    case_variable: NonEmptyText = "case_id"
+    """The review's process data variable naming the rated case; default ``case_id``."""
+    removed_variable: NonEmptyText = "rating_removed"
+    """The review's process data variable that is true when the appeal was upheld; default
+    ``rating_removed``."""
+    source: NonEmptyText
+    """Where the rule comes from (国办发〔2019〕51号, the review process)."""
+
+
 class Appraisal(FileModel):
     """The appraisal binding (issue 14): which processes are cases, and which process data variables hold
     the dimensions, the rating and the requester's "solved"."""
 
     processes: Mapping[NonEmptyText, AppraisalProcess] = Field(default_factory=dict)
     """Case process id → where its facts are; default none (nothing is counted)."""
+    reviews: Mapping[NonEmptyText, AppraisalReview] = Field(default_factory=dict)
+    """Review process id → how its completed instances remove a case's 差评 (申诉复核); default none."""
     variables: Mapping[
         Literal["unit", "region", "case_type", "category", "sector", "rating", "solved"], str
     ] = Field(default_factory=dict)

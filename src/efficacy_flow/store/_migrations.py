@@ -233,6 +233,14 @@ def _upgrade_5_to_6(tx: Transaction, dialect: Dialect) -> None:
         tx._run_many(tx._sql.sql("UPDATE ef_case_facts SET week = ? WHERE instance_id = ?"), weeks)
 
 
+def _upgrade_6_to_7(tx: Transaction, dialect: Dialect) -> None:
+    """The case facts gain ``rating_removed`` (申诉复核 removed the case's 差评, 好差评): NULL for the rows
+    already kept (the review process ships with this version, so no earlier review removed one)."""
+    if "rating_removed" not in _columns(tx, "ef_case_facts"):
+        kind = case_facts.c.rating_removed.type.compile(dialect=dialect)
+        tx._run(f"ALTER TABLE ef_case_facts ADD COLUMN rating_removed {kind}", ())
+
+
 def _columns(tx: Transaction, table: str) -> set[str]:
     if tx.dialect == "sqlite":
         return {str(row[1]) for row in tx._rows(f"PRAGMA table_info({table})")}
@@ -256,4 +264,5 @@ UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {
     3: _upgrade_3_to_4,
     4: _upgrade_4_to_5,
     5: _upgrade_5_to_6,
+    6: _upgrade_6_to_7,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -508,13 +508,14 @@ class Reader:
         params: list[Any] = [bool(count_defaulted), sql.instant(since), sql.instant(until)]
         if process_id is not None:
             params.append(process_id)
-        params += [*satisfied, *bad]
+        params += [*satisfied, *bad, *bad]
         found = []
         width = len(dims)
         for row in self._rows(text, params):
             counts = [int(v or 0) for v in row[width:]]
             found.append(AppraisalCounts(tuple(row[:width]), *counts))
-        return found
+        # A removed 差评 is neither 参评 nor 差评.
+        return [replace(c, rated=c.rated - c.removed, bad=c.bad - c.removed) for c in found]
 
     # -- batched reads for the consistency checker ---------------------------------------------------------
 

@@ -237,12 +237,15 @@ class CaseFactsRecord:
     rating_defaulted: bool | None
     solved: bool | None
     updated_at: datetime
+    #: Schema 7: 申诉复核 removed its 差评 (set by the review's completion, never by the case's own saves).
+    rating_removed: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AppraisalCounts:
     """The appraisal counts of one group of cases (store/_reader.py ``appraisal``): ``key`` holds the
-    group's dimension values in the order asked for."""
+    group's dimension values in the order asked for. ``rated`` and ``bad`` leave out the 差评 that 申诉复核
+    removed (schema 7), which ``removed`` counts."""
 
     key: tuple[str | None, ...]
     received: int
@@ -258,3 +261,4 @@ class AppraisalCounts:
     solved_answered: int
     solved: int
     repeats: int = 0
+    removed: int = 0

@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 #: Bumped when a table changes shape; recorded in ``ef_meta`` so an old database is recognised and upgraded.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: ``Column.info`` of a column that holds a ``TimeLimit`` as text (store/_converters.py).
 TIME_LIMIT = {"value": "time_limit"}
@@ -380,6 +380,8 @@ case_facts = Table(
     Column("rating_defaulted", Boolean, nullable=True),
     Column("solved", Boolean, nullable=True),
     Column("updated_at", DateTime, nullable=False),
+    # Schema 7: 申诉复核 removed the case's 差评 (好差评): it is neither 参评 nor 差评 (docs/metrics.md).
+    Column("rating_removed", Boolean, nullable=True),
     Index("ix_ef_case_facts_received", "received_at"),
     Index("ix_ef_case_facts_period_unit", "period", "unit"),
 )

@@ -413,7 +413,8 @@ class Statements:
             " first_rating = COALESCE(ef_case_facts.first_rating, excluded.first_rating),"
             " rating = excluded.rating,"
             " rating_defaulted = COALESCE(excluded.rating_defaulted, ef_case_facts.rating_defaulted),"
-            " solved = COALESCE(excluded.solved, ef_case_facts.solved), updated_at = excluded.updated_at"
+            " solved = COALESCE(excluded.solved, ef_case_facts.solved), updated_at = excluded.updated_at,"
+            " rating_removed = COALESCE(excluded.rating_removed, ef_case_facts.rating_removed)"
         )
 
     def appraisal(
@@ -434,7 +435,8 @@ class Statements:
             return (
                 f"WITH counted AS (SELECT {groups + ', ' if by else ''}{rating} AS counted_rating,"
                 f" CASE WHEN {rated} THEN 1 ELSE 0 END AS rated,"
-                " signed_at, sign_late, replied_at, closed_at, limits_missed, solved, repeated"
+                " signed_at, sign_late, replied_at, closed_at, limits_missed, solved, repeated,"
+                " rating_removed"
                 f" FROM ef_case_facts WHERE {where})"
                 f" SELECT {groups + ', ' if by else ''}count(*),"
                 " sum(CASE WHEN signed_at IS NOT NULL THEN 1 ELSE 0 END),"
@@ -449,7 +451,10 @@ class Statements:
                 f" sum(CASE WHEN rated = 1 AND counted_rating IN ({placeholders(n_bad)}) THEN 1 ELSE 0 END),"
                 " sum(CASE WHEN solved IS NOT NULL THEN 1 ELSE 0 END),"
                 " sum(CASE WHEN solved THEN 1 ELSE 0 END),"
-                " sum(CASE WHEN repeated THEN 1 ELSE 0 END)"
+                " sum(CASE WHEN repeated THEN 1 ELSE 0 END),"
+                # 差评 that 申诉复核 removed: taken out of 参评 and 差评 (the bad ratings are bound again).
+                f" sum(CASE WHEN rated = 1 AND rating_removed AND counted_rating IN ({placeholders(n_bad)})"
+                " THEN 1 ELSE 0 END)"
                 f" FROM counted{' GROUP BY ' + groups + ' ORDER BY ' + groups if by else ''}"
             )
 
@@ -564,6 +569,16 @@ class Statements:
             )
 
         return self._made(("of_instances", table, n), make)
+
+    def remove_ratings(self, n: int) -> str:
+        """Mark the 差评 of ``n`` cases removed by 申诉复核 (binds the instant, then the ids)."""
+        return self._made(
+            ("remove_ratings", n),
+            lambda: (
+                "UPDATE ef_case_facts SET rating_removed = TRUE, updated_at = ?"
+                f" WHERE instance_id IN ({placeholders(n)})"
+            ),
+        )
 
     def definition_hashes(self, n: int) -> str:
         """The definition hash of each of ``n`` instances (by id)."""

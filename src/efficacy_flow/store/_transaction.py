@@ -429,6 +429,17 @@ class Transaction(Reader):
             write = self._sql.write_facts
             self._run_many(self._sql.upsert_facts, [write(r) for r in records])
 
+    def remove_ratings(self, instance_ids: Sequence[str], now: datetime) -> int:
+        """Mark the 差评 of these cases removed by 申诉复核 (好差评): the appraisal counts leave it out of
+        参评 and 差评 (:meth:`Reader.appraisal`). Returns how many case facts rows there were to mark."""
+        ids = list(dict.fromkeys(instance_ids))
+        if not ids:
+            return 0
+        marked = 0
+        for chunk in chunks(ids):
+            marked += self._run(self._sql.remove_ratings(len(chunk)), (self._sql.instant(now), *chunk))
+        return marked
+
     # -- cards (电子监察) -----------------------------------------------------------------------------------
 
     def insert_card(self, record: CardRecord) -> None:
