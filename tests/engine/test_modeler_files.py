@@ -198,6 +198,7 @@ def test_schemas_yaml_fields_are_forms_too(make_engine: Callable[..., Engine]) -
     assert [(f.id, f.type, f.required) for f in dispatch.form] == [
         ("unit", "string", True),
         ("dispatch_note", "string", False),
+        ("co_units", "string", False),
     ]
     start = {f.id: f for f in engine.start_form("complaint_closure")}
     assert start["title"].required
