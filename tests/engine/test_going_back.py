@@ -146,6 +146,8 @@ def test_a_reply_is_returned_to_handling(make_engine: Callable[..., Engine], clo
     complete_task(engine, case.id, "Task_Dispatch", {"unit": "市城管局", "dispatch_note": "路灯"}, OPERATOR)
     complete_task(engine, case.id, "Task_Acknowledge", {"ack_decision": "签收"}, cg)
     complete_task(engine, case.id, "Task_Handle", {"reply": "已处理", "resolved": True}, cg)
+    head = Actor("cg-head", {"单位负责人"}, unit="市城管局")
+    complete_task(engine, case.id, "Task_SignOff", {"signed_off": True}, head)  # 领导签发
     (review,) = engine.tasks(instance_id=case.id)
     assert review.element_id == "Task_Review"
     with pytest.raises(NotAuthorized):

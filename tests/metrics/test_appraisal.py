@@ -81,6 +81,7 @@ def _ticket(engine: Engine, key: str, unit: str, actor: Actor, **extra: object) 
 
 def _finish(engine: Engine, case: str, actor: Actor, rating: str, solved: bool | None) -> None:
     _do(engine, case, "Task_Handle", {"reply": "已修复"}, actor)
+    _do(engine, case, "Task_SignOff", {"signed_off": True}, Actor("head", ["单位负责人"], unit=actor.unit))
     _do(engine, case, "Task_Review", {"review_passed": True}, DESK)
     _do(engine, case, "Task_Reply", {"reply_channel": "电话"}, DESK)
     payload: dict[str, object] = {"rating": rating}

@@ -53,6 +53,7 @@ def db(tmp_path: Path) -> Path:
         cases.append((view.id, unit))
     for (case, unit), rating in zip(cases[:2], ("满意", "不满意"), strict=True):
         _do(engine, case, "Task_Handle", {"reply": "已修复"}, UNITS[unit])
+        _do(engine, case, "Task_SignOff", {"signed_off": True}, Actor("head", ["单位负责人"], unit=unit))
         _do(engine, case, "Task_Review", {"review_passed": True}, DESK)
         _do(engine, case, "Task_Reply", {"reply_channel": "电话"}, DESK)
         engine.message("rating", {"rating": rating, "solved": rating == "满意"}, {"instance_id": case})

@@ -40,6 +40,7 @@ CLOSED_ACTIVITIES = [
     "task_completed:Task_Dispatch",
     "task_completed:Task_Acknowledge",
     "task_completed:Task_Handle",
+    "task_completed:Task_SignOff",
     "task_completed:Task_Review",
     "task_completed:Task_Reply",
     "message:rating",
@@ -81,6 +82,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
         cases.append(case)
     closed, urged, transferred = cases
     _do(engine, clock, closed, "Task_Handle", {"reply": "已修复灯泡"}, UNITS["市城管局"])
+    head = Actor("cg-head", ["单位负责人"], unit="市城管局")
+    _do(engine, clock, closed, "Task_SignOff", {"signed_off": True}, head)
     _do(engine, clock, closed, "Task_Review", {"review_passed": True}, DESK)
     _do(engine, clock, closed, "Task_Reply", {"reply_channel": "电话"}, DESK)
     clock.advance(timedelta(minutes=1))
@@ -168,7 +171,7 @@ def test_the_ocel_log_reads_back_in_pm4py(engine: Engine, db: tuple[Path, list[s
     assert list(ours["actor"])[:3] == ["hotline", "hotline", "cg"]
     # Task objects relate to their case; a task event relates to its task.
     tasks = relations[(relations["ocel:qualifier"] == "task") & relations["ocel:eid"].isin(ours["ocel:eid"])]
-    assert len(tasks) == 5  # the five completed tasks
+    assert len(tasks) == 6  # the six completed tasks
     assert set(ocel.o2o[ocel.o2o["ocel:oid"].isin(tasks["ocel:oid"])]["ocel:oid_2"]) == {closed}
     # The transfer names the unit it left and the one it went to.
     moves = relations[

@@ -9,12 +9,20 @@ import pytest
 
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine
-from efficacy_flow.metrics import collect_records, counted_rating, is_closed_on_time, unit_indicators
+from efficacy_flow.metrics import (
+    MetricsConfig,
+    appraise,
+    collect_records,
+    counted_rating,
+    is_closed_on_time,
+    unit_indicators,
+)
 from efficacy_flow.testing import FakeClock
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 DESK = Actor("hotline", ["受理员", "审核员", "督办员", "办理不满意专区"])
 UNIT = Actor("chengguan", ["承办单位"], unit="市城管局")
+LEADER = Actor("chengguan-head", ["单位负责人"], unit="市城管局")
 OFFICE = Actor("office", ["效能办", "被问责对象", "效能建设领导小组"])
 TICKET = {"title": "路灯不亮", "content": "小区路灯已坏一周"}
 
@@ -43,6 +51,7 @@ def _do(engine: Engine, instance_id: str, element_id: str, data: dict[str, objec
 
 def _handle_and_reply(engine: Engine, instance_id: str) -> None:
     _do(engine, instance_id, "Task_Handle", {"reply": "已修复"}, UNIT)
+    _do(engine, instance_id, "Task_SignOff", {"signed_off": True}, LEADER)
     _do(engine, instance_id, "Task_Review", {"review_passed": True}, DESK)
     _do(engine, instance_id, "Task_Reply", {"reply_channel": "电话"}, DESK)
 
@@ -85,17 +94,70 @@ def test_late_reworked_ticket(engine: Engine, clock: FakeClock) -> None:
 
 
 def test_unrated_ticket_gets_a_defaulted_rating(engine: Engine, clock: FakeClock) -> None:
-    """No rating within 3 working days: the default rating is recorded as defaulted, not counted as 参评."""
+    """No 回访 within its working day and no rating within 3 working days after: the default rating is
+    recorded as defaulted, not counted as 参评."""
     instance_id = _dispatched(engine)
     _handle_and_reply(engine, instance_id)
+    clock.set(at(9, 29, 1))
+    assert "Timer_Callback" in [f.element_id for f in engine.tick()]  # due 09-29 00:00 (09-28 worked)
     clock.set(at(10, 11, 1))
-    assert "Timer_RatingPeriod" in [f.element_id for f in engine.tick()]
+    assert "Timer_RatingPeriod" in [f.element_id for f in engine.tick()]  # 09-30, 10-09, 10-10
 
     (record,) = collect_records(engine, [instance_id]).cases
     assert [(r.value, r.defaulted) for r in record.ratings] == [("满意", True)]
     assert record.closed_at == at(10, 11, 1)
     assert record.limits_missed == 0
     assert counted_rating(record) is None
+
+
+def test_a_rating_given_on_the_callback_is_the_requesters(engine: Engine, clock: FakeClock) -> None:
+    """回访 (Task_Callback, the binding's rating_task): the rating the requester gives on the phone is their
+    own, in the records and in the SQL figures (ef_case_facts); 非常不满意 is reworked, then 满意 closes."""
+    caller = Actor("callback-1", ["回访员"])
+    instance_id = _dispatched(engine)
+    _handle_and_reply(engine, instance_id)
+    _do(engine, instance_id, "Task_Callback", {"rating": "非常不满意", "solved": False}, caller)
+    _do(engine, instance_id, "Task_ReworkDispatch", {"rework_note": "仍未修好"}, DESK)
+    _handle_and_reply(engine, instance_id)
+    clock.set(at(9, 28, 10))
+    _do(engine, instance_id, "Task_Callback", {"rating": "满意", "solved": True}, caller)
+
+    (record,) = collect_records(engine, [instance_id]).cases
+    assert [(r.value, r.defaulted) for r in record.ratings] == [("非常不满意", False), ("满意", False)]
+    assert record.reworks == 1
+    counted = counted_rating(record)
+    assert counted is not None
+    assert counted.value == "满意"
+    since, until = datetime(2025, 9, 1, tzinfo=CHINA_TZ), datetime(2025, 11, 1, tzinfo=CHINA_TZ)
+    (row,) = appraise(engine, since, until)
+    assert (row.received, row.closed, row.rated, row.satisfied, row.bad) == (1, 1, 1, 1, 0)
+    assert (row.solved_answered, row.solved) == (1, 1)
+    # The first rating, if that is what counts: 非常不满意, the requester's own (not a deemed rating).
+    (first,) = appraise(engine, since, until, config=MetricsConfig(rating_basis="first"))
+    assert (first.rated, first.bad) == (1, 1)
+
+
+def test_a_callback_after_a_deemed_rating_is_counted(engine: Engine, clock: FakeClock) -> None:
+    """No 回访 and no rating: the default (here 不满意) is deemed and reworked; the next 回访's 满意 is the
+    requester's own, so the SQL figures count it (deemed ratings are not counted by default)."""
+    caller = Actor("callback-1", ["回访员"])
+    view = engine.start("complaint_closure", {**TICKET, "default_rating": "不满意"}, DESK, business_key="GD1")
+    _do(engine, view.id, "Task_Dispatch", {"unit": "市城管局"}, DESK)
+    _do(engine, view.id, "Task_Acknowledge", {"ack_decision": "签收"}, UNIT)
+    _handle_and_reply(engine, view.id)
+    clock.set(at(9, 29, 1))
+    assert "Timer_Callback" in [f.element_id for f in engine.tick()]
+    clock.set(at(10, 11, 1))
+    assert "Timer_RatingPeriod" in [f.element_id for f in engine.tick()]
+    _do(engine, view.id, "Task_ReworkDispatch", {"rework_note": "默认不满意，再次办理"}, DESK)
+    _handle_and_reply(engine, view.id)
+    _do(engine, view.id, "Task_Callback", {"rating": "满意", "solved": True}, caller)
+
+    (record,) = collect_records(engine, [view.id]).cases
+    assert [(r.value, r.defaulted) for r in record.ratings] == [("不满意", True), ("满意", False)]
+    since, until = datetime(2025, 9, 1, tzinfo=CHINA_TZ), datetime(2025, 11, 1, tzinfo=CHINA_TZ)
+    (row,) = appraise(engine, since, until)
+    assert (row.closed, row.rated, row.satisfied, row.bad) == (1, 1, 1, 0)
 
 
 def test_accountability_record_and_unbound_processes(engine: Engine) -> None:

@@ -74,6 +74,8 @@ def _rated_ticket(engine: Engine, key: str, unit: str, *ratings: str, max_rework
         if n:
             _do(engine, view.id, "Task_ReworkDispatch", {"rework_note": "再次办理"}, DESK)
         _do(engine, view.id, "Task_Handle", {"reply": "已修复"}, staff)
+        head = Actor("head", ["单位负责人"], unit=staff.unit)
+        _do(engine, view.id, "Task_SignOff", {"signed_off": True}, head)
         _do(engine, view.id, "Task_Review", {"review_passed": True}, DESK)
         _do(engine, view.id, "Task_Reply", {"reply_channel": "电话"}, DESK)
         engine.message("rating", {"rating": rating}, {"instance_id": view.id})

@@ -15,6 +15,10 @@ from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine, InstanceView, TaskView, TimerFired
 from efficacy_flow.testing import FakeClock
 
+#: complaint_closure's 领导签发 (the handling unit 市城管局's leader) and 回访 (the hotline's 回访员).
+LEADER = Actor("chengguan-head", ["单位负责人"], unit="市城管局")
+CALLER = Actor("callback-1", ["回访员"])
+
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """An instant in Asia/Shanghai."""
@@ -68,6 +72,10 @@ class Desk:
         self.clock.set(when)
         fired: list[TimerFired] = self.engine.tick()
         return sorted(f.element_id for f in fired if f.instance_id == self.id)
+
+    def sign_off(self, actor: Actor = LEADER) -> InstanceView:
+        """complaint_closure: the handling unit's leader signs the reply off (领导签发)."""
+        return self.do("Task_SignOff", {"signed_off": True, "sign_off_opinion": "同意签发"}, actor)
 
     def deliver(self, message: str, payload: Mapping[str, Any]) -> InstanceView:
         return self.engine.message(message, payload, {"instance_id": self.id})

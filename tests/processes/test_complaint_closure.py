@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.processes._drive import Desk, at
+from tests.processes._drive import LEADER, Desk, at
 
 from efficacy_flow.engine import Actor
 from efficacy_flow.errors import InvalidData, InvalidTimeLimit, NotAuthorized
@@ -41,6 +41,7 @@ def _open(tmp_path: Path, start_at: object = None, **extra: object) -> Desk:
 
 def _handle_and_reply(desk: Desk) -> None:
     desk.do("Task_Handle", REPLY, UNIT)
+    desk.sign_off(LEADER)
     desk.do("Task_Review", {"review_passed": True}, REVIEWER)
     desk.do("Task_Reply", {"reply_channel": "电话"}, OPERATOR)
 
@@ -66,7 +67,7 @@ def test_closed_loop_on_time_and_satisfied(desk: Desk) -> None:
     assert handle.unit == "市城管局"
     assert desk.tick(at(2025, 10, 10, 15)) == []
     _handle_and_reply(desk)
-    assert desk.ready() == []
+    assert desk.ready() == ["Task_Callback"]  # 回访; the requester may still rate by message first
     view = desk.deliver("rating", {"rating": "满意", "rating_comment": "很快"})
     assert view.status == "completed"
     assert view.data["rating"] == "满意"
@@ -165,12 +166,15 @@ def test_poor_reply_goes_back_to_the_unit(desk: Desk) -> None:
     """The reviewer sends an off-the-point reply (答非所问) back to 办理."""
     desk.do("Task_Acknowledge", {"ack_decision": "签收"}, UNIT)
     desk.do("Task_Handle", {"reply": "已收悉"}, UNIT)
+    desk.sign_off()
     desk.do("Task_Review", {"review_passed": False, "review_opinion": "答非所问"}, REVIEWER)
     assert desk.ready() == ["Task_Handle"]
 
 
-def test_no_rating_within_the_period_gives_the_default(desk: Desk) -> None:
-    """Replied Friday 10-10 16:00, no rating by 24:00 on 10-14 (10-11, 10-13, 10-14): 满意 by default."""
+def test_no_rating_within_the_period_gives_the_default(tmp_path: Path) -> None:
+    """No 回访 (callback false): replied Friday 10-10 16:00, no rating by 24:00 on 10-14 (10-11, 10-13,
+    10-14): 满意 by default."""
+    desk = _open(tmp_path, callback=False)
     desk.do("Task_Acknowledge", {"ack_decision": "签收"}, UNIT)
     desk.clock.set(at(2025, 10, 10, 16))
     _handle_and_reply(desk)

@@ -56,7 +56,8 @@ def test_each_co_handling_unit_has_its_own_step_beside_the_lead(tmp_path: Path) 
     with pytest.raises(NotAuthorized):
         desk.do("Task_MergeReplies", {"reply": "x"}, WATER)
     desk.do("Task_MergeReplies", {"reply": "路灯已修复，积水已清理，排水管已疏通"}, LEAD)
-    assert desk.ready() == ["Task_Review"]
+    assert desk.ready() == ["Task_SignOff"]  # the lead unit's leader signs the merged reply off
+    assert desk.task("Task_SignOff").unit == "市城管局"
     assert desk.view.data["unit"] == "市城管局"
     assert desk.view.data["reply"] == "路灯已修复，积水已清理，排水管已疏通"
     replies = [
@@ -84,10 +85,12 @@ def test_an_overdue_lead_is_supervised_while_co_handling_runs_on(tmp_path: Path)
 
 
 def test_no_co_units_keeps_the_single_unit_path(tmp_path: Path) -> None:
-    """Without co_units (or naming only the lead) 办理 goes straight to 审核答复."""
+    """Without co_units (or naming only the lead) 办理 goes straight to 领导签发, then 审核答复."""
     desk = _open(tmp_path, co_units="市城管局")
     assert desk.ready() == ["Task_Handle"]
     desk.do("Task_Handle", {"reply": "已办"}, LEAD)
+    assert desk.ready() == ["Task_SignOff"]
+    desk.sign_off()
     assert desk.ready() == ["Task_Review"]
 
 

@@ -12,7 +12,8 @@ its events, the ready rows it closed, the process data it wrote — into that ro
 - **closing** (办结): the instance completed;
 - **limits missed** (按时办结): each firing of a timer that counts by one of ``handling_limits``;
 - **rating**: the process data's rating (first and latest), deemed when the ``rating_limit`` timer fired
-  in the save and the requester's own when a message arrived; **solved** likewise from the data;
+  in the save and the requester's own when a message arrived or the ``rating_task`` (回访) was completed;
+  **solved** likewise from the data;
 - **dimensions**: the process data's unit, region, case type, category and sector; the month and ISO week it
   was received;
 - **repeated** (重复诉求): the process data names an earlier case it repeats (``repeat_of``);
@@ -50,6 +51,7 @@ class FactsPlan:
     sign_timers: frozenset[str]
     rating_timers: frozenset[str]
     rating_message: str | None
+    rating_task: str | None
     #: Fact → process data variable.
     variables: Mapping[str, str]
 
@@ -75,6 +77,7 @@ def facts_plan(dep: Any, appraisal: Appraisal | None) -> FactsPlan | None:
         sign_timers=signing,
         rating_timers=rating,
         rating_message=binding.rating_message,
+        rating_task=binding.rating_task,
         variables={fact: appraisal.variable(fact) for fact in facts},
     )
 
@@ -143,6 +146,8 @@ def facts_of(
             signed_at, sign_late = now, row.due_at is not None and now > row.due_at
         if row.element_id == plan.reply_task:
             replied_at = now
+        if row.element_id == plan.rating_task:
+            defaulted = False  # the requester's own rating, given on the phone (回访)
     for kind, _actor, _before, after in events:
         if kind == "timer_fired" and isinstance(after, Mapping):
             element = after.get("element_id")

@@ -39,6 +39,7 @@ class CaseProcess:
         limit_timers: ids of the interrupting boundary timers that mark a handling limit run out (逾期).
         reply_task: the user task whose completion is the reply to the requester (反馈), if any.
         rating_message: the message that carries a ``rating``, if any.
+        rating_task: the user task whose completion data carries the requester's ``rating`` (回访), if any.
         rating_timeout_timer: the timer whose firing records the default rating (its value is the process
             variable ``default_rating``), if any.
         unit_variable: the process variable holding the handling unit.
@@ -50,6 +51,7 @@ class CaseProcess:
     limit_timers: frozenset[str] = frozenset()
     reply_task: str | None = None
     rating_message: str | None = None
+    rating_task: str | None = None
     rating_timeout_timer: str | None = None
     unit_variable: str = "unit"
     rework_variable: str = "rework_count"
@@ -76,6 +78,7 @@ COMPLAINT_CLOSURE = CaseProcess(
     limit_timers=frozenset({"Timer_HandlingLimit"}),
     reply_task="Task_Reply",
     rating_message="rating",
+    rating_task="Task_Callback",
     rating_timeout_timer="Timer_RatingPeriod",
 )
 #: window_escalation: the 3, 5 and +10 working-day limits of 003_e63eaf9f19ff150c.txt §三.
@@ -121,6 +124,11 @@ def case_record(
         after = event.after if isinstance(event.after, Mapping) else {}
         if event.kind == "task_completed" and after.get("element_id") == binding.reply_task:
             replied_at = replied_at or event.at
+        elif event.kind == "task_completed" and after.get("element_id") == binding.rating_task:
+            values = after.get("data")
+            value = values.get("rating") if isinstance(values, Mapping) else None
+            if value in RATING_VALUES:
+                ratings.append(Rating(str(value), event.at))
         elif event.kind == "timer_fired":
             element = after.get("element_id")
             if element in binding.limit_timers:

@@ -119,6 +119,9 @@ class AppraisalProcess(FileModel):
     default none."""
     rating_message: NonEmptyText | None = None
     """The message that carries the requester's own rating; default none."""
+    rating_task: NonEmptyText | None = None
+    """The user task whose completion records the requester's own rating, given to a caller (回访); its
+    completion data holds the ``rating``; default none."""
     source: NonEmptyText
     """Where the binding comes from (the process model, a seed section, "[setting]")."""
 

@@ -507,6 +507,8 @@ def _complaint(
         return _handle(sim, case, task, rng, now)
     if element == "Task_Supervise":
         return _Plan(sim._hours(now, 1, 4, rng), {"supervision_opinion": "已逾期，请立即办理"})
+    if element == "Task_SignOff":
+        return _Plan(sim._hours(now, 1, 4, rng), {"signed_off": True, "sign_off_opinion": "同意签发"})
     if element == "Task_Review":
         passed = rng.random() >= 0.08
         opinion = "答复合格" if passed else "答非所问，退回重办"
