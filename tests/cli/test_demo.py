@@ -77,6 +77,8 @@ def _independent_ticket_counts(db: Path) -> dict[str, Counter[str]]:
                 unit = after["data"].get("unit", unit)
             elif kind == "timer_fired" and after["element_id"] == "Timer_HandlingLimit":
                 late = True
+            elif kind == "task_completed" and after["element_id"] == "Task_Callback":
+                last_rating = after["data"]["rating"]  # given on the call back (回访)
             elif kind == "message" and after["message"] == "rating":
                 last_rating = after["payload"][
                     "rating"
@@ -153,13 +155,23 @@ def test_co_handled_tickets_and_bad_rating_reviews_agree_with_the_store(
     ]
     assert shared["co_handling_steps"] == sum(1 for a in completed if a["element_id"] == "Task_CoHandle")
     reviews = _rows(db, "select count(*) from ef_instances where process_id = 'good_bad_review'")[0][0]
+    bad = ("不满意", "非常不满意")
     bad_messages = sum(
         1
         for (after,) in _rows(db, "select after from ef_audit_events where kind = 'message'")
-        if json.loads(after)["message"] == "rating"
-        and json.loads(after)["payload"]["rating"] in ("不满意", "非常不满意")
+        if json.loads(after)["message"] == "rating" and json.loads(after)["payload"]["rating"] in bad
     )
-    assert shared["reviews"] == reviews == bad_messages == simulated.get("差评核实整改", 0)
+    calls = [
+        json.loads(after)["data"]
+        for (after,) in _rows(
+            db,
+            "select e.after from ef_audit_events e join ef_instances i on i.id = e.instance_id"
+            " where i.process_id = 'complaint_closure' and e.kind = 'task_completed'"
+            " and e.after like '%\"Task_Callback\"%'",
+        )
+    ]
+    bad_calls = sum(1 for data in calls if data["rating"] in bad)
+    assert shared["reviews"] == reviews == bad_messages + bad_calls == simulated.get("差评核实整改", 0)
     upheld = sum(
         1 for a in completed if a["element_id"] == "Task_AppealReview" and a["data"]["appeal_upheld"]
     )

@@ -309,3 +309,20 @@ def test_what_the_engine_cannot_honour_is_refused(
     assert message in caught.value.message
     assert caught.value.fields.get("element_id") == element
     assert "fx_modeler5.bpmn" in caught.value.message
+
+
+def test_roles_by_id_show_their_labels(make_engine: Callable[..., Engine], tmp_path: Path) -> None:
+    """settings.yaml ``roles`` labels a candidate group's id (what a work list shows); a role without a label
+    (a lane's, which is its name) shows as itself."""
+    folder = tmp_path / "labelled"
+    folder.mkdir()
+    shutil.copy(FILE, folder / FILE.name)
+    (folder / "settings.yaml").write_text(
+        "version: 1\nroles:\n  supervision_office: 效能办\n  intake_clerk: 受理员\n", encoding="utf-8"
+    )
+    engine = make_engine(folder)
+    case = engine.start("fx_modeler5", {}, CLERK)
+    (task,) = engine.tasks(instance_id=case.id)
+    assert (task.role, engine.role_label(task.role or "")) == ("intake_clerk", "受理员")
+    assert engine.role_label("supervision_office") == "效能办"
+    assert engine.role_label("承办单位") == "承办单位"

@@ -255,6 +255,8 @@ class Engine:
         self._counters: dict[str, CounterSpec] = {}
         #: The appraisal binding of the processes folder's settings.yaml (engine/_facts.py; None: none).
         self._appraisal: Appraisal | None = None
+        #: Role id → label (settings.yaml ``roles``): what a work list shows for a candidate group's id.
+        self._role_labels: dict[str, str] = {}
         if authorizer is not None and not isinstance(authorizer, Authorizer):
             raise InvalidInput(
                 "authorizer must have an allows(action, actor, process_id) method", argument="authorizer"
@@ -289,6 +291,12 @@ class Engine:
     def process_ids(self) -> frozenset[str]:
         """The ids of the currently deployed processes."""
         return frozenset(self._current)
+
+    def role_label(self, role: str) -> str:
+        """What to show for a role: its label in settings.yaml ``roles`` (a ``camunda:candidateGroups`` id
+        such as ``supervision_office`` → 效能办), else the role itself (a lane's role is its name)."""
+        checked_text("role", role)
+        return self._role_labels.get(role, role)
 
     def start_form(self, process_id: str) -> tuple[FormField, ...]:
         """The fields of the data ``start(process_id, …)`` takes, for a UI to render (its start event's
@@ -329,12 +337,14 @@ class Engine:
 
                 self._decisions = load_decisions(processes)
             settings_file = Path(processes) / SETTINGS_FILE_NAME
-            appraisal = load_settings(settings_file).appraisal if settings_file.is_file() else None
+            settings = load_settings(settings_file) if settings_file.is_file() else None
+            appraisal = settings.appraisal if settings is not None else None
             services = self._services(appraisal)
             deployments = [build_deployment(source, services) for source in sources]
             counters = load_counters(processes, {**self._current, **{d.process_id: d for d in deployments}})
             permissions = RolePermissions.from_folder(processes)
             self._appraisal = appraisal
+            self._role_labels = dict(settings.roles) if settings is not None else {}
         except OSError as exc:  # a path the system refuses (too long, no permission, a device, ...)
             where = shown(str(processes), 200)
             raise ProcessDefinitionError(

@@ -177,6 +177,9 @@ class Settings(FileModel):
     permissions: Mapping[_Action, Permission] = Field(default_factory=dict)
     """Engine call → who may make it (the engine's default authorizer reads these); a call not listed is
     open to every actor; default none."""
+    roles: Mapping[NonEmptyText, NonEmptyText] = Field(default_factory=dict)
+    """Role id → its label, what work lists, reports and the cockpit show (a ``camunda:candidateGroups`` id
+    such as ``supervision_office`` → 效能办; a lane's role is its name and needs none); default none."""
     appraisal: Appraisal | None = None
     """Which processes are cases the appraisal figures count, and where their facts are (the engine keeps
     one row of facts per case for the figures' SQL); default none."""

@@ -26,7 +26,7 @@ from typing import Any
 from efficacy_flow.calendar import WorkingDayCalendar
 from efficacy_flow.clock import CHINA_TZ, FakeClock
 from efficacy_flow.engine import Actor, Engine, InstanceView, TaskView
-from efficacy_flow.errors import ConcurrentUpdate, InvalidState, UnknownTask
+from efficacy_flow.errors import ConcurrentUpdate, InvalidState, UnknownInstance, UnknownTask
 
 __all__ = ["DEMO_UNITS", "ScenarioPlan", "Simulation", "SimulationResult"]
 
@@ -330,6 +330,8 @@ class Simulation:
             self._counts["审核退回（答非所问）"] += 1
         elif element == "Task_ReworkDispatch":
             self._counts["不满意重办"] += 1
+        elif element == "Task_Callback" and case.process_id == "complaint_closure":
+            self._rated(case, str(data["rating"]))
         elif element == "Task_ApproveExtension" and case.process_id == "complaint_closure":
             self._apply_extension(case, data)
         elif element == "Task_AppealReview":
@@ -388,8 +390,12 @@ class Simulation:
         # Seed 003 reports 满意度 73.7%; a reworked ticket's requester is harder to satisfy.
         weights = (0.15, 0.20, 0.25, 0.30, 0.10) if reworked else (0.25, 0.25, 0.18, 0.24, 0.08)
         value = rng.choices(_RATINGS, weights)[0]
-        self._ratings.append((self._hours(now, 2, 30, rng), case.key, value))
-        self._ratings.sort()
+        # The hotline calls back (回访) the working day after the reply and records what the requester says;
+        # some rate by SMS first (短信评价), which the call then finds done.
+        case.attrs["rating"] = value
+        if rng.random() < 0.4:
+            self._ratings.append((self._hours(now, 2, 30, rng), case.key, value))
+            self._ratings.sort()
 
     def _deliver_ratings(self, now: datetime) -> None:
         while self._ratings and self._ratings[0][0] <= now:
@@ -398,11 +404,16 @@ class Simulation:
                 # A requester who is not dissatisfied says it was solved (解决率).
                 payload = {"rating": value, "solved": value not in _BAD_RATINGS}
                 self._engine.message("rating", payload, {"business_key": key})
-            except InvalidState:
-                continue  # the rating period ran out first
-            self._counts[f"评价：{value}"] += 1
-            if value in _BAD_RATINGS:
-                self._review(self._cases[key], value)
+            except (InvalidState, UnknownInstance):
+                continue  # the rating period ran out first, or the call back recorded it (and it closed)
+            self._rated(self._cases[key], value)
+
+    def _rated(self, case: _Case, value: str) -> None:
+        """A rating was recorded (by SMS or on the call back): counted, and a 差评 reviewed."""
+        case.attrs.pop("rating", None)
+        self._counts[f"评价：{value}"] += 1
+        if value in _BAD_RATINGS:
+            self._review(case, value)
 
     def _review(self, rated: _Case, rating: str) -> None:
         """Every 差评 is verified and rectified or appealed (好差评, 国办发〔2019〕51号): a good_bad_review
@@ -507,6 +518,12 @@ def _complaint(
         return _handle(sim, case, task, rng, now)
     if element == "Task_Supervise":
         return _Plan(sim._hours(now, 1, 4, rng), {"supervision_opinion": "已逾期，请立即办理"})
+    if element == "Task_Callback":
+        value = attrs.get("rating")
+        if value is None:
+            return None  # not reached: 回访期满, then the rating period (and the default rating)
+        said = {"rating": value, "solved": value not in _BAD_RATINGS}
+        return _Plan(sim._office(now, 1, rng), said)
     if element == "Task_SignOff":
         return _Plan(sim._hours(now, 1, 4, rng), {"signed_off": True, "sign_off_opinion": "同意签发"})
     if element == "Task_Review":
@@ -679,7 +696,7 @@ def _good_bad_review(
         )
     if element == "Task_Callback":
         result = rng.choices(("满意", "基本满意", "不满意"), (0.55, 0.3, 0.15))[0]
-        sim._counts[f"回访：{result}"] += 1
+        sim._counts[f"整改回访：{result}"] += 1
         return _Plan(sim._hours(now, 1, 8, rng), {"callback_result": result})
     return None
 
@@ -715,9 +732,9 @@ _COUNT_ORDER = (
     "申诉成立剔除差评",
     "申诉驳回",
     "差评整改逾期督办",
-    "回访：满意",
-    "回访：基本满意",
-    "回访：不满意",
+    "整改回访：满意",
+    "整改回访：基本满意",
+    "整改回访：不满意",
     "窗口协调逾期",
     "一事一议逾期",
     "延长期逾期",
