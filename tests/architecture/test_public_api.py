@@ -151,6 +151,7 @@ SURFACE: dict[str, list[str]] = {
         "CommitToken",
         "DeadlineRecord",
         "Durability",
+        "IdempotencyRecord",
         "IncidentRecord",
         "InstanceRecord",
         "OutboxRecord",

@@ -35,6 +35,7 @@ from efficacy_flow.store._schema import (
     cards,
     case_facts,
     deadlines,
+    idempotency_keys,
     incidents,
     instances,
     outbox,
@@ -233,6 +234,11 @@ def _upgrade_5_to_6(tx: Transaction, dialect: Dialect) -> None:
         tx._run_many(tx._sql.sql("UPDATE ef_case_facts SET week = ? WHERE instance_id = ?"), weeks)
 
 
+def _upgrade_6_to_7(tx: Transaction, dialect: Dialect) -> None:
+    """The HTTP service's idempotency keys (empty: keys are kept from this version on)."""
+    _create(tx, dialect, idempotency_keys)
+
+
 def _columns(tx: Transaction, table: str) -> set[str]:
     if tx.dialect == "sqlite":
         return {str(row[1]) for row in tx._rows(f"PRAGMA table_info({table})")}
@@ -256,4 +262,5 @@ UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {
     3: _upgrade_3_to_4,
     4: _upgrade_4_to_5,
     5: _upgrade_5_to_6,
+    6: _upgrade_6_to_7,
 }
