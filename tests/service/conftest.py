@@ -19,7 +19,7 @@ from tests._postgres import PG_DSN, fresh_schema, require_postgres
 from efficacy_flow import Actor, Engine, shipped_processes
 from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ, SystemClock
-from efficacy_flow.service import RateLimit, ServiceSettings, TokenSettings, create_app, hash_token
+from efficacy_flow.service import ServiceSettings, TokenSettings, create_app, hash_token
 from efficacy_flow.store import Store
 
 #: token → (actor id, roles, unit); each token's SHA-256 is what the settings hold.
@@ -94,7 +94,8 @@ def serve(engine: Engine, config: ServiceSettings) -> Iterator[Running]:
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        assert thread.is_alive(), "the server stopped"
+        assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.02)
     url = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=url + "/api/v1", timeout=30) as client:

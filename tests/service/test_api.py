@@ -11,8 +11,6 @@ from typing import Any
 import httpx
 from tests.service.conftest import TICKET, Running
 
-from efficacy_flow.clock import CHINA_TZ
-
 REPLY = {"reply": "已派员更换灯具，路灯恢复照明", "resolved": True}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -57,7 +55,8 @@ def test_a_12345_ticket_from_start_to_close(running: Running) -> None:
     assert case["tasks"][0]["form"], "a task carries its form"
     _do(operator, case["id"], "Task_Dispatch", {"unit": "市城管局"})
     acknowledge = _task(unit, case["id"], "Task_Acknowledge")
-    assert acknowledge["unit"] == "市城管局" and acknowledge["due_at"] is not None
+    assert acknowledge["unit"] == "市城管局"
+    assert acknowledge["due_at"] is not None
     claimed = unit.post(f"/tasks/{acknowledge['id']}/claim")
     assert (claimed.status_code, claimed.json()["assignee"]) == (200, "cg-01")
     _do(unit, case["id"], "Task_Acknowledge", {"ack_decision": "签收"})
@@ -75,10 +74,11 @@ def test_a_12345_ticket_from_start_to_close(running: Running) -> None:
     assert shown["status"] == "completed"
     assert shown["data"]["requester_phone"] != TICKET["requester_phone"]  # masked when read
     kinds = [e["kind"] for e in operator.get(f"/instances/{case['id']}/history").json()]
-    assert kinds[0] == "started" and "task_completed" in kinds
+    assert kinds[0] == "started"
+    assert "task_completed" in kinds
     done = operator.get("/done").json()["items"]
     assert {t["element_id"] for t in done} == {"Task_Dispatch", "Task_Reply"}
-    now = datetime.now(CHINA_TZ)
+    now = running.engine.clock.now()
     params = {"since": (now - timedelta(days=1)).isoformat(), "until": (now + timedelta(days=1)).isoformat()}
     figures = operator.get("/appraisal", params=params).json()
     (row,) = [r for r in figures if r["key"] == {"unit": "市城管局"}]
@@ -97,7 +97,7 @@ def test_a_12345_ticket_from_start_to_close(running: Running) -> None:
 
 
 def test_case_operations(running: Running, start_case: Callable[..., dict[str, Any]]) -> None:
-    """指派, 取消认领, 转办, 催办, 延期, 撤回, 退回, 备注, 暂停/恢复, 迁移 (refused), 撤销 — each one request."""
+    """指派, 取消认领, 转办, 催办, 延期, 撤回, 退回, 备注, 暂停/恢复, 迁移 (refused), 撤销."""
     operator, office, reviewer = (
         running.as_("tok-operator"),
         running.as_("tok-office"),
