@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from efficacy_flow.cli import _check, _deadline, _demo, _report
+    from efficacy_flow.cli import _check, _deadline, _demo, _report, _serve
 
     parser = argparse.ArgumentParser(
         prog="efficacy-flow",
@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     _demo.register(subparsers)
     _report.register(subparsers)
     _check.register(subparsers)
+    _serve.register(subparsers)
     return parser
 
 

@@ -35,6 +35,7 @@ from efficacy_flow.store._schema import (
     cards,
     case_facts,
     deadlines,
+    idempotency_keys,
     incidents,
     instances,
     outbox,
@@ -241,6 +242,11 @@ def _upgrade_6_to_7(tx: Transaction, dialect: Dialect) -> None:
         tx._run(f"ALTER TABLE ef_case_facts ADD COLUMN rating_removed {kind}", ())
 
 
+def _upgrade_7_to_8(tx: Transaction, dialect: Dialect) -> None:
+    """The HTTP service's idempotency keys (empty: keys are kept from this version on)."""
+    _create(tx, dialect, idempotency_keys)
+
+
 def _columns(tx: Transaction, table: str) -> set[str]:
     if tx.dialect == "sqlite":
         return {str(row[1]) for row in tx._rows(f"PRAGMA table_info({table})")}
@@ -265,4 +271,5 @@ UPGRADES: dict[int, Callable[[Transaction, Dialect], None]] = {
     4: _upgrade_4_to_5,
     5: _upgrade_5_to_6,
     6: _upgrade_6_to_7,
+    7: _upgrade_7_to_8,
 }

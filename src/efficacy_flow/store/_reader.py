@@ -24,6 +24,7 @@ from efficacy_flow.store._records import (
     CardRecord,
     CaseFactsRecord,
     DeadlineRecord,
+    IdempotencyRecord,
     IncidentRecord,
     InstanceRecord,
     OutboxRecord,
@@ -310,6 +311,31 @@ class Reader:
         """A named consumer's cursor: the last ``seq`` it handled (0 when new)."""
         rows = self._rows(self._sql.get_cursor, (name,))
         return int(rows[0][0]) if rows else 0
+
+    # -- idempotency keys (the HTTP service's) -------------------------------------------------------------
+
+    def idempotency_key(self, actor_id: str, key: str) -> IdempotencyRecord | None:
+        """The idempotency key ``key`` of ``actor_id``, if it was claimed and not released."""
+        rows = self._rows(
+            self._sql.sql(
+                'SELECT actor_id, "key", request_hash, status, body, created_at, completed_at'
+                ' FROM ef_idempotency_keys WHERE actor_id = ? AND "key" = ?'
+            ),
+            (actor_id, key),
+        )
+        if not rows:
+            return None
+        actor, found, request_hash, status, body, created_at, completed_at = rows[0]
+        instant = self._sql.converters.instant_out
+        return IdempotencyRecord(
+            str(actor),
+            str(found),
+            str(request_hash),
+            None if status is None else int(status),
+            None if body is None else bytes(body),
+            instant(created_at),
+            None if completed_at is None else instant(completed_at),
+        )
 
     # -- deadlines -------------------------------------------------------------------------------------------
 

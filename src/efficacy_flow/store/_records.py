@@ -14,6 +14,7 @@ __all__ = [
     "CaseFactsRecord",
     "CommitToken",
     "DeadlineRecord",
+    "IdempotencyRecord",
     "IncidentRecord",
     "InstanceRecord",
     "OutboxRecord",
@@ -262,3 +263,17 @@ class AppraisalCounts:
     solved: int
     repeats: int = 0
     removed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """An idempotency key of the HTTP service (schema 8): who sent it, the hash of the request it came with,
+    and, once the request was answered, the response's ``status`` and ``body`` (both None while it runs)."""
+
+    actor_id: str
+    key: str
+    request_hash: str
+    status: int | None
+    body: bytes | None
+    created_at: datetime
+    completed_at: datetime | None

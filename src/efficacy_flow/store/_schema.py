@@ -21,6 +21,8 @@ Schema versions (recorded in ``ef_meta``; store/_migrations.py upgrades an older
    index of audit events by time (``ix_ef_audit_events_at``: the event-log exports read a period).
 6. The case facts gain the ISO week a case was received in (``week``: weekly trends) and whether it repeats an
    earlier case (``repeated``: 重复诉求, the repeat rate of the 热点难点).
+7. The idempotency keys of the HTTP service (``ef_idempotency_keys``: one row per (actor, key), the request's
+   hash and, once answered, the response's status and body; docs/service.md, "Idempotency").
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ __all__ = [
     "counters",
     "deadlines",
     "definitions",
+    "idempotency_keys",
     "incidents",
     "instances",
     "meta",
@@ -69,7 +72,7 @@ __all__ = [
 ]
 
 #: Bumped when a table changes shape; recorded in ``ef_meta`` so an old database is recognised and upgraded.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: ``Column.info`` of a column that holds a ``TimeLimit`` as text (store/_converters.py).
 TIME_LIMIT = {"value": "time_limit"}
@@ -384,4 +387,21 @@ case_facts = Table(
     Column("rating_removed", Boolean, nullable=True),
     Index("ix_ef_case_facts_received", "received_at"),
     Index("ix_ef_case_facts_period_unit", "period", "unit"),
+)
+
+
+#: Schema 8: the idempotency keys of the HTTP service (efficacy_flow.service): a write sent with an
+#: ``Idempotency-Key`` header claims (actor_id, key) here before it runs; ``status`` and ``body`` hold the
+#: response once it is answered (NULL while it runs). A row is the service's, never the engine's.
+idempotency_keys = Table(
+    "ef_idempotency_keys",
+    METADATA,
+    Column("actor_id", String(200), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("completed_at", DateTime, nullable=True),
+    Index("ix_ef_idempotency_keys_created", "created_at"),
 )

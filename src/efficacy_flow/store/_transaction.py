@@ -30,6 +30,7 @@ from efficacy_flow.store._records import (
     CaseFactsRecord,
     CommitToken,
     DeadlineRecord,
+    IdempotencyRecord,
     IncidentRecord,
     InstanceRecord,
     OutboxRecord,
@@ -310,6 +311,52 @@ class Transaction(Reader):
     def set_outbox_cursor(self, name: str, seq: int, at: datetime) -> None:
         """Move a named consumer's cursor to ``seq``."""
         self._run(self._sql.put_cursor, (name, seq, self._sql.instant(at)))
+
+    # -- idempotency keys (the HTTP service's) -------------------------------------------------------------
+
+    def claim_idempotency_key(
+        self, actor_id: str, key: str, request_hash: str, at: datetime
+    ) -> IdempotencyRecord | None:
+        """Claim ``key`` for ``actor_id``'s request (``request_hash``); return None when this call claimed it,
+        or the record of the request that claimed it first.
+
+        Two transactions claiming one key at once cannot both win: the row's primary key decides (on
+        PostgreSQL the second insert waits for the first transaction and then finds its row).
+        """
+        claimed = self._run(
+            self._sql.sql(
+                'INSERT INTO ef_idempotency_keys (actor_id, "key", request_hash, created_at)'
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            ),
+            (actor_id, key, request_hash, self._sql.instant(at)),
+        )
+        return None if claimed == 1 else self.idempotency_key(actor_id, key)
+
+    def answer_idempotency_key(self, actor_id: str, key: str, status: int, body: bytes, at: datetime) -> bool:
+        """Record the response to a claimed key's request; return False when the key was not claimed."""
+        answered = self._run(
+            self._sql.sql(
+                "UPDATE ef_idempotency_keys SET status = ?, body = ?, completed_at = ?"
+                ' WHERE actor_id = ? AND "key" = ? AND status IS NULL'
+            ),
+            (status, body, self._sql.instant(at), actor_id, key),
+        )
+        return answered == 1
+
+    def release_idempotency_key(self, actor_id: str, key: str) -> bool:
+        """Give back a claimed key whose request was not answered (it did nothing: a retry may run it)."""
+        released = self._run(
+            self._sql.sql(
+                'DELETE FROM ef_idempotency_keys WHERE actor_id = ? AND "key" = ? AND status IS NULL'
+            ),
+            (actor_id, key),
+        )
+        return released == 1
+
+    def prune_idempotency_keys(self, before: datetime) -> int:
+        """Delete the keys claimed before ``before``; return how many went."""
+        text = self._sql.sql("DELETE FROM ef_idempotency_keys WHERE created_at < ?")
+        return self._run(text, (self._sql.instant(before),))
 
     def close_task(self, task_id: str, *, status: str, at: datetime, by: str | None) -> bool:
         """Close a ready task; return False when it was no longer ready (another call closed it)."""
