@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from tests.policy import tck_runner
 from tests.policy.dmn_builder import FIXTURES, dmn_xml
 
 from efficacy_flow.policy import Decisions, load_decisions
@@ -24,3 +25,9 @@ def dmn_table() -> Callable[..., Decisions]:
 def shipped() -> Decisions:
     """The example policy tables in tests/policy/fixtures, as a modeler saved them."""
     return load_decisions(FIXTURES)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the TCK's pass / refused / wrong line after a run that included tests/policy/test_tck.py."""
+    if set(tck_runner.RECORDED) == {2, 3}:
+        terminalreporter.write_line(tck_runner.summary_line(tck_runner.RECORDED[2], tck_runner.RECORDED[3]))

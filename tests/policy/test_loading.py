@@ -183,13 +183,13 @@ def test_comments_between_decision_elements_are_ignored(tmp_path: Path) -> None:
     text = dmn_xml(
         rules=[(["-"], ["1"])],
         extra_decisions="""
-  <decision id="lit" name="Literal"><!-- a note -->
-    <literalExpression id="LE_1"><text>1 + 1</text></literalExpression>
+  <decision id="ctx" name="Context"><!-- a note -->
+    <context id="C_1"/>
   </decision>""",
     )
-    path = tmp_path / "lit.dmn"
+    path = tmp_path / "ctx.dmn"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(DecisionTableError, match="has a literalExpression"):
+    with pytest.raises(DecisionTableError, match="has a context"):
         load_decisions(path)
 
 
@@ -203,7 +203,7 @@ def test_missing_path_is_refused(tmp_path: Path) -> None:
 
 LITERAL_DECISION = """
   <decision id="lit" name="Literal">
-    <literalExpression id="LE_1"><text>1 + 1</text></literalExpression>
+    <literalExpression id="LE_1"><text>for x in [1, 2] return x</text></literalExpression>
   </decision>"""
 
 
@@ -222,7 +222,12 @@ LITERAL_DECISION = """
         pytest.param(
             {"outputs": [("out", "duration")]}, "not supported", {"cell": "Output_0"}, id="output-type"
         ),
-        pytest.param({"outputs": [""]}, "needs a name", {"cell": "Output_0"}, id="output-without-name"),
+        pytest.param(
+            {"outputs": ["", "b"], "rules": [(["-"], ["1", "2"])]},
+            "needs a name",
+            {"cell": "Output_0"},
+            id="output-without-name",
+        ),
         pytest.param(
             {"inputs": [("x", "number")], "rules": [(['"a"'], ["1"])]},
             "typed number",
@@ -258,8 +263,8 @@ LITERAL_DECISION = """
         ),
         pytest.param(
             {"rules": [(["-"], ["1"])], "extra_decisions": LITERAL_DECISION},
-            "literalExpression",
-            {"decision": "lit"},
+            "not in the supported FEEL",
+            {"decision": "lit", "cell": "LE_1"},
             id="literal-decision",
         ),
     ],

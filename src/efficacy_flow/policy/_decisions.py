@@ -8,14 +8,17 @@ from types import MappingProxyType
 from typing import Any
 
 from efficacy_flow.errors import DecisionError, DecisionTableError
-from efficacy_flow.policy._dmn import parse_dmn, parse_dmn_text
-from efficacy_flow.policy._table import DecisionResult, Table
+from efficacy_flow.policy._dmn import Decision, parse_dmn, parse_dmn_text
+from efficacy_flow.policy._table import DecisionResult
 
 __all__ = ["Decisions", "load_decisions"]
 
 
-def load_decisions(path: str | Path) -> Decisions:
+def load_decisions(path: str | Path, *, strict: bool = True) -> Decisions:
     """Load and compile every decision in a ``.dmn`` file, or in every ``*.dmn`` file of a folder.
+
+    ``strict`` (the default, what processes use) raises ``DecisionError`` where DMN 1.5 gives null (no rule
+    matched, UNIQUE matched several rules, a FEEL error such as ``1 / 0``); ``strict=False`` follows DMN 1.5.
 
     A folder is read non-recursively, in file-name order. Every cell is compiled here, so a table that cannot
     be evaluated correctly fails now, not on the first case that reaches it.
@@ -40,9 +43,9 @@ def load_decisions(path: str | Path) -> Decisions:
             cell=None,
             problem="no such DMN file or folder",
         )
-    tables: list[Table] = []
+    tables: list[Decision] = []
     for file in files:
-        tables.extend(parse_dmn(file))
+        tables.extend(parse_dmn(file, strict=strict))
     return Decisions(tables)
 
 
@@ -54,8 +57,8 @@ class Decisions:
 
     __slots__ = ("_inputs", "_provides", "_tables")
 
-    def __init__(self, tables: list[Table]) -> None:
-        by_id: dict[str, Table] = {}
+    def __init__(self, tables: list[Decision]) -> None:
+        by_id: dict[str, Decision] = {}
         for table in tables:
             if table.decision_id in by_id:
                 first = by_id[table.decision_id]
@@ -70,7 +73,7 @@ class Decisions:
                     other_path=first.path,
                 )
             by_id[table.decision_id] = table
-        self._tables: Mapping[str, Table] = MappingProxyType(by_id)
+        self._tables: Mapping[str, Decision] = MappingProxyType(by_id)
         for table in tables:
             for required in table.requires:
                 if required not in by_id:
@@ -91,9 +94,9 @@ class Decisions:
             self._inputs[decision_id] = self._caller_inputs(decision_id)
 
     @classmethod
-    def from_xml(cls, text: str, *, path: str = "<string>") -> Decisions:
+    def from_xml(cls, text: str, *, path: str = "<string>", strict: bool = True) -> Decisions:
         """Compile the decisions of one DMN document given as text (``path`` names it in errors)."""
-        return cls(parse_dmn_text(text, path))
+        return cls(parse_dmn_text(text, path, strict=strict))
 
     # --- the contract the engine codes against --------------------------------------------------------------
 
@@ -161,13 +164,30 @@ class Decisions:
                 disagree (``rules``).
         """
         table = self._table(decision_id)
-        if not table.requires:
-            return table.evaluate(data)
-        return self._evaluate(table, data, {})
+        result: DecisionResult = table.shaped(self._evaluate(table, data, {}))
+        return result
+
+    def evaluate(self, decision_id: str, data: Mapping[str, Any]) -> Any:
+        """Evaluate a decision and return its value as DMN 1.5 defines it.
+
+        A table with one output gives that output's value (a list of values for multi-hit policies), one with
+        several a dict per row; a literal expression its value. Numbers from FEEL expressions are ``Decimal``.
+        ``data`` maps input data names to values. Raises as ``decide`` does.
+        """
+        table = self._table(decision_id)
+        return table.standard(self._evaluate(table, data, {}))
+
+    def name_of(self, decision_id: str) -> str:
+        """The decision's name (DMN's name for it in expressions; the id is what processes call).
+
+        Raises:
+            DecisionError: no decision has this id.
+        """
+        return self._table(decision_id).name
 
     # --- internals ------------------------------------------------------------------------------------------
 
-    def _table(self, decision_id: str) -> Table:
+    def _table(self, decision_id: str) -> Decision:
         try:
             return self._tables[decision_id]
         except (KeyError, TypeError):
@@ -178,22 +198,20 @@ class Decisions:
                 problem="unknown decision",
             ) from None
 
-    def _evaluate(
-        self, table: Table, data: Mapping[str, Any], done: dict[str, DecisionResult]
-    ) -> DecisionResult:
+    def _evaluate(self, table: Decision, data: Mapping[str, Any], done: dict[str, Any]) -> Any:
         if not table.requires:
-            return table.evaluate(data)
+            return table.run(data)
         scope = dict(data)  # a shallow copy: the caller's mapping is never written
         for required_id in table.requires:
             if required_id not in done:
                 done[required_id] = self._evaluate(self._tables[required_id], data, done)
-            result = done[required_id]
+            raw = done[required_id]
             required = self._tables[required_id]
-            scope[required_id] = result
-            scope[required.name] = result
-            if isinstance(result, dict):
-                scope.update(result)
-        return table.evaluate(scope)
+            scope[required_id] = required.shaped(raw)
+            if isinstance(raw, dict) and all(required.names):
+                scope.update(raw)  # a named output is also offered under its own name
+            scope[required.name] = required.standard(raw)  # DMN: the name is the decision's value
+        return table.run(scope)
 
     def _caller_inputs(self, decision_id: str) -> frozenset[str]:
         table = self._tables[decision_id]
@@ -202,10 +220,9 @@ class Decisions:
         for required in table.requires:
             provided |= self._provides[required]
             needed |= self._caller_inputs(required)
-        own = {column.path[0] for column in table.inputs}
-        return frozenset(needed | (own - provided))
+        return frozenset(needed | (table.reads - provided))
 
-    def _check_provided(self, by_id: Mapping[str, Table]) -> None:
+    def _check_provided(self, by_id: Mapping[str, Decision]) -> None:
         # Two required decisions offering the same output name would make the requiring table's reading depend
         # on file order: refuse it.
         for table in by_id.values():
@@ -227,14 +244,14 @@ class Decisions:
                     seen[name] = required
 
 
-def _provided_names(table: Table) -> frozenset[str]:
+def _provided_names(table: Decision) -> frozenset[str]:
     names = {table.decision_id, table.name}
-    if not table.returns_list:
+    if not table.returns_list and all(table.names):
         names |= set(table.names)
     return frozenset(names)
 
 
-def _check_acyclic(by_id: Mapping[str, Table]) -> None:
+def _check_acyclic(by_id: Mapping[str, Decision]) -> None:
     state: dict[str, int] = {}  # 1: on the current path, 2: finished
 
     def visit(decision_id: str, trail: list[str]) -> None:

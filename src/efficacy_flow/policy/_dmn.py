@@ -14,6 +14,7 @@ from typing import Any, Final, NoReturn
 
 from efficacy_flow._parsing import parse_xml, read_file
 from efficacy_flow.errors import DecisionTableError
+from efficacy_flow.policy._expr import FeelFunction, compile_expression
 from efficacy_flow.policy._feel import (
     BOOLEAN,
     DATE,
@@ -25,7 +26,11 @@ from efficacy_flow.policy._feel import (
     parse_literal,
     parse_literal_list,
 )
+from efficacy_flow.policy._literal import ExpressionDecision
 from efficacy_flow.policy._table import Aggregation, HitPolicy, InputColumn, OutputColumn, Rule, Table
+
+#: What the loader compiles a ``decision`` element into.
+Decision = Table | ExpressionDecision
 
 __all__ = ["parse_dmn"]
 
@@ -60,7 +65,7 @@ Element = Any
 _NO_PLACE: Final = {"decision": None, "rule": None, "cell": None}
 
 
-def parse_dmn(path: Path) -> list[Table]:
+def parse_dmn(path: Path, *, strict: bool = True) -> list[Decision]:
     """Compile every decision of one DMN file, in file order.
 
     Raises:
@@ -68,18 +73,23 @@ def parse_dmn(path: Path) -> list[Table]:
             entity, an XInclude, bytes that are not in the declared encoding, over 10 MB), or holds a decision
             that cannot be evaluated correctly.
     """
-    return parse_dmn_text(read_file(path, DecisionTableError, fields=_NO_PLACE), str(path))
+    return parse_dmn_text(read_file(path, DecisionTableError, fields=_NO_PLACE), str(path), strict=strict)
 
 
-def parse_dmn_text(text: str | bytes, source: str) -> list[Table]:
-    """Compile every decision of a DMN document given as text or bytes (``source`` names it in errors)."""
+def parse_dmn_text(text: str | bytes, source: str, *, strict: bool = True) -> list[Decision]:
+    """Compile every decision of a DMN document given as text or bytes (``source`` names it in errors).
+
+    ``strict`` (the default) raises a typed error where DMN 1.5 gives null: no rule matched, UNIQUE matched
+    several, an input of the wrong kind, a FEEL error such as ``1 / 0``. ``strict=False`` follows DMN 1.5.
+    """
     # parse_xml refuses DTDs, entities and XInclude: how XML bombs and external fetches get in.
     root = parse_xml(text, source, DecisionTableError, fields=_NO_PLACE)
     namespace, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     if local != "definitions" or namespace not in DMN_NAMESPACES:
         _fail(source, None, f"not a DMN 1.1–1.5 <definitions> document (root is {root.tag!r})")
-    reader = _Reader(source, namespace)
+    reader = _Reader(source, namespace, strict)
     _check_language(root, source, None, None, None)
+    reader.declare(root)
     return [reader.decision(element) for element in root.findall(reader.tag("decision"))]
 
 
@@ -117,9 +127,57 @@ def _check_language(
 class _Reader:
     """Compiles the decisions of one document; knows its path and namespace for error messages."""
 
-    def __init__(self, path: str, namespace: str) -> None:
+    def __init__(self, path: str, namespace: str, strict: bool) -> None:
         self.path = path
         self.namespace = namespace
+        self.strict = strict
+        #: every name the model declares (input data, decisions, knowledge models): names with spaces
+        self.names: set[str] = set()
+        #: business knowledge models by id: (name, function)
+        self.models: dict[str, tuple[str, FeelFunction]] = {}
+
+    def declare(self, root: Element) -> None:
+        """Collect the model's names and compile its business knowledge models."""
+        for local in ("inputData", "decision", "businessKnowledgeModel"):
+            for element in root.findall(self.tag(local)):
+                if element.get("name"):
+                    self.names.add(element.get("name").strip())
+        for element in root.findall(self.tag("businessKnowledgeModel")):
+            self.models[element.get("id") or ""] = self.knowledge_model(element)
+
+    def knowledge_model(self, element: Element) -> tuple[str, FeelFunction]:
+        model_id = element.get("id") or ""
+        name = (element.get("name") or "").strip()
+        where = f"business knowledge model {name or model_id!r}"
+        if element.find(self.tag("knowledgeRequirement")) is not None:
+            _fail(self.path, None, f"{where} requires other knowledge models, which is not supported yet")
+        logic = element.find(self.tag("encapsulatedLogic"))
+        body = logic.find(self.tag("literalExpression")) if logic is not None else None
+        if (
+            logic is None
+            or body is None
+            or len([c for c in logic if isinstance(c.tag, str)])
+            != sum(
+                1
+                for c in logic
+                if isinstance(c.tag, str) and c.tag in (self.tag("formalParameter"), body.tag)
+            )
+        ):
+            _fail(self.path, None, f"{where}: only a literal expression as its logic is supported")
+        _check_language(body, self.path, None, None, model_id)
+        parameters = tuple(
+            (parameter.get("name") or "").strip() for parameter in logic.findall(self.tag("formalParameter"))
+        )
+        try:
+            compiled = compile_expression(
+                self.text(body), names=[*self.names, *parameters], strict=self.strict
+            )
+        except FeelSyntaxError as exc:
+            _fail(self.path, None, f"{where}: {exc.problem}", cell=model_id)
+        unknown = compiled.reads - set(parameters)
+        if unknown:
+            _fail(self.path, None, f"{where} reads {sorted(unknown)}, which are not its parameters")
+        return name, FeelFunction(name, parameters, compiled.evaluate)
 
     def tag(self, local: str) -> str:
         return f"{{{self.namespace}}}{local}"
@@ -130,12 +188,13 @@ class _Reader:
         child = element.find(self.tag("text"))
         return (child.text or "") if child is not None else ""
 
-    def decision(self, element: Element) -> Table:
+    def decision(self, element: Element) -> Decision:
         decision_id = element.get("id") or ""
         if not decision_id:
             _fail(self.path, None, f"a decision named {element.get('name')!r} has no id")
         table = element.find(self.tag("decisionTable"))
-        if table is None:
+        literal = element.find(self.tag("literalExpression"))
+        if table is None and literal is None:
             kinds = [child.tag.partition("}")[2] for child in element if isinstance(child.tag, str)]
             logic = [
                 k for k in kinds if k in ("literalExpression", "context", "invocation", "relation", "list")
@@ -152,7 +211,38 @@ class _Reader:
                     self.path, decision_id, f"requiredDecision href {href!r} is not a local '#id' reference"
                 )
             requires.append(href[1:])
-        return self.table(decision_id, element.get("name") or decision_id, table, tuple(requires))
+        name = element.get("name") or decision_id
+        if table is None:
+            return self.literal(decision_id, name, element, literal, tuple(requires))
+        return self.table(decision_id, name, table, tuple(requires))
+
+    def literal(
+        self, decision_id: str, name: str, element: Element, literal: Element, requires: tuple[str, ...]
+    ) -> ExpressionDecision:
+        _check_language(literal, self.path, decision_id, None, literal.get("id"))
+        functions: dict[str, FeelFunction] = {}
+        for requirement in element.findall(
+            f"{self.tag('knowledgeRequirement')}/{self.tag('requiredKnowledge')}"
+        ):
+            href = requirement.get("href") or ""
+            if not href.startswith("#") or href[1:] not in self.models:
+                _fail(
+                    self.path, decision_id, f"requiredKnowledge href {href!r} names no knowledge model here"
+                )
+            model_name, function = self.models[href[1:]]
+            functions[model_name] = function
+        text = self.text(literal)
+        try:
+            compiled = compile_expression(text, names=self.names, functions=functions, strict=self.strict)
+        except FeelSyntaxError as exc:
+            _fail(
+                self.path,
+                decision_id,
+                f"cannot read {text.strip()!r}: {exc.problem}",
+                cell=literal.get("id"),
+                where="literal expression",
+            )
+        return ExpressionDecision(decision_id, name, self.path, compiled, requires)
 
     def table(self, decision_id: str, name: str, element: Element, requires: tuple[str, ...]) -> Table:
         _check_language(element, self.path, decision_id, None, None)
@@ -179,7 +269,10 @@ class _Reader:
         output_elements = element.findall(self.tag("output"))
         if not output_elements:
             _fail(self.path, decision_id, "the table has no output column")
-        outputs_raw = [self.output(decision_id, number, out) for number, out in enumerate(output_elements, 1)]
+        outputs_raw = [
+            self.output(decision_id, number, out, single=len(output_elements) == 1)
+            for number, out in enumerate(output_elements, 1)
+        ]
         rows = element.findall(self.tag("rule"))
         cells = [
             self.rule_cells(decision_id, number, rule, input_elements, output_elements)
@@ -200,7 +293,18 @@ class _Reader:
                 decision_id,
                 f"{policy} needs the allowed output values (outputValues) in priority order",
             )
-        return Table(decision_id, name, self.path, policy, aggregation, inputs, outputs, rules, requires)
+        return Table(
+            decision_id,
+            name,
+            self.path,
+            policy,
+            aggregation,
+            inputs,
+            outputs,
+            rules,
+            requires,
+            strict=self.strict,
+        )
 
     # --- columns --------------------------------------------------------------------------------------------
 
@@ -279,15 +383,16 @@ class _Reader:
             allowed_text,
         )
 
-    def output(self, decision_id: str, number: int, element: Element) -> OutputColumn:
+    def output(self, decision_id: str, number: int, element: Element, *, single: bool) -> OutputColumn:
         name = (element.get("name") or "").strip()
         cell = element.get("id") or f"output {number}"
         where = f"output {number} ({element.get('label') or name!r})"
-        if not name:
+        if not name and not single:
+            # One unnamed output is the decision's value itself (DMN); several need names to key them.
             _fail(
                 self.path,
                 decision_id,
-                "every output column needs a name (the key of its value)",
+                "a table with several outputs needs a name on each (the key of its value)",
                 cell=cell,
                 where=where,
             )

@@ -132,12 +132,38 @@ class Table:
     outputs: tuple[OutputColumn, ...]
     rules: tuple[Rule, ...]
     requires: tuple[str, ...] = ()
+    strict: bool = True
     names: tuple[str, ...] = field(init=False)
     has_default: bool = field(init=False)
+    reads: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(column.name for column in self.outputs))
         object.__setattr__(self, "has_default", any(column.has_default for column in self.outputs))
+        object.__setattr__(self, "reads", frozenset(column.path[0] for column in self.inputs))
+
+    @property
+    def unnamed(self) -> bool:
+        """One output column without a name: the decision's value is that output's value itself."""
+        return self.names == ("",)
+
+    def run(self, scope: Mapping[str, Any]) -> Any:
+        """Evaluate on ``scope``: the matched rows as dicts keyed by output name (see ``evaluate``)."""
+        return self.evaluate(scope)
+
+    def standard(self, raw: Any) -> Any:
+        """The result as DMN defines it: one output's value (a list of them for multi-hit), or a context per
+        row when there are several outputs."""
+        if len(self.names) != 1 or raw is None:
+            return raw
+        (name,) = self.names
+        if isinstance(raw, list):
+            return [row[name] for row in raw]
+        return raw[name]
+
+    def shaped(self, raw: Any) -> Any:
+        """The result as ``decide`` returns it: dicts keyed by output name, or the value of an unnamed one."""
+        return self.standard(raw) if self.unnamed else raw
 
     @property
     def returns_list(self) -> bool:

@@ -1,0 +1,303 @@
+"""Runs the vendored DMN TCK (tests/policy/tck/) against efficacy_flow.policy.
+
+Each result node of each test case is one result: PASS (the value is the expected one, by the TCK's rules),
+REFUSED (the project raised its typed refusal: ``EfficacyFlowError`` at load or at evaluation), WRONG (a value
+that is not the expected one) or CRASH (any other exception). ``python -m tests.policy.tck_runner`` prints the
+summary line and the refusals grouped by what was refused.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+from lxml import etree
+
+from efficacy_flow.errors import DecisionError, EfficacyFlowError
+from efficacy_flow.policy import Decisions, load_decisions
+
+TCK: Final = Path(__file__).parent / "tck"
+LEVELS: Final = {2: TCK / "compliance-level-2", 3: TCK / "compliance-level-3"}
+
+_TEST_NS: Final = "{http://www.omg.org/spec/DMN/20160719/testcase}"
+_XSI: Final = "{http://www.w3.org/2001/XMLSchema-instance}"
+_NUMBER_TYPES: Final = frozenset({"decimal", "double", "float", "integer", "int", "long", "short", "byte"})
+#: Numbers are equal when they differ by less than this, relative to the expected value (at least 1): the
+#: TCK's expected values carry up to 34 digits (decimal128), more than a float result holds.
+TOLERANCE: Final = Decimal("1e-9")
+
+#: The outcomes of each level run in this process (the terminal summary prints them).
+RECORDED: dict[int, Sequence[Outcome]] = {}
+
+PASS: Final = "pass"
+REFUSED: Final = "refused"
+WRONG: Final = "wrong"
+CRASH: Final = "crash"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One result node of one test case."""
+
+    folder: str
+    case: str
+    result: str
+    status: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.folder} case {self.case} {self.result!r}: {self.status.upper()} {self.detail}"
+
+
+class Untyped:
+    """An expected value of an XML Schema type the runner does not model (it equals nothing)."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        self.kind = kind
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"{self.kind}({self.text!r})"
+
+
+# --- reading test files -------------------------------------------------------------------------------------
+
+
+def _nil(element: Any) -> bool:
+    return element.get(f"{_XSI}nil") == "true"
+
+
+def read_value(element: Any) -> Any:
+    """The value of a testCases.xsd ``valueType`` element (inputNode, expected, component, item)."""
+    if _nil(element):
+        return None
+    value = element.find(f"{_TEST_NS}value")
+    if value is not None:
+        return _scalar(value)
+    listed = element.find(f"{_TEST_NS}list")
+    if listed is not None:
+        if _nil(listed):
+            return None
+        return [read_value(item) for item in listed.findall(f"{_TEST_NS}item")]
+    components = element.findall(f"{_TEST_NS}component")
+    if components:
+        return {component.get("name"): read_value(component) for component in components}
+    return None
+
+
+def _scalar(element: Any) -> Any:
+    if _nil(element):
+        return None
+    kind = (element.get(f"{_XSI}type") or "").rpartition(":")[2]
+    text = element.text or ""
+    if kind == "string":
+        return text
+    if kind in _NUMBER_TYPES:
+        try:
+            return Decimal(text.strip())
+        except InvalidOperation:
+            return Untyped(kind, text)
+    if kind == "boolean":
+        return text.strip() == "true"
+    if kind == "date":
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            return Untyped(kind, text)
+    return Untyped(kind or "untyped", text)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultNode:
+    name: str
+    expected: Any
+    error: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    case: str
+    kind: str
+    inputs: Mapping[str, Any]
+    results: tuple[ResultNode, ...]
+
+
+def read_tests(path: Path) -> list[TestCase]:
+    root = etree.parse(str(path)).getroot()
+    cases = []
+    for number, element in enumerate(root.findall(f"{_TEST_NS}testCase"), 1):
+        inputs = {node.get("name"): read_value(node) for node in element.findall(f"{_TEST_NS}inputNode")}
+        results = []
+        for node in element.findall(f"{_TEST_NS}resultNode"):
+            expected = node.find(f"{_TEST_NS}expected")
+            results.append(
+                ResultNode(
+                    node.get("name") or "",
+                    read_value(expected) if expected is not None else None,
+                    node.get("errorResult") == "true",
+                )
+            )
+        cases.append(
+            TestCase(
+                element.get("id") or str(number), element.get("type") or "decision", inputs, tuple(results)
+            )
+        )
+    return cases
+
+
+def decision_ids_by_name(folder: Path) -> dict[str, str]:
+    """Each decision's name → its id, over the folder's models."""
+    names: dict[str, str] = {}
+    for model in sorted(folder.glob("*.dmn")):
+        for element in etree.parse(str(model)).getroot().iter("{*}decision"):
+            names.setdefault(element.get("name") or "", element.get("id") or "")
+    return names
+
+
+# --- comparing ----------------------------------------------------------------------------------------------
+
+
+def same(expected: Any, got: Any) -> bool:
+    """Whether ``got`` is ``expected`` by the TCK's rules (numbers as decimals, lists in order, contexts)."""
+    if expected is None:
+        return got is None
+    if isinstance(expected, bool):
+        return type(got) is bool and got is expected
+    if isinstance(expected, Decimal):
+        if isinstance(got, bool) or not isinstance(got, int | float | Decimal):
+            return False
+        actual = got if isinstance(got, Decimal) else Decimal(repr(got))
+        if not actual.is_finite():
+            return False
+        return abs(actual - expected) <= TOLERANCE * max(abs(expected), Decimal(1))
+    if isinstance(expected, str):
+        return isinstance(got, str) and got == expected
+    if isinstance(expected, date):
+        return isinstance(got, date) and not isinstance(got, datetime) and got == expected
+    if isinstance(expected, list):
+        return (
+            isinstance(got, list | tuple)
+            and len(got) == len(expected)
+            and all(same(e, g) for e, g in zip(expected, got, strict=True))
+        )
+    if isinstance(expected, dict):
+        return (
+            isinstance(got, Mapping)
+            and set(got) == set(expected)
+            and all(same(value, got[key]) for key, value in expected.items())
+        )
+    return False  # Untyped: a type the runner cannot check is never a pass
+
+
+# --- running ------------------------------------------------------------------------------------------------
+
+
+@cache
+def _load(folder: Path) -> Decisions | EfficacyFlowError:
+    try:
+        return load_decisions(folder, strict=False)
+    except EfficacyFlowError as exc:
+        return exc
+
+
+def run_folder(folder: Path) -> Iterator[Outcome]:
+    tests = sorted(folder.glob("*-test-*.xml"))
+    loaded: Decisions | EfficacyFlowError | BaseException
+    try:
+        loaded = _load(folder)
+    except Exception as exc:  # a crash of the loader is a finding, not a runner failure
+        loaded = exc
+    ids = decision_ids_by_name(folder)
+    for test in tests:
+        for case in read_tests(test):
+            for result in case.results:
+                yield _run_result(folder.name, loaded, ids, case, result)
+
+
+def _run_result(
+    folder: str, loaded: Any, ids: Mapping[str, str], case: TestCase, result: ResultNode
+) -> Outcome:
+    def outcome(status: str, detail: str = "") -> Outcome:
+        return Outcome(folder, case.case, result.name, status, detail)
+
+    if isinstance(loaded, EfficacyFlowError):
+        return outcome(REFUSED, f"at load: {loaded.fields.get('problem') or loaded}")
+    if isinstance(loaded, BaseException):
+        return outcome(CRASH, f"at load: {type(loaded).__name__}: {loaded}")
+    if case.kind != "decision":
+        return outcome(REFUSED, f"test type {case.kind}: the project evaluates decisions only")
+    decision_id = ids.get(result.name)
+    if decision_id is None or decision_id not in loaded:
+        return outcome(CRASH, f"no decision named {result.name!r} was loaded")
+    try:
+        got = loaded.evaluate(decision_id, case.inputs)
+    except DecisionError as exc:
+        if result.error:
+            return outcome(PASS)
+        return outcome(REFUSED, f"at evaluation: {exc.fields.get('problem') or exc}")
+    except EfficacyFlowError as exc:
+        return outcome(REFUSED, f"at evaluation: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # an untyped exception is a finding
+        return outcome(CRASH, f"{type(exc).__name__}: {exc}")
+    if result.error:
+        return outcome(PASS) if got is None else outcome(WRONG, f"expected an error, got {got!r}")
+    if same(result.expected, got):
+        return outcome(PASS)
+    return outcome(WRONG, f"expected {result.expected!r}, got {got!r}")
+
+
+def run_level(level: int) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for folder in sorted(p for p in LEVELS[level].iterdir() if p.is_dir()):
+        outcomes.extend(run_folder(folder))
+    return outcomes
+
+
+def count(outcomes: Sequence[Outcome]) -> Counter[str]:
+    return Counter(outcome.status for outcome in outcomes)
+
+
+def summary_line(level_2: Sequence[Outcome], level_3: Sequence[Outcome]) -> str:
+    def part(outcomes: Sequence[Outcome]) -> str:
+        counts = count(outcomes)
+        text = f"{counts[PASS]} pass / {counts[REFUSED]} refused / {counts[WRONG]} wrong"
+        if counts[CRASH]:
+            text += f" / {counts[CRASH]} crash"
+        return text
+
+    return f"TCK level 2: {part(level_2)}; level 3: {part(level_3)}"
+
+
+_SPECIFICS: Final = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+
+
+def refusals_by_reason(outcomes: Sequence[Outcome]) -> Counter[str]:
+    """Refused results grouped by the refusal's problem, quoted names and numbers blanked out."""
+    return Counter(
+        _SPECIFICS.sub("…", outcome.detail)[:110] for outcome in outcomes if outcome.status == REFUSED
+    )
+
+
+def main() -> None:
+    level_2, level_3 = run_level(2), run_level(3)
+    print(summary_line(level_2, level_3))
+    if "-v" in sys.argv:
+        for level, outcomes in ((2, level_2), (3, level_3)):
+            print(f"\nlevel {level} refusals:")
+            for reason, number in refusals_by_reason(outcomes).most_common():
+                print(f"  {number:5} {reason}")
+            for outcome in outcomes:
+                if outcome.status in (WRONG, CRASH):
+                    print(f"  {outcome}")
+
+
+if __name__ == "__main__":
+    main()
