@@ -4,6 +4,7 @@ does not run, refused by name instead of ignored."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -14,8 +15,11 @@ import pytest
 import yaml
 
 from efficacy_flow import shipped_processes
+from efficacy_flow.calendar import china
 from efficacy_flow.clock import CHINA_TZ
 from efficacy_flow.engine import Actor, Engine, FormChoice, FormField
+from efficacy_flow.engine._definitions import DefinitionSource, Services, build_deployment
+from efficacy_flow.engine._sandbox import Sandbox
 from efficacy_flow.errors import InvalidData, NotAuthorized, ProcessDefinitionError, UnknownProcess
 from efficacy_flow.testing import FakeClock
 
@@ -326,3 +330,66 @@ def test_roles_by_id_show_their_labels(make_engine: Callable[..., Engine], tmp_p
     assert (task.role, engine.role_label(task.role or "")) == ("intake_clerk", "受理员")
     assert engine.role_label("supervision_office") == "效能办"
     assert engine.role_label("承办单位") == "承办单位"
+
+
+LANED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Defs_fx_laned" targetNamespace="http://x.test">
+  <bpmn:process id="fx_laned" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_1" name="承办单位"><bpmn:flowNodeRef>Task_1</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="StartEvent_1"/>
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_1"/>
+    <bpmn:userTask id="Task_1" name="办理" camunda:candidateGroups="handling_office"{extra}>
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="note" label="意见" type="string">
+          <camunda:validation><camunda:constraint name="required"/></camunda:validation>
+        </camunda:formField>
+      </camunda:formData></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_1" targetRef="EndEvent_1"/>
+    <bpmn:endEvent id="EndEvent_1"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize("definition_format", [1, 2])
+def test_a_stored_definition_keeps_the_reading_it_was_deployed_with(definition_format: int) -> None:
+    """Format 2 (this version) reads candidate groups, formData and refuses unrun extensions; a definition
+    stored in format 1 keeps format 1's reading — the lane is the role, formData and camunda:assignee are
+    ignored — so an instance that started on it is never stopped by a stricter version."""
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    services = Services(sandbox=Sandbox(), clock=clock, calendar=china())
+
+    def source(extra: str) -> DefinitionSource:
+        text = LANED.replace("{extra}", extra)
+        return DefinitionSource("fx_laned", "fx_laned.bpmn", text, None, None, definition_format)
+
+    with_assignee = source(' camunda:assignee="someone"')
+    assert json.loads(with_assignee.content())["format"] == definition_format
+    assert DefinitionSource.from_content(with_assignee.content()) == with_assignee
+    if definition_format == 2:
+        with pytest.raises(ProcessDefinitionError, match="camunda:assignee"):
+            build_deployment(with_assignee, services)
+        dep = build_deployment(source(""), services)
+    else:
+        dep = build_deployment(with_assignee, services)
+    workflow = dep.runtime.new("i-1")
+    workflow.start({}, clock.now())
+    (task,) = workflow.snapshot(clock.now()).tasks
+    if definition_format == 2:
+        assert task.lane == "handling_office"
+        assert [f.id for f in dep.forms["Task_1"]] == ["note"]
+        with pytest.raises(InvalidData):
+            dep.schema.validate_task("Task_1", {})
+    else:
+        assert task.lane == "承办单位"
+        assert dep.forms == {}
+        assert dep.schema.validate_task("Task_1", {}) == {}
+
+
+def test_a_format_1_body_without_a_format_reads_as_format_1() -> None:
+    body = {"process_id": "p", "filename": "p.bpmn", "bpmn": "<x/>", "time_limits": None, "schema": None}
+    assert DefinitionSource.from_content(json.dumps(body).encode()).format == 1

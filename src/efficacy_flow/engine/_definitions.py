@@ -43,8 +43,12 @@ __all__ = ["DefinitionSource", "Deployment", "Services", "build_deployment", "re
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 _NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
-#: The content format of stored definitions (inside the definitions table).
-DEFINITION_FORMAT = 1
+#: The content format of the definitions this version deploys (inside the definitions table). 2: a user
+#: task's ``camunda:candidateGroups`` is its role, ``camunda:formData`` its data's fields and its form, and a
+#: Camunda extension the engine does not run is refused (docs/processes.md §17). 1: those were ignored, as
+#: they still are for the definitions stored in format 1, so a running instance keeps the meaning it started
+#: with (a new version's stricter reading never stops it).
+DEFINITION_FORMAT = 2
 #: SpiffWorkflow names its own start and end tasks so; an element with one of these ids silently breaks the
 #:  graph.
 RESERVED_IDS = frozenset({"Start", "End"})
@@ -59,11 +63,13 @@ class DefinitionSource:
     bpmn: str
     time_limits: str | None
     schema: Mapping[str, Any] | None
+    #: The content format it was deployed in (:data:`DEFINITION_FORMAT` for a new deployment).
+    format: int = DEFINITION_FORMAT
 
     def content(self) -> bytes:
         """Canonical JSON of the definition (what is stored and hashed)."""
         body = {
-            "format": DEFINITION_FORMAT,
+            "format": self.format,
             "process_id": self.process_id,
             "filename": self.filename,
             "bpmn": self.bpmn,
@@ -83,7 +89,14 @@ class DefinitionSource:
     def from_content(cls, content: bytes) -> DefinitionSource:
         """Rebuild a source from stored content."""
         body = json.loads(content)
-        return cls(body["process_id"], body["filename"], body["bpmn"], body["time_limits"], body["schema"])
+        return cls(
+            body["process_id"],
+            body["filename"],
+            body["bpmn"],
+            body["time_limits"],
+            body["schema"],
+            int(body.get("format", 1)),
+        )
 
 
 @dataclass(frozen=True)
@@ -260,9 +273,12 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
     messages: set[str] = set()
     timer_limits: dict[str, str] = {}
     timer_attachments: dict[str, str] = {}
+    modeler = source.format >= 2  # candidate groups, formData and unrun extensions read (DEFINITION_FORMAT)
     try:
         for each in root.iterfind("bpmn:process", _NS):
-            messages |= _check_elements(root, each, source, services, table, timer_limits, timer_attachments)
+            messages |= _check_elements(
+                root, each, source, services, table, timer_limits, timer_attachments, modeler=modeler
+            )
     except UnsafeExpression as refused:
         if refused.fields.get("path"):
             raise
@@ -271,13 +287,19 @@ def build_deployment(source: DefinitionSource, services: Services) -> Deployment
 
     answers = EngineServices(services.sandbox, services.calendar, table, services.decide)
     process_runtime = runtime.deploy(
-        root, where, source.process_id, answers, frozenset(messages), fast=services.fast_paths
+        root,
+        where,
+        source.process_id,
+        answers,
+        frozenset(messages),
+        fast=services.fast_paths,
+        candidate_groups=modeler,
     )
 
     override = services.schemas.get(source.process_id)
     raw_schema = _with_forms(
         dict(override if override is not None else source.schema or {}),
-        declared_forms(root, where, source.process_id),
+        declared_forms(root, where, source.process_id) if modeler else DeclaredForms(),
         where,
     )
     schema = schema_from_mapping(source.process_id, raw_schema) if raw_schema else ProcessSchema()
@@ -341,6 +363,8 @@ def _check_elements(
     table: TimeLimitTable | None,
     timer_limits: dict[str, str],
     timer_attachments: dict[str, str],
+    *,
+    modeler: bool = True,
 ) -> set[str]:
     """Check a process's scripts, expressions, timers and rule tasks; return the file's message names and
     record in ``timer_limits`` each timer's literal limit name, in ``timer_attachments`` each boundary timer's
@@ -375,7 +399,8 @@ def _check_elements(
             if (node.text or "").strip():
                 _check_language(node, owner(node), where)
                 sandbox.compile(node.text.strip(), "eval", element_id=owner(node))
-    _refuse_unrun_extensions(process, where, owner)
+    if modeler:
+        _refuse_unrun_extensions(process, where, owner)
     for node in process.iter():
         expression = node.get(f"{{{CAMUNDA_NS}}}expression") if isinstance(node.tag, str) else None
         if expression:

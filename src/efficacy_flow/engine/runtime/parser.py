@@ -157,7 +157,9 @@ class EngineParser(CamundaParser):  # type: ignore[misc]
     }
 
 
-def parse_specs(root: Any, path: str, process_id: str) -> tuple[Any, dict[str, Any]]:
+def parse_specs(
+    root: Any, path: str, process_id: str, *, candidate_groups: bool = True
+) -> tuple[Any, dict[str, Any]]:
     """The spec of ``process_id`` and of the processes it calls, from a parsed BPMN document.
 
     Raises:
@@ -175,7 +177,7 @@ def parse_specs(root: Any, path: str, process_id: str) -> tuple[Any, dict[str, A
         if isinstance(cause, ValidationException) and getattr(cause, "id", None):
             annotate(exc, element_id=cause.id)  # the parser names the element it refused in its own field
         raise
-    groups = _candidate_groups(root, path, process_id)
+    groups = _candidate_groups(root, path, process_id) if candidate_groups else {}
     for task_spec in [
         *spec.task_specs.values(),
         *(t for s in subprocess_specs.values() for t in s.task_specs.values()),

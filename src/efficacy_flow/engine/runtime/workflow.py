@@ -77,17 +77,25 @@ _MISSING = object()
 
 
 def deploy(
-    root: Any, path: str, process_id: str, services: Services, messages: frozenset[str], *, fast: bool = True
+    root: Any,
+    path: str,
+    process_id: str,
+    services: Services,
+    messages: frozenset[str],
+    *,
+    fast: bool = True,
+    candidate_groups: bool = True,
 ) -> SpiffProcessRuntime:
     """The runtime of ``process_id`` from a parsed (hardened) BPMN document.
 
     ``fast`` False runs the stock paths only (SpiffWorkflow's own task iterators and converters): the tests
-    compare the two.
+    compare the two. ``candidate_groups`` False keeps each user task's role its lane even where it names
+    ``camunda:candidateGroups`` (a definition stored before they were read).
 
     Raises:
         ProcessDefinitionError: SpiffWorkflow refuses the document (naming the file and element).
     """
-    spec, subprocess_specs = parse_specs(root, path, process_id)
+    spec, subprocess_specs = parse_specs(root, path, process_id, candidate_groups=candidate_groups)
     return SpiffProcessRuntime(process_id, path, spec, subprocess_specs, services, messages, fast=fast)
 
 
