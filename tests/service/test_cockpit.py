@@ -156,6 +156,10 @@ def test_the_cockpit_in_chromium(cockpit: tuple[Running, dict[str, str]], tmp_pa
             expect(fresh).to_have_count(1)
             assert all(c.cleared_at is not None for c in running.engine.cards(instance_id=cases["carded"]))
 
+            # 已办: the completed task, with its completion time on the engine's clock
+            page.click("nav a[data-page=done]")
+            expect(page.locator("tr.done-row", has_text="办理")).to_contain_text(["2025-10-10 20:00"])
+
             # the case page: the diagram with the ready task highlighted and the done ones marked
             page.goto(f"{running.url}/#/cases/{cases['carded']}")
             diagram = page.locator("#diagram[data-rendered=true]")
