@@ -59,8 +59,9 @@ def _do(engine: Engine, instance_id: str, element_id: str, token: str, data: dic
 
 @pytest.fixture
 def cockpit(tmp_path: Path) -> Iterator[tuple[Running, dict[str, str]]]:
-    """A server on a FakeClock with three cases: one at 市城管局's 办理 past its warning (a 预警 card), one
-    just dispatched to 市城管局 (no card), one at 市水务局 past its limit that no tick has seen (overdue)."""
+    """A server on a FakeClock with four cases: one closed on time at 市城管局 (rated 满意); one at
+    市城管局's 办理 past its warning (a 预警 card); one just dispatched to 市城管局 (no card); one at
+    市水务局 past its limit, which no tick has seen yet (overdue)."""
     clock = FakeClock(START)
     store = Store(f"sqlite:///{tmp_path / 'cockpit.db'}")
     engine = Engine(store=store, processes=shipped_processes(), calendar=china(), clock=clock)
@@ -68,6 +69,20 @@ def cockpit(tmp_path: Path) -> Iterator[tuple[Running, dict[str, str]]]:
     carded = engine.start("complaint_closure", TICKET, operator).id
     _do(engine, carded, "Task_Dispatch", "tok-operator", {"unit": "市城管局"})
     _do(engine, carded, "Task_Acknowledge", "tok-unit", {"ack_decision": "签收"})
+    closed = engine.start(
+        "complaint_closure", {**TICKET, "title": "垃圾清运不及时"}, operator, business_key="K-1"
+    )
+    for element_id, token, data in [
+        ("Task_Dispatch", "tok-operator", {"unit": "市城管局"}),
+        ("Task_Acknowledge", "tok-unit", {"ack_decision": "签收"}),
+        ("Task_Handle", "tok-unit", {"reply": "已清运", "resolved": True}),
+        ("Task_SignOff", "tok-head", {"signed_off": True}),
+        ("Task_Review", "tok-reviewer", {"review_passed": True}),
+        ("Task_Reply", "tok-operator", {"reply_channel": "电话"}),
+    ]:
+        _do(engine, closed.id, element_id, token, data)
+    rated = engine.message("rating", {"rating": "满意"}, {"business_key": "K-1"})
+    assert rated.status == "completed"
     [handle] = engine.tasks(instance_id=carded)
     assert (handle.element_id, handle.due_at) == ("Task_Handle", datetime(2025, 10, 11, tzinfo=CHINA_TZ))
     # a 较急 ticket has 24 hours: handled by 市水务局 from Thu 10-09 18:00, due Fri 10-10 18:00
@@ -170,9 +185,7 @@ def test_the_cockpit_in_chromium(cockpit: tuple[Running, dict[str, str]], tmp_pa
             expect(page.locator("tr.deadline-row")).to_have_count(1)
             expect(page.locator("tr.deadline-row")).to_contain_text("签发")
             expect(page.locator("tr.history-row").first).to_contain_text("受理")
-            expect(page.locator("tr.history-row", has_text="办理完成（Task_Handle）")).to_contain_text(
-                "cg-01"
-            )
+            expect(page.locator("tr.history-row", has_text="办理完成（办理）")).to_contain_text("cg-01")
             page.fill("#comment-text", "已电话联系群众")
             page.click("#comment-form button[type=submit]")
             expect(page.locator("#comments li")).to_contain_text(["已电话联系群众"])
@@ -184,7 +197,8 @@ def test_the_cockpit_in_chromium(cockpit: tuple[Running, dict[str, str]], tmp_pa
             page.click("nav a[data-page=supervision]")
             chart = page.locator("#chart[data-rendered=true]")
             expect(chart.locator("canvas")).to_have_count(1)
-            expect(page.locator("tr.rank-row", has_text="市城管局")).to_have_count(1)
+            expect(page.locator("tr.rank-row", has_text="市城管局")).to_contain_text("100.0%")
+            expect(page.locator("tr.rank-row").first).to_contain_text("市城管局")  # ranked first
             expect(page.locator("tr.card-unit-row", has_text="市城管局")).to_have_count(1)
             expect(page.locator("tr.overdue-row")).to_contain_text(["市水务局"])
             expect(page.locator("tr.overdue-row td.due.overdue")).to_have_count(1)

@@ -334,7 +334,8 @@ async function casePage(id) {
 function eventText(event) {
   const label = EVENT_LABELS[event.kind] || event.kind;
   const element = event.after && typeof event.after === 'object' ? event.after.element_id : null;
-  return element ? `${label}（${element}）` : label;
+  // the element's id, replaced by its name from the diagram once drawn (drawDiagram)
+  return element ? [label, '（', h('span', { class: 'element-name', dataset: { elementId: element } }, element), '）'] : label;
 }
 
 async function drawDiagram(container, xml, tasks, history) {
@@ -354,6 +355,10 @@ async function drawDiagram(container, xml, tasks, history) {
     }
   }
   for (const element of ready) if (registry.get(element)) canvas.addMarker(element, 'ef-ready');
+  for (const span of document.querySelectorAll('.element-name[data-element-id]')) {
+    const shape = registry.get(span.dataset.elementId);
+    if (shape && shape.businessObject.name) span.textContent = shape.businessObject.name;
+  }
   canvas.zoom('fit-viewport');
   container.dataset.rendered = 'true';
 }
