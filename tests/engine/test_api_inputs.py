@@ -122,6 +122,7 @@ def _calls(engine: Engine) -> dict[str, tuple[Callable[..., Any], list[st.Search
         "counter": (engine.counter, [odd_values, odd_values]),
         "history": (lambda i, u, a: engine.history(i, unmasked=u, actor=a), [ids, odd_values, actors]),
         "verify_history": (engine.verify_history, [ids]),
+        "diagram": (engine.diagram, [ids]),
         "incidents": (engine.incidents, [ids]),
         "retry_incident": (engine.retry_incident, [ids, actors]),
         "check_consistency": (
@@ -168,6 +169,7 @@ NAMES = sorted(
         "counter",
         "history",
         "verify_history",
+        "diagram",
         "incidents",
         "retry_incident",
         "check_consistency",

@@ -1877,6 +1877,17 @@ class Engine:
             append_event(tx, inst, ("unmasked_history_read", actor.id, None, None), now)
         return [audit_view(r, None) for r in records]
 
+    def diagram(self, instance_id: str) -> str:
+        """The BPMN XML of the definition the instance runs (the deployed ``.bpmn`` text, diagram included),
+        for drawing where the case stands.
+
+        Raises:
+            UnknownInstance: no such instance.
+        """
+        with self._store.read() as reader:
+            inst = instance_row(reader, instance_id, lock=False)
+            return self._deployment(reader, inst.definition_hash).source.bpmn
+
     def verify_history(self, instance_id: str) -> HistoryCheck:
         """Check the instance's audit hash chain; the result lists every altered or removed event."""
         with self._store.read() as reader:

@@ -1,20 +1,22 @@
 """The application: ``create_app(engine, settings)`` builds the FastAPI app over one engine.
 
-Routes live under ``/api/v1/`` (one module per resource), the OpenAPI 3.1 document at ``/openapi.json``.
-``/`` is left free for the supervision cockpit, which a later release mounts as static files there
-(``app.mount("/", StaticFiles(...))`` after the API routes): nothing here serves it yet.
+Routes live under ``/api/v1/`` (one module per resource), the OpenAPI 3.1 document at ``/openapi.json``, the
+supervision cockpit (static files in ``static/``, docs/service.md "Cockpit") at ``/`` and ``/static/``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from efficacy_flow import __version__
 from efficacy_flow.engine import Engine
 from efficacy_flow.service import _cases, _events, _supervision, _tasks
 from efficacy_flow.service._auth import Authenticator, TokenAuthenticator
-from efficacy_flow.service._context import Service, reply
+from efficacy_flow.service._context import CallerDep, Service, ServiceDep, reply
 from efficacy_flow.service._idempotency import Idempotency
 from efficacy_flow.service._limits import BodyLimit, RateLimiter
 from efficacy_flow.service._problems import install_handlers
@@ -23,6 +25,8 @@ from efficacy_flow.service._settings import ServiceSettings
 __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
+#: The cockpit: plain HTML, CSS and JavaScript modules, its libraries vendored in ``static/vendor/``.
+STATIC = Path(__file__).parent / "static"
 
 _DESCRIPTION = """机关效能建设流程引擎的 HTTP 接口：受理案件、待办与办理、认领/指派/转办/退回/撤回、消息、
 暂停/恢复/延期/撤销/迁移、审计历史、电子监察亮牌、考核指标、异常、事件（游标与 Server-Sent Events）。
@@ -63,9 +67,14 @@ def create_app(
     api.add_api_route(
         "/health", _health, methods=["GET"], summary="健康检查（无需认证）", tags=["服务 service"]
     )
+    api.add_api_route(
+        "/me", _me, methods=["GET"], summary="当前登录人（编号、角色、单位）", tags=["服务 service"]
+    )
     for module in (_cases, _tasks, _supervision, _events):
         api.include_router(module.router)
     app.include_router(api)
+    app.add_api_route("/", _cockpit, methods=["GET"], include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The last middleware added runs first: the rate limit, then the body limit, then the routes.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RateLimiter, limit=settings.rate_limit)
@@ -74,3 +83,14 @@ def create_app(
 
 def _health() -> Response:
     return reply({"status": "ok", "version": __version__})
+
+
+def _me(service: ServiceDep, actor: CallerDep) -> Response:
+    roles = sorted(actor.roles)
+    labels = {role: service.engine.role_label(role) for role in roles}
+    now = service.engine.clock.now().isoformat()  # the engine's clock: what overdue is judged by
+    return reply({"id": actor.id, "roles": roles, "role_labels": labels, "unit": actor.unit, "now": now})
+
+
+def _cockpit() -> FileResponse:
+    return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")

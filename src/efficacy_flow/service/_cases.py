@@ -65,6 +65,16 @@ def history(instance_id: str, service: ServiceDep, _: CallerDep) -> Response:
     return reply(dump(AuditEvent, service.engine.history(instance_id)))
 
 
+@router.get(
+    "/instances/{instance_id}/diagram",
+    summary="案件流程图（所运行版本的 BPMN XML）",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}, "description": "BPMN 2.0 XML"}},
+)
+def diagram(instance_id: str, service: ServiceDep, _: CallerDep) -> Response:
+    return Response(service.engine.diagram(instance_id), media_type="application/xml")
+
+
 @router.get("/processes/{process_id}/start-form", summary="受理表单字段", response_model=list[FormField])
 def start_form(process_id: str, service: ServiceDep, _: CallerDep) -> Response:
     return reply(dump(FormField, service.engine.start_form(process_id)))
