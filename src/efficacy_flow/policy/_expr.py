@@ -514,3 +514,29 @@ class _Compiler:
                 return fail(f"{name} has no value here")
 
         return call_builtin
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTests:
+    """Compiled FEEL unary tests (a decision table's input entry, DMN 1.5 grammar rule 17):
+    ``test(value, scope)`` → True, False or None (null: no match); ``reads`` the names it reads."""
+
+    text: str
+    test: Callable[[Any, Mapping[str, Any]], bool | None]
+    reads: frozenset[str]
+
+
+def compile_unary_tests(
+    text: str,
+    *,
+    names: Iterable[str] = (),
+    functions: Mapping[str, FeelFunction] | None = None,
+    strict: bool = False,
+) -> CompiledTests:
+    """Compile the full FEEL unary tests of an input entry once (``-``, lists, ``not(…)``, ``?``, any
+    expression: a value is compared by equality, a list by membership, a range by inclusion, a boolean is the
+    answer).
+
+    CONTRACT STUB: raises FeelSyntaxError until the full FEEL compiler lands.
+    """
+    raise FeelSyntaxError(f"unary tests {text!r}: not supported yet")
