@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import decimal
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
 from efficacy_flow.policy._feel import FeelSyntaxError, _unquote
+from efficacy_flow.policy._feel_values import FeelError, LambdaFunction
 
 __all__ = ["BUILTINS", "Compiled", "FeelError", "FeelFunction", "compile_expression", "to_feel"]
 
@@ -78,26 +79,8 @@ _PARSER: Final = Lark(_GRAMMAR, parser="lalr", maybe_placeholders=True)
 _RESERVED: Final = frozenset({"true", "false", "null", "if", "then", "else", "and", "or"})
 
 
-class FeelError(Exception):
-    """A FEEL evaluation error (null in DMN's semantics) raised in strict mode; ``problem`` says what."""
-
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
-@dataclass(frozen=True, slots=True)
-class FeelFunction:
-    """A FEEL function value: a business knowledge model's logic, called with positional arguments."""
-
-    name: str
-    parameters: tuple[str, ...]
-    body: Evaluator
-
-    def __call__(self, arguments: Sequence[Any]) -> Any:
-        if len(arguments) != len(self.parameters):
-            raise FeelError(f"{self.name} takes {len(self.parameters)} arguments, not {len(arguments)}")
-        return self.body(dict(zip(self.parameters, arguments, strict=True)))
+#: A business knowledge model's logic (or any model-defined function), called with positional arguments.
+FeelFunction = LambdaFunction
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import decimal
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -39,6 +39,7 @@ __all__ = [
     "FeelError",
     "FeelFunction",
     "FeelRange",
+    "LambdaFunction",
     "compare",
     "equal",
     "kind",
@@ -80,6 +81,32 @@ class FeelFunction(ABC):
 
     def __call__(self, arguments: Sequence[Any]) -> Any:
         return self.invoke(arguments, None)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LambdaFunction(FeelFunction):
+    """A function defined in the model: ``function(a, b) a + b``, a business knowledge model, a boxed function
+    definition. ``body`` evaluates on a scope: ``closure`` (the scope it was defined in) with the parameters
+    bound over it. A parameter not given by name is null; the wrong number of positional arguments is an
+    invocation with no value."""
+
+    name: str
+    parameters: tuple[str, ...]
+    body: Callable[[Mapping[str, Any]], Any]
+    closure: Mapping[str, Any] = field(default_factory=dict)
+
+    def invoke(self, positional: Sequence[Any] | None, named: Mapping[str, Any] | None) -> Any:
+        if positional is not None:
+            if len(positional) != len(self.parameters):
+                raise FeelError(f"{self.name} takes {len(self.parameters)} arguments, not {len(positional)}")
+            bound = dict(zip(self.parameters, positional, strict=True))
+        else:
+            given = dict(named or {})
+            unknown = set(given) - set(self.parameters)
+            if unknown:
+                raise FeelError(f"{self.name} has no parameter {sorted(unknown)[0]!r}")
+            bound = {parameter: given.get(parameter) for parameter in self.parameters}
+        return self.body({**self.closure, **bound} if self.closure else bound)
 
 
 @dataclass(frozen=True, slots=True)
