@@ -22,7 +22,10 @@ from typing import Any, Final
 from lxml import etree
 
 from efficacy_flow.errors import DecisionError, EfficacyFlowError
-from efficacy_flow.policy import Decisions, load_decisions
+from efficacy_flow.policy import Decisions, _feel_temporal, _feel_values, load_decisions
+from efficacy_flow.policy._feel_temporal import DayTimeDuration, FeelTime, YearMonthDuration
+from efficacy_flow.policy._feel_values import FeelError
+from efficacy_flow.policy._feel_values import kind as feel_kind
 
 TCK: Final = Path(__file__).parent / "tck"
 LEVELS: Final = {2: TCK / "compliance-level-2", 3: TCK / "compliance-level-3"}
@@ -112,7 +115,27 @@ def _scalar(element: Any) -> Any:
             return date.fromisoformat(text.strip())
         except ValueError:
             return Untyped(kind, text)
+    if kind in _TEMPORAL_TYPES:
+        return _temporal(kind, text)
     return Untyped(kind or "untyped", text)
+
+
+#: XML Schema temporal types → the FEEL kinds their lexical forms may hold.
+_TEMPORAL_TYPES: Final = {
+    "dateTime": ("date and time",),
+    "time": ("time",),
+    "duration": ("days and time duration", "years and months duration"),
+}
+
+
+def _temporal(kind: str, text: str) -> Any:
+    """An xsd ``dateTime``, ``time`` or ``duration`` read as FEEL reads its ``@"…"`` literal; a value the
+    engine cannot hold (a year beyond 9999, nanoseconds) or of another form is Untyped (it equals nothing)."""
+    try:
+        value = _feel_temporal.parse_at_literal(text.strip())
+    except (FeelError, EfficacyFlowError):
+        return Untyped(kind, text)
+    return value if feel_kind(value) in _TEMPORAL_TYPES[kind] else Untyped(kind, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +203,8 @@ def same(expected: Any, got: Any) -> bool:
         return abs(actual - expected) <= TOLERANCE * max(abs(expected), Decimal(1))
     if isinstance(expected, str):
         return isinstance(got, str) and got == expected
+    if isinstance(expected, datetime | FeelTime | DayTimeDuration | YearMonthDuration):
+        return _same_temporal(expected, got)
     if isinstance(expected, date):
         return isinstance(got, date) and not isinstance(got, datetime) and got == expected
     if isinstance(expected, list):
@@ -195,6 +220,30 @@ def same(expected: Any, got: Any) -> bool:
             and all(same(value, got[key]) for key, value in expected.items())
         )
     return False  # Untyped: a type the runner cannot check is never a pass
+
+
+def _same_temporal(expected: Any, got: Any) -> bool:
+    """A date and time, time or duration is the expected one when it has the same kind and value exactly:
+    the same wall clock and the same offset (a local value is never a zoned one; ``+01:00`` at the same
+    instant as ``Z`` is not the same lexical value), every fraction digit, the same length of duration."""
+    if isinstance(expected, datetime):
+        return (
+            isinstance(got, datetime)
+            and got.replace(tzinfo=None) == expected.replace(tzinfo=None)
+            and got.utcoffset() == expected.utcoffset()
+        )
+    if isinstance(expected, FeelTime):
+        return (
+            isinstance(got, FeelTime)
+            and (got.hour, got.minute, got.second) == (expected.hour, expected.minute, expected.second)
+            and (got.zone is None) == (expected.zone is None)
+            and (got.zone is None or got.zone.utcoffset(None) == _zone_offset(expected))
+        )
+    return type(got) is type(expected) and _feel_values.equal(expected, got) is True
+
+
+def _zone_offset(value: FeelTime) -> Any:
+    return None if value.zone is None else value.zone.utcoffset(None)
 
 
 # --- running ------------------------------------------------------------------------------------------------
