@@ -40,6 +40,7 @@ LEVEL_3: Final = tck_runner.LEVELS[3]
 FOLDERS: Final = (
     "0007-date-time",
     "0068-feel-equality",
+    "0070-feel-instance-of",
     "0074-feel-properties",
     "0093-feel-at-literals",
     "0095-feel-day-of-year-function",
@@ -347,8 +348,12 @@ def _literal_decisions(folder: Path) -> dict[str, Decision]:
                 found[name] = text
                 continue
             entries = decision.findall("{*}context/{*}contextEntry")
-            texts = {(entry.find("{*}variable").get("name") or ""): _text(entry) for entry in entries}
-            if entries and all(texts.values()):
+            variables = [entry.find("{*}variable") for entry in entries]
+            if not entries or any(variable is None for variable in variables):
+                continue
+            pairs = zip(variables, entries, strict=True)
+            texts = {(variable.get("name") or ""): _text(entry) for variable, entry in pairs}
+            if all(texts.values()):
                 found[name] = {key: value for key, value in texts.items() if value}
     return found
 
@@ -488,6 +493,7 @@ REFUSED: Final = frozenset(
 DERIVED_BY_FOLDER: Final = {
     "0007-date-time": 18,
     "0068-feel-equality": 71,
+    "0070-feel-instance-of": 40,
     "0074-feel-properties": 42,
     "0093-feel-at-literals": 19,
     "0095-feel-day-of-year-function": 19,
@@ -535,7 +541,7 @@ def test_derived_case_counts() -> None:
         folder = case.id.split("/")[0]
         by_folder[folder] = by_folder.get(folder, 0) + 1
     assert by_folder == DERIVED_BY_FOLDER
-    assert len(CASES) == 1001
+    assert len(CASES) == 1041
     assert len(REFUSED) == 81
 
 

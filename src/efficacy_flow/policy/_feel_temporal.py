@@ -12,7 +12,7 @@ How the values are held (the contract of ``_feel_values``):
 
 What Python's ``datetime`` cannot hold — years outside 1..9999 (FEEL allows -999,999,999..999,999,999) and
 fractions of a second finer than a microsecond in a date or a date and time — is refused with
-:class:`UnsupportedTemporalValue`, a typed refusal (an ``EfficacyFlowError``, not a ``FeelError``): the
+:class:`UnsupportedTemporalValue`, a typed refusal (a ``DecisionError``, not a ``FeelError``): the
 value exists in FEEL, so null would be a wrong answer. What FEEL itself leaves undefined
 (``date("2017-13-10")``, a year of ten digits, adding two dates, a local minus a zoned date and time)
 raises :class:`FeelError`, which the compiler turns into null.
@@ -37,11 +37,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import ROUND_FLOOR, Decimal
+from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from efficacy_flow.clock import SystemClock
-from efficacy_flow.errors import DecisionTableError
+from efficacy_flow.errors import DecisionError
 from efficacy_flow.policy._feel_values import CONTEXT, FeelError, FeelFunction
 
 __all__ = [
@@ -90,10 +91,11 @@ class YearMonthDuration:
     months: int
 
 
-class UnsupportedTemporalValue(DecisionTableError):
+class UnsupportedTemporalValue(DecisionError):
     """A temporal value FEEL defines but this engine cannot hold (a year outside 1..9999, a date and time
     with a fraction of a second finer than a microsecond): a typed refusal, never a null or a rounded
-    value."""
+    value. A ``DecisionError`` (a ``RuntimeError``), so no ``except ValueError`` or ``except FeelError`` on
+    the way turns it into null."""
 
 
 def _refuse(what: str) -> UnsupportedTemporalValue:
@@ -289,6 +291,7 @@ def _make_date(year: int, month: int, day: int, what: str) -> date:
     return date(year, month, day)
 
 
+@lru_cache(maxsize=256)
 def _fixed_zone(seconds: int) -> timezone:
     return _UTC if seconds == 0 else timezone(timedelta(seconds=seconds))
 
