@@ -594,6 +594,15 @@ def test_a_local_and_a_zoned_date_and_time_are_not_comparable() -> None:
     assert compare(at("2021-01-01T10:00:00+01:00"), zoned) == -1
 
 
+def test_dates_and_times_at_the_edges_of_the_years_compare_and_subtract() -> None:
+    first, last = at("0001-01-01T00:00:00+01:00"), at("9999-12-31T23:00:00-05:00")
+    assert compare(first, last) == -1
+    assert equal(at("0001-01-01T00:30:00+01:00"), at("0001-01-01T01:30:00+02:00")) is True
+    assert temporal.subtract(at("9999-12-31T23:00:00-05:00"), at("9999-12-31T23:00:00Z")) == at("PT5H")
+    with pytest.raises(UnsupportedTemporalValue):
+        temporal.add(first, at("-P1D"))
+
+
 def test_times_compare_by_offset_and_only_where_comparable() -> None:
     assert equal(at("10:00:00+01:00"), at("09:00:00Z")) is True
     assert compare(at("10:00:00+01:00"), at("09:30:00Z")) == -1
@@ -738,6 +747,16 @@ def test_durations_scale_and_divide() -> None:
     assert temporal.to_string(temporal.negate(at("P0D"))) == "PT0S"
 
 
+def test_durations_beyond_what_the_engine_holds_are_refused() -> None:
+    with pytest.raises(UnsupportedTemporalValue):
+        temporal.multiply(at("P1D"), Decimal("1e6000"))
+    with pytest.raises(UnsupportedTemporalValue):
+        temporal.multiply(at("P1Y"), Decimal("1e20"))
+    assert temporal.multiply(at("PT1S"), Decimal("1e17")) == DayTimeDuration(Decimal("1e17"))
+    with pytest.raises(FeelError):
+        temporal.multiply(at("P1D"), Decimal("1e6144") * 10)  # beyond decimal128: a FEEL error
+
+
 def test_named_invocation_of_each_signature() -> None:
     assert call("date", year=Decimal(2018), month=Decimal(12), day=Decimal(10)) == date(2018, 12, 10)
     assert call("time", hour=Decimal(11), minute=Decimal(59), second=Decimal("0.5")) == FeelTime(
@@ -745,6 +764,8 @@ def test_named_invocation_of_each_signature() -> None:
     )
     assert call("date and time", date=at("2018-12-10"), time=at("10:30:00Z")) == at("2018-12-10T10:30:00Z")
     assert call("years and months duration", to=at("2013-08-24"), **{"from": at("2011-12-22")}) == at("P1Y8M")
+    assert call("time", **{"from": at("10:30:00@Europe/Paris")}) == at("10:30:00@Europe/Paris")
+    assert call("date and time", **{"from": at("2018-12-10")}) == at("2018-12-10T00:00:00")
     assert call("day of week", date=at("2021-01-17")) == "Sunday"
     assert call("week of year", date=at("2021-01-03")) == Decimal(53)
     assert BUILTINS["date and time"].parameters == ("from",)

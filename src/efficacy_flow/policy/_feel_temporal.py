@@ -106,6 +106,7 @@ def _refuse(what: str) -> UnsupportedTemporalValue:
 
 _UTC: Final = UTC
 _DAY: Final = 86400
+_NO_TIME: Final = timedelta(0)
 _MILLI: Final = Decimal("0.001")
 _MICRO: Final = Decimal("0.000001")
 #: FEEL's year range (DMN 1.5 10.3.2.3.1 via XML Schema and Java): nine digits either side of zero.
@@ -182,11 +183,10 @@ def equal(a: Any, b: Any) -> bool | None:
 def compare(a: Any, b: Any) -> int | None:
     """-1/0/1 for two temporal values of one kind, None when they are not ordered."""
     if isinstance(a, datetime) and isinstance(b, datetime):
-        keys = _instants(a, b)
-        if keys is None:
+        gap = _gap(_to_milli(a), _to_milli(b))
+        if gap is None:
             return None
-        first, second = _to_milli(keys[0]), _to_milli(keys[1])
-        return -1 if first < second else (1 if first > second else 0)
+        return -1 if gap < _NO_TIME else (1 if gap > _NO_TIME else 0)
     if _is_date(a) and _is_date(b):
         return _sign(a.toordinal() - b.toordinal())
     if isinstance(a, FeelTime) and isinstance(b, FeelTime):
@@ -205,13 +205,17 @@ def _sign(difference: int | Decimal) -> int:
     return -1 if difference < 0 else (1 if difference > 0 else 0)
 
 
-def _instants(a: datetime, b: datetime) -> tuple[datetime, datetime] | None:
-    """Two dates and times made comparable: both local as they are, both zoned in UTC; None for a mix."""
-    if (a.tzinfo is None) != (b.tzinfo is None):
+def _gap(a: datetime, b: datetime) -> timedelta | None:
+    """``a - b`` of two dates and times: by the wall clock when both are local, on the time line when both
+    are zoned (whatever their zones); None for a local and a zoned one. Never overflows near year 1 or
+    9999, as a conversion to UTC could."""
+    offset_a, offset_b = a.utcoffset(), b.utcoffset()
+    if (offset_a is None) != (offset_b is None):
         return None
-    if a.tzinfo is None:
-        return a, b
-    return a.astimezone(_UTC), b.astimezone(_UTC)
+    gap = a.replace(tzinfo=None) - b.replace(tzinfo=None)
+    if offset_a is not None and offset_b is not None:
+        gap -= offset_a - offset_b
+    return gap
 
 
 def _floor_milli(seconds: Decimal) -> Decimal:
@@ -498,7 +502,7 @@ def _date_plus_seconds(value: date, seconds: Decimal) -> date:
 
 def _time_plus_seconds(value: FeelTime, seconds: Decimal) -> FeelTime:
     """A time moved by a days and time duration, wrapping around midnight (modulo 24 hours)."""
-    total = (_wall_seconds(value) + seconds) % _DAY
+    total = _exact(lambda: CONTEXT.remainder(CONTEXT.add(_wall_seconds(value), seconds), Decimal(_DAY)))
     if total < 0:
         total += _DAY
     whole = int(total)
@@ -512,10 +516,10 @@ def _as_utc_midnight(value: date) -> datetime:
 
 
 def _difference(a: datetime, b: datetime) -> DayTimeDuration:
-    instants = _instants(a, b)
-    if instants is None:
+    gap = _gap(a, b)
+    if gap is None:
         raise FeelError("a local and a zoned date and time have no difference")
-    return DayTimeDuration(_delta_seconds(instants[0] - instants[1]))
+    return DayTimeDuration(_delta_seconds(gap))
 
 
 def _shift(value: Any, duration: Any, sign: int) -> Any:
@@ -545,9 +549,9 @@ def _describe(value: Any) -> str:
 def add(a: Any, b: Any) -> Any:
     """``a + b`` where at least one is temporal; raises FeelError when FEEL defines no value."""
     if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
-        return YearMonthDuration(a.months + b.months)
+        return _year_month(a.months + b.months)
     if isinstance(a, DayTimeDuration) and isinstance(b, DayTimeDuration):
-        return DayTimeDuration(_exact(lambda: a.seconds + b.seconds))
+        return _day_time(_exact(lambda: CONTEXT.add(a.seconds, b.seconds)))
     result = _shift(a, b, 1) if _is_duration(b) else (_shift(b, a, 1) if _is_duration(a) else None)
     if result is None:
         raise FeelError(f"{_describe(a)} + {_describe(b)} has no value")
@@ -557,9 +561,9 @@ def add(a: Any, b: Any) -> Any:
 def subtract(a: Any, b: Any) -> Any:
     """``a - b`` where at least one is temporal; raises FeelError when FEEL defines no value."""
     if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
-        return YearMonthDuration(a.months - b.months)
+        return _year_month(a.months - b.months)
     if isinstance(a, DayTimeDuration) and isinstance(b, DayTimeDuration):
-        return DayTimeDuration(_exact(lambda: a.seconds - b.seconds))
+        return _day_time(_exact(lambda: CONTEXT.subtract(a.seconds, b.seconds)))
     if isinstance(a, datetime) and isinstance(b, datetime):
         return _difference(a, b)
     if isinstance(a, datetime) and _is_date(b):
@@ -587,6 +591,24 @@ def _exact(operation: Callable[[], Decimal]) -> Decimal:
         raise FeelError(f"arithmetic error: {type(exc).__name__}") from None
 
 
+#: The longest durations this engine holds (java.time's Duration and Period hold no more): longer results of
+#: arithmetic are refused, not rounded.
+_MAX_SECONDS: Final = Decimal(10) ** 18
+_MAX_MONTHS: Final = 10**15
+
+
+def _day_time(seconds: Decimal) -> DayTimeDuration:
+    if abs(seconds) >= _MAX_SECONDS:
+        raise _refuse(f"a duration of {seconds:e} seconds")
+    return DayTimeDuration(seconds)
+
+
+def _year_month(months: int) -> YearMonthDuration:
+    if abs(months) >= _MAX_MONTHS:
+        raise _refuse(f"a duration of {months:e} months")
+    return YearMonthDuration(months)
+
+
 def _months(amount: Decimal) -> int:
     """A number of months from a product or quotient: the fraction truncated toward zero (as the TCK)."""
     return int(amount)
@@ -596,9 +618,9 @@ def multiply(a: Any, b: Any) -> Any:
     """``a * b``: a duration times a number (either order)."""
     duration, factor = (a, b) if _is_duration(a) else (b, a)
     if _is_number(factor) and isinstance(duration, DayTimeDuration):
-        return DayTimeDuration(_exact(lambda: CONTEXT.multiply(duration.seconds, factor)))
+        return _day_time(_exact(lambda: CONTEXT.multiply(duration.seconds, factor)))
     if _is_number(factor) and isinstance(duration, YearMonthDuration):
-        return YearMonthDuration(_months(_exact(lambda: CONTEXT.multiply(Decimal(duration.months), factor))))
+        return _year_month(_months(_exact(lambda: CONTEXT.multiply(Decimal(duration.months), factor))))
     raise FeelError(f"{_describe(a)} * {_describe(b)} has no value")
 
 
@@ -606,12 +628,12 @@ def divide(a: Any, b: Any) -> Any:
     """``a / b``: a duration by a number, or a duration by a duration of the same kind (a number)."""
     if isinstance(a, DayTimeDuration):
         if _is_number(b) and b != 0:
-            return DayTimeDuration(_exact(lambda: CONTEXT.divide(a.seconds, b)))
+            return _day_time(_exact(lambda: CONTEXT.divide(a.seconds, b)))
         if isinstance(b, DayTimeDuration) and b.seconds != 0:
             return _exact(lambda: CONTEXT.divide(a.seconds, b.seconds))
     if isinstance(a, YearMonthDuration):
         if _is_number(b) and b != 0:
-            return YearMonthDuration(_months(_exact(lambda: CONTEXT.divide(Decimal(a.months), b))))
+            return _year_month(_months(_exact(lambda: CONTEXT.divide(Decimal(a.months), b))))
         if isinstance(b, YearMonthDuration) and b.months != 0:
             return _exact(lambda: CONTEXT.divide(Decimal(a.months), Decimal(b.months)))
     raise FeelError(f"{_describe(a)} / {_describe(b)} has no value")
@@ -772,12 +794,14 @@ def _date_function(key: str, args: Mapping[str, Any]) -> date:
 
 
 def _time_function(key: str, args: Mapping[str, Any]) -> FeelTime:
-    """``time(from)`` of a string, a date and time (its time and zone) or a date (``00:00:00Z``);
+    """``time(from)`` of a string, a time, a date and time (its time and zone) or a date (``00:00:00Z``);
     ``time(hour, minute, second[, offset])``."""
     if key == "from":
         value = args["from"]
         if isinstance(value, str):
             return _parse_time(value)
+        if isinstance(value, FeelTime):
+            return value
         if isinstance(value, datetime):
             return FeelTime(value.hour, value.minute, _second_of(value), value.tzinfo)
         if isinstance(value, date):
