@@ -48,6 +48,7 @@ FOLDERS: Final = (
     "0097-feel-month-of-year-function",
     "0098-feel-week-of-year-function",
     "0100-arithmetic",
+    "0103-feel-is-function",
     "1115-feel-date-function",
     "1116-feel-time-function",
     "1117-feel-date-and-time-function",
@@ -65,7 +66,7 @@ class Underivable(Exception):
     """The expression leaves the subset this reader evaluates."""
 
 
-_FUNCTIONS: Final = sorted([*BUILTINS, "string"], key=len, reverse=True)
+_FUNCTIONS: Final = sorted([*BUILTINS, "string", "is"], key=len, reverse=True)
 _PROPERTIES: Final = sorted(
     [
         "year", "month", "day", "weekday", "hour", "minute", "second", "time offset", "timezone",
@@ -264,6 +265,10 @@ class _TemporalExpression:
                 positional.append(self.expression())
         if positional and named:
             raise Underivable("mixed positional and named arguments")
+        if name == "is":
+            if len(positional) != 2 or not all(kind(value) in _TEMPORAL_KINDS for value in positional):
+                raise Underivable("is() of non-temporal values or by name")
+            return temporal.identical(*positional)
         if name == "string":
             if len(positional) != 1:
                 raise Underivable("string() with named arguments")
@@ -501,6 +506,7 @@ DERIVED_BY_FOLDER: Final = {
     "0097-feel-month-of-year-function": 10,
     "0098-feel-week-of-year-function": 18,
     "0100-arithmetic": 481,
+    "0103-feel-is-function": 39,
     "1115-feel-date-function": 52,
     "1116-feel-time-function": 83,
     "1117-feel-date-and-time-function": 88,
@@ -541,7 +547,7 @@ def test_derived_case_counts() -> None:
         folder = case.id.split("/")[0]
         by_folder[folder] = by_folder.get(folder, 0) + 1
     assert by_folder == DERIVED_BY_FOLDER
-    assert len(CASES) == 1041
+    assert len(CASES) == 1080
     assert len(REFUSED) == 81
 
 
@@ -755,6 +761,15 @@ def test_durations_beyond_what_the_engine_holds_are_refused() -> None:
     assert temporal.multiply(at("PT1S"), Decimal("1e17")) == DayTimeDuration(Decimal("1e17"))
     with pytest.raises(FeelError):
         temporal.multiply(at("P1D"), Decimal("1e6144") * 10)  # beyond decimal128: a FEEL error
+
+
+def test_identical_values_keep_their_zone() -> None:
+    assert temporal.identical(at("2021-01-01T10:00:00.000001Z"), at("2021-01-01T10:00:00.000001+00:00"))
+    assert not temporal.identical(at("2021-01-01T10:00:00.0001"), at("2021-01-01T10:00:00"))
+    assert not temporal.identical(at("2021-01-01T10:00:00@Etc/UTC"), at("2021-01-01T10:00:00Z"))
+    assert not temporal.identical(at("10:00:00"), at("10:00:00Z"))
+    assert not temporal.identical(at("2021-01-01"), at("2021-01-01T00:00:00"))
+    assert not temporal.identical(at("P0D"), at("P0M"))
 
 
 def test_named_invocation_of_each_signature() -> None:

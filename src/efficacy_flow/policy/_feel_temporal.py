@@ -56,6 +56,7 @@ __all__ = [
     "compare",
     "divide",
     "equal",
+    "identical",
     "kind",
     "multiply",
     "negate",
@@ -199,6 +200,35 @@ def compare(a: Any, b: Any) -> int | None:
     if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
         return _sign(a.months - b.months)
     return None
+
+
+def identical(a: Any, b: Any) -> bool:
+    """Whether two temporal values are the same value, zone included, as FEEL's ``is(value1, value2)``
+    (DMN 1.5 10.3.4.x) sees them: ``@"23:00:50Z"`` is ``@"23:00:50+00:00"``, but not ``@"23:00:50@Etc/GMT"``;
+    ``@"…T12:00:00-01:00"`` is not ``@"…T17:00:00+04:00"`` (the same instant); ``@"P1D"`` is ``@"PT24H"``;
+    values of two kinds are never identical. Exact to the last digit (no millisecond rounding)."""
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return a.replace(tzinfo=None) == b.replace(tzinfo=None) and _same_zone(a.tzinfo, b.tzinfo, a, b)
+    if _is_date(a) and _is_date(b):
+        return bool(a == b)
+    if isinstance(a, FeelTime) and isinstance(b, FeelTime):
+        return (a.hour, a.minute, a.second) == (b.hour, b.minute, b.second) and _same_zone(a.zone, b.zone)
+    if isinstance(a, DayTimeDuration) and isinstance(b, DayTimeDuration):
+        return a.seconds == b.seconds
+    if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
+        return a.months == b.months
+    return False
+
+
+def _same_zone(
+    za: tzinfo | None, zb: tzinfo | None, at_a: datetime | None = None, at_b: datetime | None = None
+) -> bool:
+    """Both local, both the same named zone, or both the same fixed offset."""
+    if za is None or zb is None:
+        return za is None and zb is None
+    if isinstance(za, ZoneInfo) or isinstance(zb, ZoneInfo):
+        return isinstance(za, ZoneInfo) and isinstance(zb, ZoneInfo) and za.key == zb.key
+    return za.utcoffset(at_a) == zb.utcoffset(at_b)
 
 
 def _sign(difference: int | Decimal) -> int:
