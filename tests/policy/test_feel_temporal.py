@@ -41,12 +41,14 @@ FOLDERS: Final = (
     "0007-date-time",
     "0068-feel-equality",
     "0070-feel-instance-of",
+    "0071-feel-between",
     "0074-feel-properties",
     "0093-feel-at-literals",
     "0095-feel-day-of-year-function",
     "0096-feel-day-of-week-function",
     "0097-feel-month-of-year-function",
     "0098-feel-week-of-year-function",
+    "0099-arithmetic-negation",
     "0100-arithmetic",
     "0103-feel-is-function",
     "1115-feel-date-function",
@@ -127,6 +129,15 @@ class _TemporalExpression:
     # grammar
     def expression(self) -> Any:
         value = self.comparison()
+        if self.accept("between", keyword=True):
+            low = self.sum()
+            if not self.accept("and", keyword=True):
+                raise Underivable("between without and")
+            high = self.sum()
+            if kind(value) not in _TEMPORAL_KINDS:
+                raise Underivable("between of non-temporal values")
+            above, below = compare(value, low), compare(value, high)
+            return None if above is None or below is None else above >= 0 and below <= 0
         if self.accept("instance of", keyword=True):
             for name in _TYPES:
                 if self.accept(name, keyword=True):
@@ -178,6 +189,8 @@ class _TemporalExpression:
                 self.at = number.end()
                 return -Decimal(number.group())
             value = self.unary()
+            if kind(value) not in _TEMPORAL_KINDS:
+                raise Underivable("negation of a non-temporal value")
             try:
                 return temporal.negate(value)
             except FeelError:
@@ -499,12 +512,14 @@ DERIVED_BY_FOLDER: Final = {
     "0007-date-time": 18,
     "0068-feel-equality": 71,
     "0070-feel-instance-of": 40,
+    "0071-feel-between": 25,
     "0074-feel-properties": 42,
     "0093-feel-at-literals": 19,
     "0095-feel-day-of-year-function": 19,
     "0096-feel-day-of-week-function": 10,
     "0097-feel-month-of-year-function": 10,
     "0098-feel-week-of-year-function": 18,
+    "0099-arithmetic-negation": 8,
     "0100-arithmetic": 481,
     "0103-feel-is-function": 39,
     "1115-feel-date-function": 52,
@@ -547,7 +562,7 @@ def test_derived_case_counts() -> None:
         folder = case.id.split("/")[0]
         by_folder[folder] = by_folder.get(folder, 0) + 1
     assert by_folder == DERIVED_BY_FOLDER
-    assert len(CASES) == 1080
+    assert len(CASES) == 1113
     assert len(REFUSED) == 81
 
 
