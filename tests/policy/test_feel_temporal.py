@@ -854,3 +854,14 @@ def test_the_runner_compares_temporal_values_exactly() -> None:
     assert same(at("P1D"), at("PT24H"))
     assert not same(at("P0D"), at("P0M"))
     assert not same(at("2021-01-01"), at("2021-01-01T00:00:00"))
+
+
+def test_at_literals_compile_once_and_fail_only_when_evaluated() -> None:
+    value = temporal.at_literal_evaluator("2021-01-01T10:00:00@Europe/Paris")
+    assert value() == at("2021-01-01T10:00:00@Europe/Paris")
+    invalid = temporal.at_literal_evaluator("foo")
+    with pytest.raises(FeelError):
+        invalid()
+    beyond = temporal.at_literal_evaluator("-2021-01-01T10:10:10+11:00")
+    with pytest.raises(UnsupportedTemporalValue):
+        beyond()
