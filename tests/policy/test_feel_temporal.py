@@ -751,6 +751,9 @@ def test_values_python_cannot_hold_are_refused(make: Callable[[], Any]) -> None:
         lambda: temporal.add(at("P1D"), None),
         lambda: temporal.parse_at_literal("2021-01-01T10:00:00@No/Such_Zone"),
         lambda: temporal.parse_at_literal("10:00"),
+        lambda: temporal.parse_at_literal("-2017-12-31T25:00:00"),  # invalid first: not a refusal
+        lambda: temporal.parse_at_literal("99999-12-31T10:00:00@No/Such_Zone"),
+        lambda: temporal.parse_at_literal("-2017-02-29"),
     ],
 )
 def test_what_feel_leaves_undefined_is_a_feel_error(make: Callable[[], Any]) -> None:

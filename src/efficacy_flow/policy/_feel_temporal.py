@@ -388,9 +388,10 @@ def _parse_date_time(text: str) -> datetime:
     match = _DATE_TIME_RE.fullmatch(text)
     if match is None:
         raise FeelError(f"{text!r} is not a date and time (YYYY-MM-DDThh:mm:ss)")
-    day = _make_date(int(match[1]), int(match[2]), int(match[3]), f"date and time {text!r}")
     hour, minute, second, next_day = _clock_parts(match[4], match[5], match[6], text)
     zone = _zone_of(match[7], match[8], match[9], match[10], match[11])
+    # only a valid date and time can be refused as one the engine cannot hold
+    day = _make_date(int(match[1]), int(match[2]), int(match[3]), f"date and time {text!r}")
     whole, micro = _microseconds(second, f"date and time {text!r}")
     value = datetime(day.year, day.month, day.day, hour, minute, whole, micro, tzinfo=zone)
     if next_day:
