@@ -810,6 +810,15 @@ def test_now_and_today_read_the_injected_clock(fixed_clock: datetime) -> None:
     assert call("now").tzinfo is not None
 
 
+def test_today_is_the_day_in_the_clocks_zone(fixed_clock: datetime) -> None:
+    token = CLOCK.set(lambda: fixed_clock.astimezone(ZoneInfo("Asia/Shanghai")))
+    try:
+        assert call("today") == date(2026, 12, 8)  # 07:00 on the 8th in Beijing, 23:00 on the 7th in UTC
+        assert equal(call("now"), fixed_clock) is True
+    finally:
+        CLOCK.reset(token)
+
+
 def test_a_naive_clock_is_refused() -> None:
     token = CLOCK.set(lambda: datetime(2026, 1, 1))
     try:

@@ -25,8 +25,9 @@ dates and times compare at millisecond precision, as the TCK expects (0068-feel-
 ``time("10:30:00.0001") = time("10:30:00.0002")`` is true); durations compare exactly.
 
 ``now()`` and ``today()`` read :data:`CLOCK`, a ``ContextVar`` holding a callable that returns an aware
-``datetime``; by default the system clock (``efficacy_flow.clock.SystemClock``) in UTC. Tests and embedders
-set it (``CLOCK.set(lambda: fixed)``) to fix "now".
+``datetime``; by default the system clock (``efficacy_flow.clock.SystemClock``) in UTC. ``today()`` is the
+date of that instant in the clock's own zone (so a clock in Asia/Shanghai gives the Chinese calendar day).
+Tests and embedders set it (``CLOCK.set(lambda: fixed)``) to fix "now".
 """
 
 from __future__ import annotations
