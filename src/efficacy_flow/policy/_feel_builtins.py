@@ -11,10 +11,12 @@ computed in decimal128 (``CONTEXT``); equality and ordering are FEEL's (``equal`
 from __future__ import annotations
 
 import decimal
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from fractions import Fraction
 from functools import cmp_to_key
 from typing import Any, Final
 
@@ -519,11 +521,12 @@ def _abs(n: Any) -> Any:
 @LIBRARY.builtin("modulo", "dividend: number, divisor: number")
 def _modulo(dividend: Decimal, divisor: Decimal) -> Decimal:
     """The remainder with the divisor's sign (DMN 1.5: ``dividend - divisor * floor(dividend / divisor)``),
-    computed exactly (a quotient over 34 digits is an error)."""
-    remainder = CONTEXT.remainder(dividend, divisor)
-    if not remainder.is_zero() and remainder.is_signed() != divisor.is_signed():
-        remainder = CONTEXT.add(remainder, divisor)
-    return _number(remainder)
+    computed exactly with fractions (decimal128 exponents keep them bounded), then rounded to 34 digits."""
+    if divisor.is_zero() or not dividend.is_finite() or not divisor.is_finite():
+        raise _fail("modulo by zero or of a number that is not finite")
+    a, b = Fraction(dividend), Fraction(divisor)
+    remainder = a - b * math.floor(a / b)
+    return _number(CONTEXT.divide(Decimal(remainder.numerator), Decimal(remainder.denominator)))
 
 
 def _finite(value: Decimal) -> Decimal:
@@ -576,16 +579,17 @@ def _even(number: Decimal) -> bool:
     "string: string, start position: number, length: number",
 )
 def _substring(string: str, start: Decimal, length: Decimal | None = None) -> str:
-    """1-based code points; a negative start counts from the end; a fractional position or length is
-    truncated (the TCK's ``substring("foobar", 3, 3.8)`` is ``"oba"``)."""
+    """1-based code points; a negative start counts from the end (one before the start is an error, as is
+    0); a fractional position or length is truncated (the TCK's ``substring("foobar", 3, 3.8)`` is
+    ``"oba"``)."""
     first = _integer(start, "start position")
     size = len(string)
     if first > 0:
         index = first - 1
-    elif first < 0:
-        index = max(size + first, 0)
+    elif -size <= first < 0:
+        index = size + first
     else:
-        raise _fail("substring start position 0")
+        raise _fail(f"substring start position {first} of a string of {size}")
     if length is None:
         return string[index:]
     count = _integer(length, "length")
