@@ -361,6 +361,8 @@ def test_substring_counts_code_points() -> None:
         ("ab\n", "ab$", None, False),  # '$' is the end of the input, not before a final newline
         ("ab\ncd", "b$", "m", True),
         ("Ä", "\\p{Lu}", None, True),
+        ("a", "\\p{Lu}", "i", False),  # XPath: \p{…} is unaffected by the i flag
+        ("a", "[A-Z]", "i", True),  # ... while a range is
         ("ä", "\\P{Lu}", None, True),
         ("é", "\\p{IsLatin-1Supplement}", None, True),
         ("b", "[a-z-[aeiou]]", None, True),

@@ -17,7 +17,8 @@ XPath                           Python
 ``\\d`` ``\\D``                  Unicode decimal digits (Python's ``\\d`` on str is category Nd)
 ``\\w`` ``\\W``                  every code point but categories P, Z, C (built from ``unicodedata``)
 ``\\p{Lu}`` ``\\p{IsBasicLatin}``  explicit code point ranges (categories from ``unicodedata``; the blocks
-                                in ``_BLOCKS``; another block name raises FeelError)
+                                in ``_BLOCKS``; another block name raises FeelError); under the ``i``
+                                flag scoped ``(?-i:…)``, as XPath leaves them case-sensitive
 ``[a-z-[aeiou]]``               ``(?:(?![aeiou])[a-z])`` (class subtraction as a negative look-ahead)
 ``\\N`` back-reference           ``(?:\\N)`` to a group closed before it; else FeelError
 ``\\i`` ``\\c`` (XML names)       FeelError (the XML name classes differ between XML editions)
@@ -161,7 +162,7 @@ def _compile(pattern: str, flags: str) -> XPathRegex:
         return XPathRegex(re.compile(re.escape(pattern), python_flags), 0)
     if "x" in flags:
         pattern = _strip_whitespace(pattern)
-    translator = _Translator(pattern, dot_all="s" in flags, multiline="m" in flags)
+    translator = _Translator(pattern, dot_all="s" in flags, multiline="m" in flags, ignore_case="i" in flags)
     source = translator.translate()
     if "m" in flags:
         python_flags |= re.MULTILINE
@@ -239,11 +240,12 @@ def _word_ranges() -> str:
 class _Translator:
     """Recursive descent over the XSD regex grammar (regExp ::= branch ('|' branch)*), writing Python."""
 
-    def __init__(self, pattern: str, dot_all: bool, multiline: bool) -> None:
+    def __init__(self, pattern: str, dot_all: bool, multiline: bool, ignore_case: bool) -> None:
         self.pattern = pattern
         self.pos = 0
         self.dot_all = dot_all
         self.multiline = multiline
+        self.ignore_case = ignore_case
         self.groups = 0
         self.closed: set[int] = set()
 
@@ -376,17 +378,21 @@ class _Translator:
             if in_class:
                 raise self.fail(f"\\{char} inside a character class is not translated")
             body = _word_ranges()
-            return f"[^{body}]" if char == "w" else f"[{body}]"
+            return self.case_exact(f"[^{body}]" if char == "w" else f"[{body}]")
         if char in "pP":
             body = self.property()
             if in_class:
-                if char == "P":
-                    raise self.fail("\\P inside a character class is not translated")
+                if char == "P" or self.ignore_case:
+                    raise self.fail(f"\\{char} inside a character class is not translated")
                 return body
-            return f"[^{body}]" if char == "P" else f"[{body}]"
+            return self.case_exact(f"[^{body}]" if char == "P" else f"[{body}]")
         if char.isdigit() and not in_class:
             return self.backreference(char)
         raise self.fail(f"invalid escape \\{char}")
+
+    def case_exact(self, source: str) -> str:
+        """A category class under the ``i`` flag: XPath leaves ``\\p{Lu}`` and ``\\w`` unaffected by it."""
+        return f"(?-i:{source})" if self.ignore_case else source
 
     def backreference(self, first: str) -> str:
         if first == "0":
