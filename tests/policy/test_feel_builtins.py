@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from efficacy_flow.policy import _feel_signatures, _feel_temporal
+from efficacy_flow.policy import _feel_builtins, _feel_signatures, _feel_temporal
 from efficacy_flow.policy._feel_builtins import BUILTINS
 from efficacy_flow.policy._feel_ranges import parse_range
 from efficacy_flow.policy._feel_regex import MAX_INPUT, MAX_PATTERN, compile_xpath
@@ -493,6 +493,28 @@ def test_results_over_the_limits_are_errors(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(FeelError):
         call("string join", ["abc", "def"])
     assert call("string join", ["ab", "cd"]) == "abcd"
+
+
+def test_distinct_values_hashes_simple_items_and_bounds_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    many = [D(i % 1000) for i in range(200_000)]
+    assert call("distinct values", many) == [D(i) for i in range(1000)]
+    assert call("distinct values", [D(1), D("1.0"), "1", None, None, True, [D(1)], [D("1.00")]]) == [
+        D(1),
+        "1",
+        None,
+        True,
+        [D(1)],
+    ]
+    monkeypatch.setattr(_feel_builtins, "MAX_COMPARISONS", 10)
+    with pytest.raises(FeelError):
+        call("union", [[D(i)] for i in range(10)])
+
+
+def test_replace_output_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_feel_builtins, "MAX_CHARS", 100)
+    assert call("replace", "a" * 50, "a", "bb") == "b" * 100
+    with pytest.raises(FeelError):
+        call("replace", "a" * 51, "a", "bb")
 
 
 def test_flatten_depth_is_bounded() -> None:

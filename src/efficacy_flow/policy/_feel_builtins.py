@@ -367,10 +367,30 @@ def _index_of(items: list[Any], match: Any) -> list[Decimal]:
     return [Decimal(number) for number, item in enumerate(items, 1) if equal(item, match) is True]
 
 
+#: The most FEEL equality tests ``distinct values``/``union`` make on items that cannot be hashed (lists,
+#: contexts, temporal values): beyond, FeelError rather than quadratic work.
+MAX_COMPARISONS: Final = 10_000_000
+
+
 def _distinct(items: list[Any]) -> list[Any]:
+    """The items without the later duplicates (FEEL equality): numbers, strings and booleans by a hash of
+    their value (``Decimal`` hashes ``1`` and ``1.0`` alike), the other kinds by ``equal``."""
     result: list[Any] = []
+    hashed: set[tuple[str, Any]] = set()
+    others: list[Any] = []
+    budget = MAX_COMPARISONS
     for item in items:
-        if not any(equal(item, seen) is True for seen in result):
+        if item is None or isinstance(item, bool | Decimal | str):
+            key = (kind(item), item)
+            if key not in hashed:
+                hashed.add(key)
+                result.append(item)
+            continue
+        budget -= len(others)
+        if budget < 0:
+            raise _fail("distinct values: too many items to compare")
+        if not any(equal(item, seen) is True for seen in others):
+            others.append(item)
             result.append(item)
     return result
 
@@ -678,14 +698,21 @@ def _replacement(template: str, groups: int) -> Callable[[re.Match[str]], str]:
         parts.append(char)
         index += 1
 
+    produced = 0
+
     def replace(match: re.Match[str]) -> str:
+        nonlocal produced
         out = []
         for part in parts:
             if isinstance(part, int):
                 out.append((match.group(part) or "") if part <= groups else "")
             else:
                 out.append(part)
-        return "".join(out)
+        text = "".join(out)
+        produced += len(text)
+        if produced > MAX_CHARS:
+            raise _fail(f"replace: a string of more than {MAX_CHARS} characters")
+        return text
 
     return replace
 
