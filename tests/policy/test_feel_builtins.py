@@ -192,6 +192,20 @@ def test_every_builtin_of_the_brief_is_there() -> None:
     assert BUILTINS["substring"].parameters == ("string", "start position")
 
 
+def test_signature_declarations() -> None:
+    parameter = _feel_signatures.Parameter.parse(" *item : number|string? ")
+    assert parameter == _feel_signatures.Parameter("item", frozenset({"number", "string"}), True, True)
+    point = _feel_signatures.Parameter.parse("p: point")
+    assert point.accepts(date(2020, 1, 1)) and not point.accepts(FeelRange(D(1), True, D(2), True))
+    assert not point.accepts(None)
+    library = _feel_signatures.Library()
+    library.builtin("twice", "n: number")(lambda value: value * 2)
+    with pytest.raises(ValueError, match="declared twice"):
+        library.builtin("twice", "n: number")(lambda value: value)
+    twice = library.functions["twice"]
+    assert (twice.invoke([D(2)], None), twice.invoke(None, {"n": D(3)}), twice([D(4)])) == (D(4), D(6), D(8))
+
+
 def test_invocation_errors() -> None:
     with pytest.raises(FeelError):
         call("substring", "abc")  # too few

@@ -190,6 +190,8 @@ class Library:
         implementation."""
 
         def register(implementation: Callable[..., Any]) -> Callable[..., Any]:
+            if name in self.functions:
+                raise ValueError(f"built-in {name!r} declared twice")
             parsed = tuple(Signature.parse(text) for text in signatures)
             self.functions[name] = Builtin(name, parsed, implementation, spread)
             return implementation
