@@ -400,9 +400,12 @@ def test_xpath_regex_semantics(text: str, pattern: str, flags: str | None, expec
 @pytest.mark.parametrize(
     "pattern",
     [
-        "(a+)+",  # nested unbounded repetition
+        "(a+)+",  # a variable repetition of a group with choices: exponential backtracking
         "(a*)*b",
         "(x|a+)+",
+        "(a|a)*b",
+        "(a?){2,9}",
+        "(?:ab|cd)+",
         "\\i",  # XML name classes: not translated
         "\\b",  # not XSD
         "(?i)a",  # not XPath
@@ -431,6 +434,13 @@ def test_regex_guards() -> None:
     with pytest.raises(FeelError):
         compile_xpath("a" * (MAX_PATTERN + 1), None)
     assert call("matches", "a" * MAX_INPUT, "a$") is True
+    assert call("matches", "a" * 30_000, "a*b") is False  # one variable quantifier: up to 31622
+    with pytest.raises(FeelError):
+        call("matches", "a" * 40_000, "a*b")
+    assert call("matches", "a" * 1000, "a*a*b") is False  # two: up to 1000 characters
+    with pytest.raises(FeelError):
+        call("matches", "a" * 1001, "a*a*b")
+    assert call("matches", "a" * MAX_INPUT, "a{3}b{2,2}") is False  # fixed counts do not backtrack
     assert call("matches", "(\\d{3})+", "\\(") is True
 
 

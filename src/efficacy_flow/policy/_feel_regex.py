@@ -24,9 +24,11 @@ XPath                           Python
 ``\\i`` ``\\c`` (XML names)       FeelError (the XML name classes differ between XML editions)
 ==============================  ===================================================================
 
-Guards: a pattern over ``MAX_PATTERN`` characters and an input over ``MAX_INPUT`` characters raise FeelError,
-and so does a pattern that nests an unbounded quantifier inside a group that is itself repeated without a
-bound (``(a+)+``, ``(a*)*``): the shape of catastrophic backtracking, since Python's ``re`` has no time limit.
+Guards, since Python's ``re`` backtracks without a time limit: a pattern over ``MAX_PATTERN`` characters
+raises FeelError, and so does a group with choices (an alternation or a variable quantifier) that is itself
+repeated a variable number of times (``(a+)+``, ``(a|a)*``, ``(a?){2,9}``: exponential backtracking). The
+input may have at most ``MAX_INPUT`` characters, fewer the more variable quantifiers the pattern has
+(``a*a*b`` is cubic in its input): ``_input_limit`` keeps the worst case near ``MATCH_STEPS`` steps.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ __all__ = ["MAX_INPUT", "MAX_PATTERN", "XPathRegex", "compile_xpath"]
 MAX_PATTERN: Final = 2_000
 #: The longest input a pattern is matched against (characters).
 MAX_INPUT: Final = 100_000
+#: The backtracking steps a match may take at worst (about a second of Python's ``re``).
+MATCH_STEPS: Final = 10**9
 
 _FLAGS: Final = frozenset("smixq")
 #: XSD's single-character escapes (``\\n`` ``\\r`` ``\\t`` and the metacharacters).
@@ -134,15 +138,29 @@ _CATEGORIES: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class XPathRegex:
-    """A translated pattern: the compiled Python regex and its number of capturing groups."""
+    """A translated pattern: the compiled Python regex, its number of capturing groups and the longest input
+    it may be matched against (see ``_input_limit``)."""
 
     compiled: re.Pattern[str]
     groups: int
+    max_input: int = MAX_INPUT
 
     def check_input(self, text: str) -> None:
-        """Refuse an input longer than ``MAX_INPUT``."""
-        if len(text) > MAX_INPUT:
-            raise FeelError(f"regular expression input longer than {MAX_INPUT} characters")
+        """Refuse an input longer than ``max_input``."""
+        if len(text) > self.max_input:
+            raise FeelError(f"regular expression input longer than {self.max_input} characters")
+
+
+def _input_limit(variable_quantifiers: int) -> int:
+    """The longest input for a pattern with ``k`` variable quantifiers (``*``, ``+``, ``?``, ``{n,m}`` with
+    m > n): a backtracking search costs up to about n^(k+1) steps, kept under ``MATCH_STEPS``."""
+    power = variable_quantifiers + 1
+    root: int = round(MATCH_STEPS ** (1 / power))
+    while root**power > MATCH_STEPS:
+        root -= 1
+    while (root + 1) ** power <= MATCH_STEPS:
+        root += 1
+    return min(MAX_INPUT, root)
 
 
 def compile_xpath(pattern: str, flags: str | None) -> XPathRegex:
@@ -170,7 +188,7 @@ def _compile(pattern: str, flags: str) -> XPathRegex:
         compiled = re.compile(source, python_flags)
     except (re.error, RecursionError, OverflowError) as error:
         raise FeelError(f"invalid regular expression {pattern!r}: {error}") from None
-    return XPathRegex(compiled, translator.groups)
+    return XPathRegex(compiled, translator.groups, _input_limit(translator.variable))
 
 
 def _strip_whitespace(pattern: str) -> str:
@@ -248,6 +266,8 @@ class _Translator:
         self.ignore_case = ignore_case
         self.groups = 0
         self.closed: set[int] = set()
+        #: How many quantifiers repeat a variable number of times.
+        self.variable = 0
 
     def fail(self, why: str) -> FeelError:
         return FeelError(f"regular expression {self.pattern!r}: {why} at {self.pos}")
@@ -262,40 +282,42 @@ class _Translator:
         return source
 
     def regexp(self, depth: int) -> tuple[str, bool]:
-        """Branches separated by ``|``; returns the source and whether it holds an unbounded quantifier."""
+        """Branches separated by ``|``; returns the source and whether it offers choices (an alternation or a
+        variable quantifier)."""
         if depth > 50:
             raise self.fail("groups nested too deep")
         branches: list[str] = []
-        unbounded = False
+        choices = False
         while True:
             branch, has = self.branch(depth)
             branches.append(branch)
-            unbounded = unbounded or has
+            choices = choices or has
             if self.peek() == "|":
                 self.pos += 1
+                choices = True
                 continue
-            return "|".join(branches), unbounded
+            return "|".join(branches), choices
 
     def branch(self, depth: int) -> tuple[str, bool]:
         pieces: list[str] = []
-        unbounded = False
+        choices = False
         while (char := self.peek()) is not None and char not in "|)":
             atom, inner = self.atom(depth)
-            quantifier, repeats = self.quantifier()
-            if quantifier and inner and repeats:
-                raise self.fail("nested unbounded repetition (catastrophic backtracking)")
+            quantifier, variable = self.quantifier()
+            if variable and inner:
+                raise self.fail("a variable repetition of a group with choices (catastrophic backtracking)")
             pieces.append(atom + quantifier)
-            unbounded = unbounded or inner or repeats
-        return "".join(pieces), unbounded
+            choices = choices or inner or variable
+        return "".join(pieces), choices
 
     def quantifier(self) -> tuple[str, bool]:
-        """``? * + {n} {n,} {n,m}`` with an optional reluctant ``?``; returns it and whether it is
-        unbounded."""
+        """``? * + {n} {n,} {n,m}`` with an optional reluctant ``?``; returns it and whether it repeats a
+        variable number of times (counted in ``variable``)."""
         char = self.peek()
         if char is None or char not in "?*+{":
             return "", False
         self.pos += 1
-        unbounded = char in "*+"
+        variable = True
         text = char
         if char == "{":
             match = re.compile(r"(\d+)(,(\d*))?\}").match(self.pattern, self.pos)
@@ -306,16 +328,18 @@ class _Translator:
                 raise self.fail("quantifier {n,m} with m < n")
             if int(low) > 1000 or (high and int(high) > 1000):
                 raise self.fail("quantifier bound over 1000")
-            unbounded = comma is not None and not high
+            variable = comma is not None and high != low
             text = "{" + match.group(0)
             self.pos = match.end()
         if self.peek() == "?":
             self.pos += 1
             text += "?"
-        return text, unbounded
+        self.variable += variable
+        return text, variable
 
     def atom(self, depth: int) -> tuple[str, bool]:
-        """One atom; returns its source and whether it contains an unbounded quantifier."""
+        """One atom; returns its source and whether it offers choices (a group with an alternation or a
+        variable quantifier)."""
         char = self.pattern[self.pos]
         self.pos += 1
         if char == "(":
@@ -329,14 +353,14 @@ class _Translator:
             if capturing:
                 self.groups += 1
                 number = self.groups
-            inner, unbounded = self.regexp(depth + 1)
+            inner, choices = self.regexp(depth + 1)
             if self.peek() != ")":
                 raise self.fail("missing ')'")
             self.pos += 1
             if capturing:
                 self.closed.add(number)
-                return f"({inner})", unbounded
-            return f"(?:{inner})", unbounded
+                return f"({inner})", choices
+            return f"(?:{inner})", choices
         if char == "[":
             return self.char_class(), False
         if char == "\\":
