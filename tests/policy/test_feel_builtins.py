@@ -247,7 +247,10 @@ def test_spread_functions_take_a_list_or_items() -> None:
         ([D(1), "a", None, [True]], '[1, "a", null, [true]]'),
         ({"a": D(1), "b c": "x", "1st": D(2)}, '{a: 1, b c: "x", "1st": 2}'),
         (FeelRange(D(1), True, D(10), False), "[1..10)"),
-        (FeelRange(None, False, D(10), False), "(..10)"),
+        (FeelRange(None, False, D(10), False), "< 10"),
+        (FeelRange(None, False, D(10), True), "<= 10"),
+        (FeelRange(D(5), True, None, False), ">= 5"),
+        (FeelRange("a", False, None, False), '> "a"'),
     ],
 )
 def test_string_of_values(value: Any, text: str) -> None:

@@ -84,13 +84,23 @@ def _text(value: Any, top: bool) -> str:
         entries = ", ".join(f"{_key_text(key)}: {_text(item, top=False)}" for key, item in value.items())
         return "{" + entries + "}"
     if isinstance(value, FeelRange):
-        start = "" if value.start is None else _text(value.start, top=False)
-        end = "" if value.end is None else _text(value.end, top=False)
-        return f"{'[' if value.start_included else '('}{start}..{end}{']' if value.end_included else ')'}"
+        return _range_text(value)
     if isinstance(value, FeelFunction):
         raise _fail("string() of a function")
     text = _feel_temporal.to_string(value)
     return text if top else f'@"{text}"'
+
+
+def _range_text(value: FeelRange) -> str:
+    """``[1..10)``; a range open on one side as its comparison (``< 10``, ``>= 5``, DMN 1.5 10.3.2.7)."""
+    if value.start is None and value.end is None:
+        raise _fail("string() of a range without endpoints")
+    if value.start is None:
+        return f"{'<=' if value.end_included else '<'} {_text(value.end, top=False)}"
+    if value.end is None:
+        return f"{'>=' if value.start_included else '>'} {_text(value.start, top=False)}"
+    start, end = _text(value.start, top=False), _text(value.end, top=False)
+    return f"{'[' if value.start_included else '('}{start}..{end}{']' if value.end_included else ')'}"
 
 
 _NAME: Final = re.compile(r"[^\W\d][\w ]*(?<! )")
