@@ -32,6 +32,7 @@ LEVEL_3 = Path(__file__).parent / "tck" / "compliance-level-3"
 OUTPUT = Path(__file__).parent / "feel_builtins_tck_cases.py"
 FOLDERS = [
     "0002",
+    "0008",
     "0009",
     "0010",
     "0011",
@@ -52,9 +53,12 @@ FOLDERS = [
     "0061",
     "0062",
     "0063",
+    "0066",
     "0067",
     "0080",
     "0081",
+    "0082",
+    "0083",
     "0094",
     "0103",
     "1100",
@@ -84,7 +88,7 @@ FOLDERS = [
 
 
 #: Cases whose expected value comes from the decision's typeRef (a singleton list becomes its item).
-CONVERTED_BY_THE_DECISION = frozenset({"0021-001-decision2"})
+CONVERTED_BY_THE_DECISION = frozenset({"0021-001-decision2", "0082-decision_context_03"})
 
 
 _TEMPORAL_CALL = r"(date|time|duration)\\?\("
@@ -92,6 +96,11 @@ _TEMPORAL_CALL = r"(date|time|duration)\\?\("
 
 class Skip(Exception):
     """The expression is not one call with literal arguments."""
+
+
+def _numbers(*values: Any) -> None:
+    if not all(isinstance(value, Decimal) and not isinstance(value, bool) for value in values):
+        raise Skip("arithmetic on values that are not numbers")
 
 
 class Parser:
@@ -147,6 +156,7 @@ class Parser:
             op = self.text[self.pos]
             self.pos += 1
             right = self.term()
+            _numbers(value, right)
             value = CONTEXT.add(value, right) if op == "+" else CONTEXT.subtract(value, right)
         return value
 
@@ -156,6 +166,7 @@ class Parser:
             op = self.text[self.pos]
             self.pos += 1
             right = self.primary()
+            _numbers(value, right)
             value = CONTEXT.multiply(value, right) if op == "*" else CONTEXT.divide(value, right)
         return value
 
@@ -251,9 +262,10 @@ class Parser:
             char = self.text[self.pos]
             if char == "\\":
                 nxt = self.text[self.pos + 1]
-                if nxt == "u":
-                    out.append(chr(int(self.text[self.pos + 2 : self.pos + 6], 16)))
-                    self.pos += 6
+                if nxt in "uU":
+                    digits = 4 if nxt == "u" else 6
+                    out.append(chr(int(self.text[self.pos + 2 : self.pos + 2 + digits], 16)))
+                    self.pos += 2 + digits
                     continue
                 escapes = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
                 out.append(escapes.get(nxt, "\\" + nxt))
@@ -262,7 +274,8 @@ class Parser:
             out.append(char)
             self.pos += 1
         self.pos += 1
-        return "".join(out)
+        # \uD83D\uDCA9: a surrogate pair is one code point
+        return "".join(out).encode("utf-16", "surrogatepass").decode("utf-16")
 
 
 _ZONE = re.compile(r"(Z|[+-]\d\d:\d\d|@[A-Za-z_/+-]+)?$")

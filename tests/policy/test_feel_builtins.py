@@ -292,12 +292,9 @@ def test_number(arguments: tuple[Any, ...], expected: D | None) -> None:
 
 
 def test_not() -> None:
-    assert [call("not", True), call("not", False), call("not", None), call("not", D(1))] == [
-        False,
-        True,
-        None,
-        None,
-    ]
+    assert [call("not", True), call("not", False), call("not", None)] == [False, True, None]
+    with pytest.raises(FeelError):
+        call("not", D(1))
 
 
 @pytest.mark.parametrize(

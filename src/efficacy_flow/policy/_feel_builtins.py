@@ -153,9 +153,10 @@ def _number_of(text: str, grouping: str | None = None, separator: str | None = N
     return _number(CONTEXT.create_decimal(text))
 
 
-@LIBRARY.builtin("not", "negand: any?")
-def _not(value: Any) -> bool | None:
-    return (not value) if isinstance(value, bool) else None
+@LIBRARY.builtin("not", "negand: boolean?")
+def _not(value: bool | None) -> bool | None:
+    """``not(negand)``: null stays null; a value that is not a boolean is an error (TCK 0066)."""
+    return None if value is None else not value
 
 
 def _same_zone(a: Any, b: Any) -> bool:
