@@ -169,10 +169,12 @@ class _Column(NamedTuple):
     ``2 * i`` the open stretch just below it (piece ``2 * len(points)``: everything above the last bound).
     """
 
+    column: InputColumn
     path: tuple[str, ...]  # the dict keys to walk (empty: the column is an evaluated expression)
     plain: frozenset[type]  # value types ``_read`` would return unchanged and unchecked; others go through it
     lookup: frozenset[type] | None  # value types the pieces are looked up for (None: any non-null value)
     points: tuple[Any, ...]
+    size: int  # len(points)
     masks: tuple[int, ...]  # for each piece, the rules (bit i: rule i) whose cell holds it
     null_mask: int  # the rules whose cell holds null (or has none)
     free: bool  # no rule's cell in the column is indexed: reading the input is all there is to do
@@ -283,9 +285,7 @@ class Table:
         values: list[Any] = []
         candidates = self._every
         indexed = True
-        for column, (path, plain, lookup, points, masks, null_mask, free) in zip(
-            self.inputs, columns, strict=True
-        ):
+        for column, path, plain, lookup, points, size, masks, null_mask, free in columns:
             value: Any = data
             for key in path:
                 if isinstance(value, dict) and key in value:
@@ -303,7 +303,7 @@ class Table:
                 candidates &= null_mask
             elif lookup is None or (type(value) in lookup and value == value):  # NaN is unordered: scan it
                 at = bisect_left(points, value)
-                candidates &= masks[2 * at + 1 if at < len(points) and points[at] == value else 2 * at]
+                candidates &= masks[2 * at + 1 if at < size and points[at] == value else 2 * at]
             else:
                 indexed = False  # not the column's kind: the scan raises where the first cell reads it
         if not indexed:
@@ -562,7 +562,7 @@ def _index_column(column: InputColumn, kind: str | None, cells: Sequence[CellTes
         running ^= toggle
         masks.append(running)
     free = all(cell is None for cell in cells)
-    return _Column(column.path, plain, lookup, points, tuple(masks), null_mask, free)
+    return _Column(column, column.path, plain, lookup, points, len(points), tuple(masks), null_mask, free)
 
 
 def _bounds(cell: CellTest) -> list[Any]:
