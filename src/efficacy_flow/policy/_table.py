@@ -178,6 +178,8 @@ class _Column(NamedTuple):
 
     The column's cell bounds, sorted, are ``points``; piece ``2 * i + 1`` is ``points[i]`` itself and piece
     ``2 * i`` the open stretch just below it (piece ``2 * len(points)``: everything above the last bound).
+    When every cell is a list of literals (or ``not`` of one), every stretch has the same mask, and the
+    points' masks are also kept by value in ``exact``: one dict lookup instead of a bisect.
     """
 
     column: InputColumn
@@ -187,6 +189,7 @@ class _Column(NamedTuple):
     points: tuple[Any, ...]
     size: int  # len(points)
     masks: tuple[int, ...]  # for each piece, the rules (bit i: rule i) whose cell holds it
+    exact: dict[Any, int] | None  # point → its mask, when the cells are literals only (else None)
     null_mask: int  # the rules whose cell holds null (or has none)
     free: bool  # no rule's cell in the column is indexed: reading the input is all there is to do
 
@@ -296,7 +299,7 @@ class Table:
         values: list[Any] = []
         candidates = self._every
         indexed = True
-        for column, path, plain, lookup, points, size, masks, null_mask, free in columns:
+        for column, path, plain, lookup, points, size, masks, exact, null_mask, free in columns:
             value: Any = data
             for key in path:
                 if isinstance(value, dict) and key in value:
@@ -313,8 +316,11 @@ class Table:
             if value is None:
                 candidates &= null_mask
             elif lookup is None or (type(value) in lookup and value == value):  # NaN is unordered: scan it
-                at = bisect_left(points, value)
-                candidates &= masks[2 * at + 1 if at < size and points[at] == value else 2 * at]
+                if exact is not None:
+                    candidates &= exact.get(value, masks[0])
+                else:
+                    at = bisect_left(points, value)
+                    candidates &= masks[2 * at + 1 if at < size and points[at] == value else 2 * at]
             else:
                 indexed = False  # not the column's kind: the scan raises where the first cell reads it
         if not indexed:
@@ -577,7 +583,16 @@ def _index_column(column: InputColumn, kind: str | None, cells: Sequence[CellTes
         running ^= toggle
         masks.append(running)
     free = all(cell is None for cell in cells)
-    return _Column(column, column.path, plain, lookup, points, len(points), tuple(masks), null_mask, free)
+    literals = all(
+        span.low is not None and span.low_closed and span.high_closed and span.low == span.high
+        for cell in cells
+        if cell is not None
+        for span in cell.spans or ()
+    )
+    exact = {point: masks[2 * at + 1] for at, point in enumerate(points)} if literals else None
+    return _Column(
+        column, column.path, plain, lookup, points, len(points), tuple(masks), exact, null_mask, free
+    )
 
 
 def _bounds(cell: CellTest) -> list[Any]:
