@@ -449,7 +449,7 @@ class UnaryTests:
 
     Attributes:
         text: the cell as written.
-        test: the predicate, or None when the cell matches anything (``-`` or empty).
+        test: the predicate (a :class:`CellTest`), or None when the cell matches anything (``-`` or empty).
         kinds: the kinds of the literals in the cell (number, string, boolean, date, null).
     """
 

@@ -590,9 +590,8 @@ def _index_column(column: InputColumn, kind: str | None, cells: Sequence[CellTes
         for span in cell.spans or ()
     )
     exact = {point: masks[2 * at + 1] for at, point in enumerate(points)} if literals else None
-    return _Column(
-        column, column.path, plain, lookup, points, len(points), tuple(masks), exact, null_mask, free
-    )
+    path = () if column.evaluate is not None else column.path
+    return _Column(column, path, plain, lookup, points, len(points), tuple(masks), exact, null_mask, free)
 
 
 def _bounds(cell: CellTest) -> list[Any]:
