@@ -187,6 +187,7 @@ def test_scoped_cells_and_computed_outputs() -> None:
     calls: list[int] = []
 
     def above_limit(value: Any, scope: Mapping[str, Any]) -> bool | None:
+        assert type(value) is Decimal  # a FEEL cell sees FEEL values
         calls.append(value)
         if scope.get("limit") is None:
             raise FeelError("no limit")

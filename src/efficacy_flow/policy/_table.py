@@ -42,7 +42,7 @@ from efficacy_flow.policy._feel import (
     Test,
     kind_of,
 )
-from efficacy_flow.policy._feel_values import FeelError
+from efficacy_flow.policy._feel_values import FeelError, to_feel
 
 __all__ = [
     "Aggregation",
@@ -159,7 +159,8 @@ class Rule:
         outputs: one JSON-friendly value per output column.
         rank: the row's position under PRIORITY / OUTPUT ORDER (lower comes first).
         scoped: (input column index, test) for each cell that reads the scope too (a FEEL expression), tested
-            in this order once ``tests`` all matched.
+            in this order once ``tests`` all matched, with the input as a FEEL value (``to_feel``: numbers
+            are Decimal) and the evaluation scope as it was given.
         computed: (output column index, expression) for each output computed on a match; its value replaces
             ``outputs[index]`` (which the loader leaves None).
     """
@@ -370,9 +371,10 @@ class Table:
         return kept
 
     def _scoped_match(self, rule: Rule, values: Sequence[Any], data: Mapping[str, Any]) -> bool:
+        """Whether the rule's scoped cells all match; each gets its input as a FEEL value (``to_feel``)."""
         for index, test in rule.scoped:
             try:
-                if not test(values[index], data):
+                if not test(to_feel(values[index]), data):
                     return False
             except FeelError as exc:
                 column = self.inputs[index]
