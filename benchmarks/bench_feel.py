@@ -139,8 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     iterations, repeats = (20_000, 3) if args.quick else (200_000, 5)
     load_repeats = 1 if args.quick else 3
 
-    decisions = build()
-    got = decisions.evaluate("yearly", DATA)
+    try:
+        decisions = build()
+        got = decisions.evaluate("yearly", DATA)
+    except EfficacyFlowError as exc:
+        print(f"the expression is refused: {exc}")
+        return 1
     # Same answers first: a benchmark of a wrong evaluator measures nothing.
     if not (got == baseline_decimal(DATA) == Decimal("119506.0") and baseline_float(DATA) == 119506.0):
         print(f"wrong answer: {got!r}")
