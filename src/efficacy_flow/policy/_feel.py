@@ -14,6 +14,10 @@ the cell: a cell the evaluator cannot read is refused, never silently treated as
 Evaluation is three-valued like FEEL: a test answers True, False or None (null, e.g. ``< 5`` against a null
 input). A value of the wrong kind (a string against ``< 5``) raises :class:`InputTypeMismatch` instead of
 FEEL's silent null, because in a policy table it is always a mistake in the caller's data.
+
+A compiled cell is a :class:`CellTest`: the predicate above, plus what it means as a set of values (a union of
+:class:`Span` intervals of one kind, possibly negated), so that a table can index its columns at load and
+find the matching rules of a well-typed input without calling each cell (see ``_table``).
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from decimal import Decimal
 from typing import Any, Final
 
 __all__ = [
+    "CellTest",
     "FeelSyntaxError",
     "InputTypeMismatch",
+    "Span",
     "Test",
     "UnaryTests",
     "compile_unary_tests",
@@ -105,6 +111,46 @@ _CHECK: Final[dict[str, Callable[[Any], bool]]] = {
     BOOLEAN: _is_boolean,
     DATE: _is_date,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The values between two bounds of one kind (``None``: unbounded on that side); a literal is the span
+    from itself to itself, both ends closed. DMN 1.5 section 10.3.2.7 (ranges) and 10.3.1.2 (unary tests)."""
+
+    low: Any
+    low_closed: bool
+    high: Any
+    high_closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CellTest:
+    """A compiled input entry: callable as its three-valued predicate (a :data:`Test`), and described as a
+    set of values so that a table can index it.
+
+    For a non-null value of the cell's kind the predicate answers ``negated`` XOR (some span holds the
+    value); for null it answers ``check(None)``; for any other value it raises :class:`InputTypeMismatch`
+    (or answers as a ``null``-only cell does).
+
+    Attributes:
+        check: the predicate itself (what calling the cell runs).
+        kind: the kind of the cell's literals other than ``null`` (None: only ``null`` literals).
+        spans: the positive tests as spans (a ``null`` literal adds none), or None when the cell mixes kinds.
+        negated: the cell is ``not(...)``.
+    """
+
+    check: Test
+    kind: str | None
+    spans: tuple[Span, ...] | None
+    negated: bool = False
+
+    def __call__(self, value: Any) -> bool | None:
+        return self.check(value)
+
+
+#: A positive unary test as parsed: its predicate, its literal's kind, and its spans.
+_Positive = tuple[Test, str, tuple[Span, ...]]
 
 
 # --- tokens -------------------------------------------------------------------------------------------------
@@ -241,14 +287,18 @@ class _Parser:
             raise FeelSyntaxError("a value is missing at the end")
         raise FeelSyntaxError(f"expected a value, found {token.text!r} (position {token.position + 1})")
 
-    def positive_test(self) -> tuple[Test, str]:
+    def positive_test(self) -> _Positive:
         token = self.current
         if token.kind == "op" and token.text in _COMPARISONS:
             self.advance()
             kind, bound = self.literal()
             if kind not in (NUMBER, STRING, DATE):
                 raise FeelSyntaxError(f"{token.text} needs a number, string or date, not {kind}")
-            return _comparison(_COMPARISONS[token.text], bound, kind), kind
+            return (
+                _comparison(_COMPARISONS[token.text], bound, kind),
+                kind,
+                _comparison_span(token.text, bound),
+            )
         if token.kind == "op" and token.text in ("[", "(", "]"):
             return self.interval()
         if token.kind == "op" and token.text in ("=", "!="):
@@ -256,9 +306,10 @@ class _Parser:
                 f"{token.text!r} is not a unary test; write the value itself, or not(value)"
             )
         kind, value = self.literal()
-        return _equality(kind, value), kind
+        spans = () if kind == NULL else (Span(value, True, value, True),)
+        return _equality(kind, value), kind, spans
 
-    def interval(self) -> tuple[Test, str]:
+    def interval(self) -> _Positive:
         opening = self.advance().text
         low_kind, low = self.literal()
         self.expect("..")
@@ -275,16 +326,24 @@ class _Parser:
             raise FeelSyntaxError(f"empty range: nothing lies between {low!r} and {high!r}")
         low_op = operator.le if opening == "[" else operator.lt
         high_op = operator.le if closing.text == "]" else operator.lt
-        return _interval(low, low_op, high, high_op, low_kind), low_kind
+        spans = (Span(low, opening == "[", high, closing.text == "]"),)
+        return _interval(low, low_op, high, high_op, low_kind), low_kind, spans
 
-    def positive_tests(self) -> tuple[Test, frozenset[str]]:
-        tests: list[tuple[Test, str]] = [self.positive_test()]
+    def positive_tests(self) -> tuple[Test, frozenset[str], tuple[Span, ...]]:
+        tests: list[_Positive] = [self.positive_test()]
         while self.accept(","):
             tests.append(self.positive_test())
-        return _disjunction(tests), frozenset(kind for _, kind in tests)
+        spans = tuple(span for _, _, each in tests for span in each)
+        return _disjunction(tests), frozenset(kind for _, kind, _ in tests), spans
 
 
 _COMPARISONS: Final = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _comparison_span(symbol: str, bound: Any) -> tuple[Span, ...]:
+    if symbol in ("<", "<="):
+        return (Span(None, False, bound, symbol == "<="),)
+    return (Span(bound, symbol == ">=", None, False),)
 
 
 def _number(text: str) -> int | float:
@@ -355,10 +414,10 @@ def _membership(kind: str, allowed: frozenset[Any]) -> Test:
     return test
 
 
-def _disjunction(tests: Sequence[tuple[Test, str]]) -> Test:
+def _disjunction(tests: Sequence[_Positive]) -> Test:
     if len(tests) == 1:
         return tests[0][0]
-    each_test: tuple[Test, ...] = tuple(test for test, _ in tests)
+    each_test: tuple[Test, ...] = tuple(test for test, _, _ in tests)
 
     def test(value: Any) -> bool | None:
         result: bool | None = False
@@ -390,7 +449,7 @@ class UnaryTests:
 
     Attributes:
         text: the cell as written.
-        test: the predicate, or None when the cell matches anything (``-`` or empty).
+        test: the predicate (a :class:`CellTest`), or None when the cell matches anything (``-`` or empty).
         kinds: the kinds of the literals in the cell (number, string, boolean, date, null).
     """
 
@@ -409,16 +468,22 @@ def compile_unary_tests(text: str | None) -> UnaryTests:
     if source in ("", "-"):
         return UnaryTests(source, None, frozenset())
     parser = _Parser(source)
-    if parser.current.kind == "name" and parser.current.text == "not":
+    negated = parser.current.kind == "name" and parser.current.text == "not"
+    if negated:
         parser.advance()
         parser.expect("(")
-        inner, kinds = parser.positive_tests()
+        inner, kinds, spans = parser.positive_tests()
         parser.expect(")")
         parser.expect_end()
-        return UnaryTests(source, _negation(inner), kinds)
-    test, kinds = parser.positive_tests()
-    parser.expect_end()
-    return UnaryTests(source, _fast_membership(source, test, kinds), kinds)
+        check = _negation(inner)
+    else:
+        test, kinds, spans = parser.positive_tests()
+        parser.expect_end()
+        check = _fast_membership(source, test, kinds)
+    literal_kinds = kinds - {NULL}
+    kind = next(iter(literal_kinds)) if len(literal_kinds) == 1 else None
+    cell = CellTest(check, kind, spans if len(literal_kinds) <= 1 else None, negated)
+    return UnaryTests(source, cell, kinds)
 
 
 def _fast_membership(source: str, test: Test, kinds: frozenset[str]) -> Test:
