@@ -208,7 +208,7 @@ class _Scanner:
     def track(self, symbol: str) -> str:
         """Keep the bracket stack; returns the symbol as lark should see it. ``]`` opens an interval where no
         value ends before it; ``[`` closes one (``]1..10[``) after its ``..`` when no expression follows it,
-        and is then emitted as ``\ue004``."""
+        and is then emitted as ``\ue004`` (an opening ``]`` as ``\ue005``)."""
         if symbol == "..":
             if self.brackets:
                 self.dots[-1] = True
@@ -216,7 +216,11 @@ class _Scanner:
         if symbol == "[" and self.brackets and self.dots[-1] and _OPEN_END.match(self.source, self.pos):
             self.pop()
             return "\ue004"
-        if (symbol == "]" and self.previous != "[" and not self.value_ended()) or symbol in "([{":
+        if symbol == "]" and self.previous != "[" and not self.value_ended():
+            self.brackets.append(symbol)
+            self.dots.append(False)
+            return "\ue005"
+        if symbol in "([{":
             self.brackets.append(symbol)
             self.dots.append(False)
         elif symbol in ")]}":
@@ -417,7 +421,7 @@ arguments: expr ("," expr)*                                       -> positional
      | "{" [entry ("," entry)*] "}"                               -> context
      | "[" expr ".." expr end                                     -> closed_interval
      | "(" expr ".." expr end                                     -> open_interval
-     | "]" expr ".." expr end                                     -> open_interval
+     | "\ue005" expr ".." expr end                                -> open_interval
      | COMPARE sum                                                -> unary_test
 !end: "]" | ")" | "[" | "\ue004"
 entry: (NAME | STRING) ":" expr
@@ -1248,11 +1252,10 @@ class _Compiler:
             low, high, low_in, high_in = self._interval(start, end, closing, closed)
 
             def interval(value: Any, scope: Mapping[str, Any]) -> bool | None:
-                return (
-                    _between_endpoints(value, low(scope), low_in, high(scope), high_in)
-                    if value is not None
-                    else None
-                )
+                start, end = low(scope), high(scope)
+                if value is None or start is None or end is None:  # a null endpoint is not "unbounded"
+                    return None
+                return _between_endpoints(value, start, low_in, end, high_in)
 
             return interval
         if unary and self.uses_question_mark(node):
