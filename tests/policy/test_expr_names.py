@@ -92,9 +92,10 @@ def test_a_missing_built_in_is_refused_at_compile_time() -> None:
         compile_expression("max = mean")
 
 
-def test_a_call_of_an_unknown_function_is_refused() -> None:
-    with pytest.raises(FeelSyntaxError, match="no function named 'non_existing_function'"):
-        compile_expression("non_existing_function()")
+def test_a_call_of_an_unknown_function_is_null_or_an_error_in_strict_mode() -> None:
+    assert feel("non_existing_function()") is None  # DMN 1.5 10.3.2.13.2 (TCK 1131)
+    with pytest.raises(FeelError, match="'non_existing_function' is null, not a function"):
+        feel("non_existing_function()", strict=True)
 
 
 def test_a_declared_name_may_be_called_when_the_scope_holds_a_function() -> None:

@@ -128,7 +128,7 @@ def test_three_valued_logic() -> None:
         "some x in y",
         "if x then y",
         'function(a) external {java: {class: "java.lang.Math", method signature: "abs(int)"}}',
-        "__import__(1)",  # only built-ins and knowledge models can be called
+        "1 instance of",
     ],
 )
 def test_unsupported_feel_is_refused_at_load_naming_the_decision(text: str) -> None:
@@ -136,6 +136,13 @@ def test_unsupported_feel_is_refused_at_load_naming_the_decision(text: str) -> N
         _model(_literal("d", "D", text))
     assert caught.value.decision == "d"
     assert caught.value.cell == "LE_d"
+
+
+def test_only_feel_functions_can_be_called() -> None:
+    strict = _model(_literal("d", "D", "__import__(1)"))
+    with pytest.raises(DecisionError, match="not a function"):
+        strict.evaluate("d", {})
+    assert _model(_literal("d", "D", "__import__(1)"), strict=False).evaluate("d", {}) is None
 
 
 def test_an_equality_of_different_kinds_is_null_or_a_typed_error_in_strict_mode() -> None:

@@ -986,7 +986,7 @@ class _Compiler:
         try:
             return _feel_types.parse_type(text)
         except FeelError as exc:
-            raise FeelSyntaxError(f"type {text!r}: {exc.problem}") from None
+            raise FeelSyntaxError(f"the type {text!r}: {exc.problem}") from None
 
     # literals
 
@@ -1086,8 +1086,12 @@ class _Compiler:
         op = str(operator)
         inner = self.build(operand)
 
+        fail = self.fail
+
         def comparison_range(scope: Mapping[str, Any]) -> Any:
             value = inner(scope)
+            if value is None:
+                return fail(f"{op} null is no range")
             if op == "<":
                 return ComparisonRange(None, False, value, False, "<")
             if op == "<=":
@@ -1107,7 +1111,9 @@ class _Compiler:
 
     # names
 
-    def build_name(self, token: Token) -> Evaluator:
+    def build_name(self, token: Token, missing: Any = _MISSING) -> Evaluator:
+        """A name's value: a local, the scope's, else a function of the model or a built-in of that name.
+        A name in no scope is an error, or ``missing`` when one is given."""
         name = self.name_of(token)
         if name in self.bound:
 
@@ -1121,7 +1127,7 @@ class _Compiler:
         if self.filters == 0 or name in self.declared:
             self.reads.add(name)
         fail = self.fail
-        missing = f"no value named {name!r}"
+        problem = f"no value named {name!r}"
 
         def lookup(scope: Mapping[str, Any]) -> Any:
             try:
@@ -1129,7 +1135,9 @@ class _Compiler:
             except KeyError:
                 if fallback is not None:
                     return fallback
-                return fail(missing)
+                if missing is not _MISSING:
+                    return missing
+                return fail(problem)
 
         return lookup
 
@@ -1528,18 +1536,14 @@ class _Compiler:
 
     def build_call(self, callee: Node, arguments: Node | None) -> Evaluator:
         """``f(1, 2)`` or ``f(a: 1, b: 2)`` of anything that is a function (DMN 1.5 10.3.2.13)."""
+        what = "the callee"
         if isinstance(callee, Tree) and callee.data == "name":
-            name = self.name_of(callee.children[0])  # type: ignore[arg-type]
-            if (
-                name not in self.bound
-                and name not in self.declared
-                and name not in self.functions
-                and _builtin(name) is None
-            ):
-                if name in STANDARD_FUNCTIONS:
-                    raise FeelSyntaxError(f"the built-in function {name!r} is not available yet")
-                raise FeelSyntaxError(f"no function named {name!r}")
-        function_of = self.build(callee)
+            token = callee.children[0]
+            assert isinstance(token, Token)
+            what = repr(self.name_of(token))
+            function_of = self.build_name(token, missing=None)  # a missing function: null below
+        else:
+            function_of = self.build(callee)
         positional: list[Evaluator] | None = None
         named: list[tuple[str, Evaluator]] | None = None
         if arguments is None:
@@ -1562,7 +1566,7 @@ class _Compiler:
         def call(scope: Mapping[str, Any]) -> Any:
             function = function_of(scope)
             if not isinstance(function, _FeelFunctionBase):
-                return fail(f"{kind(function)} is not a function")
+                return fail(f"{what} is {kind(function)}, not a function")
             try:
                 if positional is not None:
                     return function.invoke([each(scope) for each in positional], None)
