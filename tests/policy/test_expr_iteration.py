@@ -33,8 +33,6 @@ def numbers(*values: int) -> list[Decimal]:
         ("for i in -1..1 return i", numbers(-1, 0, 1)),
         ("for i in 1..1 return i", numbers(1)),
         ("for i in 1+1..1+3 return i", numbers(2, 3, 4)),
-        ("for i in [1..3] return i", numbers(1, 2, 3)),
-        ("for i in (1..3] return i", numbers(2, 3)),
         ("for x in [[1,2], [3,4]], y in x return y", numbers(1, 2, 3, 4)),
         ("for x in [[1,2], [3,4]] return for y in x return y", [numbers(1, 2), numbers(3, 4)]),
         ("for i in 0..4 return if i = 0 then 1 else i * partial[-1]", numbers(1, 1, 2, 6, 24)),

@@ -84,9 +84,14 @@ def test_names_of_the_scope() -> None:
     assert compiled.reads == {"Min Age", "Max Age", "Special"}
 
 
-def test_an_expression_is_compared_by_its_value() -> None:
-    assert check("x > 5", True, {"x": 10}) is True  # the value true equals the input true
-    assert check("x > 5", False, {"x": 10}) is False
+def test_an_expression_that_is_true_holds_and_any_other_value_is_compared() -> None:
+    assert check("x > 5", 1, {"x": 10}) is True  # a condition on other names
+    assert check("x > 5", True, {"x": 1}) is False
+    assert check("x > 5", False, {"x": 1}) is True  # the value false equals the input false
+    assert check("x > 5", "a", {"x": 1}) is None
+    assert check("true", False) is False  # a simple value is compared, even a boolean one
+    assert check("flag", False, {"flag": True}) is False
+    assert check("p.flag", True, {"p": {"flag": True}}) is True
 
 
 def test_a_list_of_tests_is_null_when_none_matches_and_one_is_null() -> None:

@@ -574,6 +574,10 @@ def match_value(value: Any, test: Any, list_equality: bool) -> bool | None:
     return feel_equal(value, test)
 
 
+def _match_entry(value: Any, test: Any, list_equality: bool) -> bool | None:
+    return True if test is True else match_value(value, test, list_equality)
+
+
 def _check_string(text: str) -> str:
     if len(text) > MAX_STRING:
         raise FeelError(f"a string of more than {MAX_STRING:,} characters")
@@ -653,16 +657,9 @@ def _domain(start: Any, end: Any) -> Sequence[Any]:
 
 
 def _iteration(value: Any) -> Sequence[Any]:
-    """What ``for x in value`` iterates over: a list, or a range of integers or dates."""
+    """What ``for x in value`` iterates over: a list (a range value is no iteration domain: TCK 0084)."""
     if isinstance(value, list):
         return value
-    if isinstance(value, FeelRange) and not isinstance(value, ComparisonRange):
-        low, high = value.start, value.end
-        if _integer(low) is not None and _integer(high) is not None and low <= high:
-            items = _domain(low, high)
-            first = 0 if value.start_included else 1
-            last = len(items) if value.end_included else len(items) - 1
-            return items[first:last]
     raise FeelError(f"cannot iterate over {kind(value)}")
 
 
@@ -1188,7 +1185,10 @@ class _Compiler:
 
             def equality(scope: Mapping[str, Any]) -> Any:
                 a, b = first(scope), second(scope)
-                result = feel_equal(a, b)
+                try:
+                    result = feel_equal(a, b)
+                except FeelError as exc:
+                    return fail(exc.problem)
                 if result is None:
                     return fail(f"{kind(a)} {op} {kind(b)} cannot be compared")
                 return (not result) if negate else result
@@ -1200,7 +1200,10 @@ class _Compiler:
             a, b = first(scope), second(scope)
             if a is None or b is None:
                 return None
-            order = compare(a, b)
+            try:
+                order = compare(a, b)
+            except FeelError as exc:
+                return fail(exc.problem)
             if order is None:
                 return fail(f"{kind(a)} {op} {kind(b)} cannot be compared")
             return order in accept
@@ -1275,6 +1278,11 @@ class _Compiler:
 
             return question
         evaluate = self.build(node)
+        if unary and not _simple_value(node):
+            # An input entry whose expression (not a simple value: a literal, a name, a path) is true holds
+            # whatever the input (DMN 1.5 10.3.2.11, as feel-scala and Camunda read it); else its value is
+            # matched.
+            return lambda value, scope: _match_entry(value, evaluate(scope), list_equality)
         return lambda value, scope: match_value(value, evaluate(scope), list_equality)
 
     def _comparison_test(self, op: str, operand: Evaluator) -> Test:
@@ -1578,6 +1586,17 @@ class _Compiler:
                 return fail(f"{function.name} has no value here")
 
         return call
+
+
+def _simple_value(node: Node) -> bool:
+    """A simple value of DMN 1.5 grammar rule 19: a literal or a (qualified) name."""
+    if isinstance(node, Token):
+        return False
+    if node.data in ("number", "string", "true", "false", "null", "at_literal", "name"):
+        return True
+    if node.data == "neg":
+        return isinstance(node.children[0], Tree) and node.children[0].data == "number"
+    return node.data == "path" and _simple_value(node.children[0])
 
 
 def _empty_filter(test: Evaluator, scope: Mapping[str, Any]) -> Any:
