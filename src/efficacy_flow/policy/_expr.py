@@ -705,8 +705,10 @@ class _Builtin(_FeelFunctionBase):
             positional = [given.get(parameter) for parameter in self.parameters]
         if len(positional) != len(self.parameters):
             raise FeelError(f"{self.name} takes {len(self.parameters)} arguments, not {len(positional)}")
-        if not self.passes_null and any(argument is None for argument in positional):
-            return None
+        if not self.passes_null:
+            for argument in positional:
+                if argument is None:
+                    return None
         return self.function(*positional)
 
 
@@ -1127,14 +1129,14 @@ class _Compiler:
         problem = f"no value named {name!r}"
 
         def lookup(scope: Mapping[str, Any]) -> Any:
-            try:
-                return to_feel(scope[name])
-            except KeyError:
-                if fallback is not None:
-                    return fallback
-                if missing is not _MISSING:
-                    return missing
-                return fail(problem)
+            value = scope.get(name, _MISSING)
+            if value is not _MISSING:
+                return to_feel(value)
+            if fallback is not None:
+                return fallback
+            if missing is not _MISSING:
+                return missing
+            return fail(problem)
 
         return lookup
 
@@ -1307,7 +1309,12 @@ class _Compiler:
     # arithmetic
 
     def _arithmetic(
-        self, left: Node, right: Node, symbol: str, operation: Callable[[Any, Any], Any]
+        self,
+        left: Node,
+        right: Node,
+        symbol: str,
+        operation: Callable[[Any, Any], Any],
+        numbers: Callable[[Decimal, Decimal], Decimal],
     ) -> Evaluator:
         first, second = self.build(left), self.build(right)
         fail = self.fail
@@ -1317,6 +1324,8 @@ class _Compiler:
             if a is None or b is None:
                 return None
             try:
+                if type(a) is Decimal and type(b) is Decimal:  # the common case, without a call more
+                    return numbers(a, b)
                 return operation(a, b)
             except FeelError as exc:
                 return fail(exc.problem)
@@ -1326,20 +1335,20 @@ class _Compiler:
         return arithmetic
 
     def build_add(self, left: Node, right: Node) -> Evaluator:
-        return self._arithmetic(left, right, "+", _add)
+        return self._arithmetic(left, right, "+", _add, CONTEXT.add)
 
     def build_sub(self, left: Node, right: Node) -> Evaluator:
-        return self._arithmetic(left, right, "-", _subtract)
+        return self._arithmetic(left, right, "-", _subtract, CONTEXT.subtract)
 
     def build_mul(self, left: Node, right: Node) -> Evaluator:
-        return self._arithmetic(left, right, "*", _multiply)
+        return self._arithmetic(left, right, "*", _multiply, CONTEXT.multiply)
 
     def build_div(self, left: Node, right: Node) -> Evaluator:
-        return self._arithmetic(left, right, "/", _divide)
+        return self._arithmetic(left, right, "/", _divide, CONTEXT.divide)
 
     def build_pow(self, left: Node, right: Node) -> Evaluator:
         # -a ** b is (-a) ** b and a ** b ** c is (a ** b) ** c: the TCK 0075-feel-exponent's reading.
-        return self._arithmetic(left, right, "**", _power)
+        return self._arithmetic(left, right, "**", _power, CONTEXT.power)
 
     def build_neg(self, operand: Node) -> Evaluator:
         inner = self.build(operand)
@@ -1406,6 +1415,23 @@ class _Compiler:
         finally:
             self.bound = previous
         combinations = self._combinations
+        if len(bindings) == 1 and not _makes_closures(body_node):
+            # One iteration context and no function literal to capture the scope: one scope for all items.
+            name, domain, end = bindings[0]
+
+            def for_one(scope: Mapping[str, Any]) -> Any:
+                start = domain(scope)
+                items = _domain(start, end(scope)) if end is not None else _iteration(start)
+                if len(items) > MAX_ITERATIONS:
+                    raise FeelError(f"more than {MAX_ITERATIONS:,} iterations")
+                results: list[Any] = []
+                inner = {**scope, "partial": results}
+                for item in items:
+                    inner[name] = item
+                    results.append(body(inner))
+                return results
+
+            return for_one
 
         def for_(scope: Mapping[str, Any]) -> Any:
             results: list[Any] = []
@@ -1460,6 +1486,7 @@ class _Compiler:
             self.bound = previous
             self.filters -= 1
         fail = self.fail
+        closures = _makes_closures(condition)
 
         def filter_(scope: Mapping[str, Any]) -> Any:
             value = source(scope)
@@ -1469,8 +1496,15 @@ class _Compiler:
             if not items:
                 return _empty_filter(test, scope)
             kept: list[Any] = []
+            shared = None if closures else {**scope}
             for position, item in enumerate(items):
-                inner = {**scope, "item": item, **item} if isinstance(item, dict) else {**scope, "item": item}
+                if isinstance(item, dict):
+                    inner = {**scope, "item": item, **item}
+                elif shared is not None:
+                    inner = shared
+                    inner["item"] = item
+                else:
+                    inner = {**scope, "item": item}
                 result = test(inner)
                 if position == 0 and type(result) is Decimal:
                     return _pick(items, result, fail)
@@ -1586,6 +1620,15 @@ class _Compiler:
                 return fail(f"{function.name} has no value here")
 
         return call
+
+
+def _makes_closures(node: Node) -> bool:
+    """Whether a function literal (which captures its scope) is in the subtree."""
+    if isinstance(node, Token):
+        return False
+    return node.data == "function_" or any(
+        _makes_closures(child) for child in node.children if child is not None
+    )
 
 
 def _simple_value(node: Node) -> bool:
