@@ -172,6 +172,23 @@ def test_instance_of_asks_the_types_module(monkeypatch: pytest.MonkeyPatch) -> N
     ]
     with pytest.raises(FeelSyntaxError, match="no such type"):
         compile_expression("1 instance of nonsense")
+    compile_expression("x instance of context<> or x instance of function<> -> Any")
+    assert seen[-2:] == ["context<>", "function<>->Any"]
+
+
+def test_instance_of_knows_the_model_s_item_definitions(monkeypatch: pytest.MonkeyPatch) -> None:
+    given: list[Any] = []
+
+    def parse_type(text: str, named: Any = None) -> _feel_types.FeelType:
+        given.append((text, named))
+        return (named or {}).get(text) or _feel_types.FeelType(text)
+
+    monkeypatch.setattr(_feel_types, "parse_type", parse_type)
+    monkeypatch.setattr(_feel_types, "conforms", lambda value, type_: type_.name == "list")
+    person = _feel_types.FeelType("list")
+    compiled = compile_expression("x instance of t Person List", types={"t Person List": person})
+    assert compiled.evaluate({"x": []}) is True
+    assert given == [("t Person List", {"t Person List": person})]
 
 
 def test_typed_parameters_check_their_arguments(monkeypatch: pytest.MonkeyPatch) -> None:

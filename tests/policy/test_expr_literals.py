@@ -160,3 +160,36 @@ def test_text_outside_feel_is_refused_at_compile_time(text: str) -> None:
 def test_unicode_names_and_values() -> None:
     assert feel('{🐎: "😀"}') == {"🐎": "😀"}
     assert feel('"\\U01F40E" = "🐎"') is True
+
+
+def test_at_literals_are_read_by_the_temporal_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``@"…"`` is ``_feel_temporal.parse_at_literal``'s; one it cannot read is null, once it reads any."""
+    from datetime import date
+
+    from efficacy_flow.policy import _feel_temporal
+    from efficacy_flow.policy._expr import FeelError
+
+    def parse(text: str) -> Any:
+        if text == "foo":
+            raise FeelError("not a date, time or duration")
+        return date.fromisoformat(text)
+
+    monkeypatch.setattr(_feel_temporal, "parse_at_literal", parse)
+    assert feel('@"2019-03-31"') == date(2019, 3, 31)
+    assert feel('@"foo"') is None
+    with pytest.raises(FeelError, match="not a date"):
+        feel('@"foo"', strict=True)
+
+
+def test_at_literals_are_refused_while_the_temporal_module_reads_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from efficacy_flow.policy import _feel_temporal
+    from efficacy_flow.policy._expr import FeelError
+
+    def parse(text: str) -> Any:
+        raise FeelError("not implemented")
+
+    monkeypatch.setattr(_feel_temporal, "parse_at_literal", parse)
+    with pytest.raises(FeelSyntaxError, match="not implemented"):
+        compile_expression('@"2019-03-31"')

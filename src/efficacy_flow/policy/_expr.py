@@ -321,16 +321,15 @@ class _Scanner:
             return f"{name}<{inner}>"
         if name == "context" and self.peek("<"):
             self.expect("<")
-            entries = []
-            while True:
+            entries: list[str] = []
+            while not self.peek(">"):  # context<> is any context
+                if entries:
+                    self.expect(",")
                 key = self.read_name()
                 if key is None:
                     raise FeelSyntaxError("expected a context type entry name")
                 self.expect(":")
                 entries.append(f"{key}: {self.read_type()}")
-                if not self.peek(","):
-                    break
-                self.expect(",")
             self.expect(">")
             return f"context<{', '.join(entries)}>"
         if name == "function" and self.peek("<"):
@@ -747,6 +746,16 @@ BUILTINS: Final[Mapping[str, _FeelFunctionBase]] = {
 }
 
 
+def _temporal_literals() -> bool:
+    """Whether ``_feel_temporal`` reads ``@"…"`` literals at all (a literal it cannot read is then null; until
+    it can, every ``@"…"`` is refused rather than made null)."""
+    try:
+        _feel_temporal.parse_at_literal("2000-01-01")
+    except FeelError:
+        return False
+    return True
+
+
 def _builtin(name: str) -> _FeelFunctionBase | None:
     """The built-in function of that name: the libraries' first, then this module's."""
     for library in (_feel_builtins.BUILTINS, _feel_temporal.BUILTINS, BUILTINS):
@@ -834,6 +843,7 @@ def compile_expression(
     names: Iterable[str] = (),
     functions: Mapping[str, FeelFunction] | None = None,
     strict: bool = False,
+    types: Mapping[str, _feel_types.FeelType] | None = None,
 ) -> Compiled:
     """Compile a FEEL expression once.
 
@@ -843,6 +853,7 @@ def compile_expression(
             with spaces, keywords or symbols among them are read as one name; a call may name any of them.
         functions: the business knowledge models the expression may call, by name.
         strict: raise :class:`FeelError` where FEEL gives null for an error.
+        types: the model's item definitions by name, for ``instance of`` and typed parameters.
 
     Raises:
         FeelSyntaxError: the text is not FEEL, or uses what is refused (``external``, a missing built-in).
@@ -852,8 +863,9 @@ def compile_expression(
         raise FeelSyntaxError("the expression is empty")
     names = tuple(names)
     functions = dict(functions or {})
-    tree, scanned = _parse(source, "start", names, functions)
-    compiler = _Compiler(scanned, names, functions, strict)
+    types = dict(types or {})
+    tree, scanned = _parse(source, "start", [*names, *types], functions)
+    compiler = _Compiler(scanned, names, functions, strict, types)
     root = compiler.build(tree)
     return Compiled(source, compiler.guard(root), frozenset(compiler.reads))
 
@@ -864,6 +876,7 @@ def compile_unary_tests(
     names: Iterable[str] = (),
     functions: Mapping[str, FeelFunction] | None = None,
     strict: bool = False,
+    types: Mapping[str, _feel_types.FeelType] | None = None,
 ) -> CompiledTests:
     """Compile the unary tests of an input entry once (DMN 1.5 grammar rule 17, semantics 10.3.2.11): ``-``
     (or an empty cell) matches anything; a comma list of positive unary tests matches when any does;
@@ -875,8 +888,9 @@ def compile_unary_tests(
         return CompiledTests(source, lambda value, scope: True, frozenset())
     names = tuple(names)
     functions = dict(functions or {})
-    tree, scanned = _parse(source, "tests", names, functions)
-    compiler = _Compiler(scanned, names, functions, strict)
+    types = dict(types or {})
+    tree, scanned = _parse(source, "tests", [*names, *types], functions)
+    compiler = _Compiler(scanned, names, functions, strict, types)
     compiler.bound = frozenset({"?"})
     items = list(tree.children)
     negated = False
@@ -937,8 +951,14 @@ class _Compiler:
     filters around it (whose elements' entries are names no one declares)."""
 
     def __init__(
-        self, scanned: _Scanned, names: Sequence[str], functions: Mapping[str, FeelFunction], strict: bool
+        self,
+        scanned: _Scanned,
+        names: Sequence[str],
+        functions: Mapping[str, FeelFunction],
+        strict: bool,
+        types: Mapping[str, _feel_types.FeelType],
     ) -> None:
+        self.types = types
         self.scanned = scanned
         self.declared = frozenset(" ".join(name.split()) for name in names)
         self.functions = functions
@@ -983,7 +1003,7 @@ class _Compiler:
     def type_of(self, token: Token) -> _feel_types.FeelType:
         text = self.scanned.types[int(str(token)[1:-1])]
         try:
-            return _feel_types.parse_type(text)
+            return _feel_types.parse_type(text, self.types or None)
         except FeelError as exc:
             raise FeelSyntaxError(f"the type {text!r}: {exc.problem}") from None
 
@@ -1002,7 +1022,10 @@ class _Compiler:
         try:
             value = _feel_temporal.parse_at_literal(text)
         except FeelError as exc:
-            raise FeelSyntaxError(f'@"{text}": {exc.problem}') from None
+            if not _temporal_literals():
+                raise FeelSyntaxError(f'@"{text}": {exc.problem}') from None
+            problem, fail = exc.problem, self.fail  # not a date, time or duration: null (TCK 0093)
+            return lambda scope: fail(f'@"{text}": {problem}')
         return lambda scope: value
 
     def build_true(self) -> Evaluator:
