@@ -42,6 +42,8 @@ def test_scalar_literals(text: str, expected: Any) -> None:
 def test_numbers_are_decimal128() -> None:
     assert feel("1 / 3") == Decimal("0.3333333333333333333333333333333333")  # 34 digits, half even
     assert feel("0.1 + 0.2") == Decimal("0.3")
+    with pytest.raises(FeelSyntaxError, match="decimal128"):
+        compile_expression("1e999999999")
 
 
 @pytest.mark.parametrize(

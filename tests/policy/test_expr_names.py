@@ -79,6 +79,13 @@ def test_local_names_shadow_outer_ones_and_are_not_reads() -> None:
     assert compiled.reads == {"k"}
 
 
+def test_a_context_entry_is_a_name_after_its_own_value() -> None:
+    compiled = compile_expression("{a: a + 1, b: a * 10}")
+    assert compiled.evaluate({"a": 5}) == {"a": Decimal(6), "b": Decimal(60)}
+    assert compiled.reads == {"a"}  # the first a is the outer one
+    assert feel("{a: 1 + a}") == {"a": None}  # no outer a: null
+
+
 def test_a_built_in_is_a_value_by_its_name() -> None:
     assert feel('f("abc")', {"f": None}, names=["f"]) is None  # a declared name holding no function
     assert feel('(string length)("abc")') == Decimal(3)

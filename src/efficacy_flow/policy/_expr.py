@@ -1010,7 +1010,10 @@ class _Compiler:
     # literals
 
     def build_number(self, token: Token) -> Evaluator:
-        value = CONTEXT.plus(Decimal(str(token)))
+        try:
+            value = CONTEXT.plus(Decimal(str(token)))
+        except ArithmeticError:
+            raise FeelSyntaxError(f"{str(token)[:40]} is outside FEEL's numbers (decimal128)") from None
         return lambda scope: value
 
     def build_string(self, token: Token) -> Evaluator:
@@ -1056,8 +1059,11 @@ class _Compiler:
                 assert isinstance(key_token, Token)
                 key = self.name_of(key_token) if key_token.type == "NAME" else decode_string(str(key_token))
                 keys.append(key)
-                self.bound = self.bound | {key}
+                recursive = isinstance(value, Tree) and value.data == "function_"
+                if recursive:  # a function may call itself by its entry's name
+                    self.bound = self.bound | {key}
                 evaluators.append(self.build(value))
+                self.bound = self.bound | {key}
         finally:
             self.bound = previous
         duplicate = next((key for key in keys if keys.count(key) > 1), None)
@@ -1138,9 +1144,11 @@ class _Compiler:
         A name in no scope is an error, or ``missing`` when one is given."""
         name = self.name_of(token)
         if name in self.bound:
+            fail = self.fail
 
             def local(scope: Mapping[str, Any]) -> Any:
-                return scope[name]
+                value = scope.get(name, _MISSING)
+                return fail(f"no value named {name!r}") if value is _MISSING else value
 
             return local
         fallback: Any = self.functions.get(name) or _builtin(name)
