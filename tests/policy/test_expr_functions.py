@@ -172,6 +172,7 @@ def test_instance_of_asks_the_types_module(monkeypatch: pytest.MonkeyPatch) -> N
     ]
     with pytest.raises(FeelSyntaxError, match="no such type"):
         compile_expression("1 instance of nonsense")
+    assert feel("[1 instance of number]") == [True]
     compile_expression("x instance of context<> or x instance of function<> -> Any")
     assert seen[-2:] == ["context<>", "function<>->Any"]
 

@@ -208,7 +208,7 @@ class _Scanner:
     def track(self, symbol: str) -> str:
         """Keep the bracket stack; returns the symbol as lark should see it. ``]`` opens an interval where no
         value ends before it; ``[`` closes one (``]1..10[``) after its ``..`` when no expression follows it,
-        and is then emitted as ``\ue004`` (an opening ``]`` as ``\ue005``)."""
+        and is then emitted as U+E004 (an opening ``]`` as U+E005)."""
         if symbol == "..":
             if self.brackets:
                 self.dots[-1] = True
@@ -236,8 +236,8 @@ class _Scanner:
         """Whether the previous token ends a value (so a ``]`` after it closes something)."""
         last = self.previous
         return bool(last) and (
-            last[0] in '\ue000"0123456789'
-            or last in (")", "]", "}", "true", "false", "null")
+            last[0] in '\ue000\ue002"0123456789'
+            or last in (")", "]", "}", "\ue004", "true", "false", "null")
             or (last[0] == "." and last != "..")
         )
 
