@@ -75,7 +75,8 @@ def test_knowledge_models_are_called_by_name() -> None:
     fee = FeelFunction("Fee", ("amount", "rate"), lambda scope: scope["amount"] * scope["rate"])
     compiled = compile_expression("Fee(100, 0.5) + Fee(rate: 2, amount: 3)", functions={"Fee": fee})
     assert compiled.evaluate({}) == Decimal(56)
-    assert compiled.reads == {"Fee"}
+    assert compiled.reads == set()  # a knowledge model is no input
+    assert compile_expression("string length(s) + abs(n)").reads == {"s", "n"}  # nor is a built-in
     assert feel("Fee", functions={"Fee": fee}) is fee  # a function is a value too
 
 
@@ -197,3 +198,26 @@ def test_typed_parameters_check_their_arguments(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(_feel_types, "conforms", lambda value, type_: isinstance(value, Decimal))
     assert feel("(function(a: number, b) a)(1, 2)") == Decimal(1)
     assert feel('(function(a: number) a)("x")') is None
+
+
+def test_a_knowledge_model_may_use_built_ins_and_local_names() -> None:
+    """The loader refuses a knowledge model that reads names other than its parameters: built-ins and local
+    names are not such reads."""
+    from efficacy_flow.policy import Decisions
+
+    body = "abs(v) + (function(k) k * 2)(v) + (for i in [v] return i)[1] + {w: v}.w"
+    bkm = (
+        '<businessKnowledgeModel id="b" name="Calc"><encapsulatedLogic>'
+        f'<formalParameter name="v"/><literalExpression><text>{body}</text></literalExpression>'
+        "</encapsulatedLogic></businessKnowledgeModel>"
+    )
+    decision = (
+        '<decision id="d" name="D">'
+        '<knowledgeRequirement><requiredKnowledge href="#b"/></knowledgeRequirement>'
+        '<literalExpression id="LE_d"><text>Calc(x)</text></literalExpression></decision>'
+    )
+    namespace = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+    text = (
+        f'<definitions xmlns="{namespace}" id="defs" name="m" namespace="urn:t">{bkm}{decision}</definitions>'
+    )
+    assert Decisions.from_xml(text, path="m.dmn").decide("d", {"x": -3}) == 3 - 6 - 3 - 3

@@ -1154,7 +1154,10 @@ class _Compiler:
         fallback: Any = self.functions.get(name) or _builtin(name)
         if fallback is None and name in STANDARD_FUNCTIONS and name not in self.declared:
             raise FeelSyntaxError(f"the built-in function {name!r} is not available yet")
-        if self.filters == 0 or name in self.declared:
+        # A read is a value the caller provides: not a knowledge model, nor a built-in (unless the model
+        # declares an input of that name); inside a filter, only declared names (others are entries).
+        function = name in self.functions or (fallback is not None and name not in self.declared)
+        if not function and (self.filters == 0 or name in self.declared):
             self.reads.add(name)
         fail = self.fail
         problem = f"no value named {name!r}"
