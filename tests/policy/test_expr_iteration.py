@@ -66,6 +66,23 @@ def test_iterations_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         feel("for i in 1..5, j in 1..3 return i", strict=True)
 
 
+def test_all_the_loops_of_an_evaluation_share_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_expr, "MAX_WORK", 100)
+    assert len(feel("for i in 1..9 return for j in 1..10 return j")) == 9  # 9 + 90 items
+    text = "for i in 1..10 return for j in 1..10 return j"  # 10 + 100 items
+    assert feel(text) is None
+    with pytest.raises(FeelError, match="more than 100 items"):
+        feel(text, strict=True)
+    assert feel("[1, 2, 3][item > 1]") == numbers(2, 3)  # a new evaluation, a new budget
+    inner = compile_expression("for j in 1..10 return j")  # a function evaluated inside: the same budget
+    from efficacy_flow.policy._feel_values import LambdaFunction
+
+    f = LambdaFunction("f", (), inner.evaluate)
+    results = feel("for i in 1..10 return f()", {"f": f}, names=["f"])  # 10 + 10 x 10 items
+    assert results[:9] == [numbers(*range(1, 11))] * 9
+    assert results[9] is None  # the tenth call finds the budget spent
+
+
 def test_nesting_is_bounded() -> None:
     assert feel("(" * 300 + "1" + ")" * 300) == Decimal(1)  # parentheses add no level
     assert feel("[" * 50 + "]" * 50) is not None

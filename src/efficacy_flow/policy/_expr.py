@@ -19,6 +19,7 @@ guess. Evaluation is bounded: loops, strings, nesting and exponents have limits 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -71,7 +72,52 @@ MAX_DEPTH: Final = 200
 #: The longest string an expression may build (characters).
 MAX_STRING: Final = 10_000_000
 
+#: The most items all the loops and filters of one evaluation may visit together (nested loops included).
+MAX_WORK: Final = 10_000_000
+
 _MISSING: Final = object()
+
+
+class _Budget(threading.local):
+    """What the evaluation running in this thread may still visit; ``depth`` counts nested evaluations (a
+    knowledge model called from an expression), only the outermost one sets ``left``."""
+
+    depth = 0
+    left = 0
+
+
+_BUDGET: Final = _Budget()
+
+
+def _spend(items: int) -> None:
+    """Count ``items`` against the evaluation's budget (outside an evaluation, only each loop's own limit)."""
+    budget = _BUDGET
+    if budget.depth:
+        budget.left -= items
+        if budget.left < 0:
+            raise FeelError(f"the evaluation visits more than {MAX_WORK:,} items")
+
+
+def _guarded(root: Evaluator, fail: Callable[[str], None]) -> Evaluator:
+    """The top-level evaluator: a FEEL error escaping it, or a recursion too deep, is null (or raises); the
+    outermost evaluation of a thread starts a fresh budget."""
+
+    def evaluate(scope: Mapping[str, Any]) -> Any:
+        budget = _BUDGET
+        if not budget.depth:
+            budget.left = MAX_WORK
+        budget.depth += 1
+        try:
+            return root(scope)
+        except FeelError as exc:
+            return fail(exc.problem)
+        except RecursionError:
+            return fail("the expression recurses too deeply")
+        finally:
+            budget.depth -= 1
+
+    return evaluate
+
 
 # --- names: the pre-pass before lark ------------------------------------------------------------------------
 #
@@ -912,15 +958,11 @@ def compile_unary_tests(
     test: Test = negation if negated else disjunction
     fail = compiler.fail
 
+    evaluate = _guarded(lambda scope: test(scope["?"], scope), fail)
+
     def guarded(value: Any, scope: Mapping[str, Any]) -> bool | None:
-        try:
-            return test(to_feel(value), scope)
-        except FeelError as exc:
-            fail(exc.problem)
-            return None
-        except RecursionError:
-            fail("the tests recurse too deeply")
-            return None
+        result: bool | None = evaluate({**scope, "?": to_feel(value)})
+        return result
 
     return CompiledTests(source, guarded, frozenset(compiler.reads))
 
@@ -969,18 +1011,7 @@ class _Compiler:
         self.filters = 0
 
     def guard(self, root: Evaluator) -> Evaluator:
-        """The top-level evaluator: a FEEL error escaping it, or a recursion too deep, is null (or raises)."""
-        fail = self.fail
-
-        def evaluate(scope: Mapping[str, Any]) -> Any:
-            try:
-                return root(scope)
-            except FeelError as exc:
-                return fail(exc.problem)
-            except RecursionError:
-                return fail("the expression recurses too deeply")
-
-        return evaluate
+        return _guarded(root, self.fail)
 
     def build(self, node: Node) -> Evaluator:
         if isinstance(node, Token):
@@ -1432,6 +1463,7 @@ class _Compiler:
             name, domain, end = bindings[index]
             start = domain(current)
             items = _domain(start, end(current)) if end is not None else _iteration(start)
+            _spend(len(items))
             for item in items:
                 yield from walk(index + 1, {**current, name: item})
 
@@ -1458,6 +1490,7 @@ class _Compiler:
                 items = _domain(start, end(scope)) if end is not None else _iteration(start)
                 if len(items) > MAX_ITERATIONS:
                     raise FeelError(f"more than {MAX_ITERATIONS:,} iterations")
+                _spend(len(items))
                 results: list[Any] = []
                 inner = {**scope, "partial": results}
                 for item in items:
@@ -1529,6 +1562,7 @@ class _Compiler:
             items = value if isinstance(value, list) else [value]
             if not items:
                 return _empty_filter(test, scope)
+            _spend(len(items))
             kept: list[Any] = []
             shared = None if closures else {**scope}
             for position, item in enumerate(items):
