@@ -99,6 +99,19 @@ def test_a_list_of_tests_is_null_when_none_matches_and_one_is_null() -> None:
     assert check("< 5, > x", 3, {"x": None}) is True
 
 
+@pytest.mark.parametrize(("text", "value"), [("< 5", "a"), ('"a"', 5), ("[1..5]", "x"), ("> x", 1)])
+def test_a_value_of_the_wrong_kind_is_no_match_or_raises_in_strict_mode(text: str, value: Any) -> None:
+    scope = {"x": "text"}
+    assert check(text, value, scope) is None
+    with pytest.raises(FeelError, match="cannot be applied"):
+        check(text, value, scope, strict=True)
+    assert check(text, None, scope, strict=True) is not True  # a null input is no error, and no match
+
+
+def test_a_list_value_holds_or_not_even_of_another_kind() -> None:
+    assert check("[1, 2]", "x", strict=True) is False
+
+
 def test_an_error_is_no_match_or_raises_in_strict_mode() -> None:
     assert check("< 1 / 0", 5) is None
     with pytest.raises(FeelError):

@@ -11,9 +11,9 @@ tests of a decision-table input entry (grammar rule 17).
 FEEL never reaches Python: names are looked up in the scope mapping, the model's functions and the built-in
 libraries (``_feel_builtins.BUILTINS``, ``_feel_temporal.BUILTINS``); calls go only to ``FeelFunction``
 objects. A FEEL error (``10 / 0``, ``1 + "a"``, a wrong call) is null, or a :class:`FeelError` when compiled
-with ``strict=True``. Syntax outside FEEL, an ``external`` function, a built-in that is not available and a
-call of an unknown function raise :class:`FeelSyntaxError` when the model is loaded: a typed refusal, never a
-guess. Evaluation is bounded: loops, strings, nesting and exponents have limits (``MAX_*``).
+with ``strict=True``. Syntax outside FEEL, an ``external`` function and a DMN built-in that no library
+provides yet raise :class:`FeelSyntaxError` when the model is loaded: a typed refusal, never a guess.
+Evaluation is bounded: loops, strings, nesting and exponents have limits (``MAX_*``, decimal128's range).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ FeelFunction = LambdaFunction
 
 #: The most items a ``for`` (or ``some``/``every``) may iterate over, all its iteration contexts together.
 MAX_ITERATIONS: Final = 1_000_000
-#: The deepest expression tree compiled (parentheses, operators, nested constructs).
+#: The deepest expression tree compiled (operators and constructs within each other; parentheses add none).
 MAX_DEPTH: Final = 200
 #: The longest string an expression may build (characters).
 MAX_STRING: Final = 10_000_000
@@ -620,6 +620,7 @@ def match_value(value: Any, test: Any, list_equality: bool) -> bool | None:
 
 
 def _match_entry(value: Any, test: Any, list_equality: bool) -> bool | None:
+    """An input entry's expression that is true holds; any other value is matched (``match_value``)."""
     return True if test is True else match_value(value, test, list_equality)
 
 
@@ -877,6 +878,11 @@ def _lark_problem(exc: LarkError) -> str:
     if token is not None:
         return f"unexpected {_readable(str(token))!r}"
     return type(exc).__name__
+
+
+def _readable_value(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _readable(text: str) -> str:
@@ -1320,7 +1326,22 @@ class _Compiler:
         return any(self.uses_question_mark(child) for child in node.children if child is not None)
 
     def positive_test(self, node: Node, list_equality: bool, unary: bool = False) -> Test:
-        """One positive unary test (DMN 1.5 grammar rule 15): a comparison, an interval, or an expression."""
+        """One positive unary test (DMN 1.5 grammar rule 15): a comparison, an interval, or an expression.
+        In strict mode, a test that is null for a value that is not (a string against ``< 5``) raises."""
+        test = self._positive_test(node, list_equality, unary)
+        if not self.strict:
+            return test
+        fail = self.fail
+
+        def strict(value: Any, scope: Mapping[str, Any]) -> bool | None:
+            result = test(value, scope)
+            if result is None and value is not None:
+                fail(f"the test cannot be applied to {kind(value)} {_readable_value(value)}")
+            return result
+
+        return strict
+
+    def _positive_test(self, node: Node, list_equality: bool, unary: bool) -> Test:
         if isinstance(node, Tree) and node.data == "unary_test":
             operator, operand = node.children
             return self._comparison_test(str(operator), self.build(operand))
