@@ -964,11 +964,21 @@ def compile_unary_tests(
     test: Test = negation if negated else disjunction
     fail = compiler.fail
 
-    evaluate = _guarded(lambda scope: test(scope["?"], scope), fail)
-
     def guarded(value: Any, scope: Mapping[str, Any]) -> bool | None:
-        result: bool | None = evaluate({**scope, "?": to_feel(value)})
-        return result
+        budget = _BUDGET
+        if not budget.depth:
+            budget.left = MAX_WORK
+        budget.depth += 1
+        try:
+            return test(to_feel(value), scope)
+        except FeelError as exc:
+            fail(exc.problem)
+            return None
+        except RecursionError:
+            fail("the tests recurse too deeply")
+            return None
+        finally:
+            budget.depth -= 1
 
     return CompiledTests(source, guarded, frozenset(compiler.reads))
 
