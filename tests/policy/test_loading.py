@@ -203,7 +203,7 @@ def test_missing_path_is_refused(tmp_path: Path) -> None:
 
 LITERAL_DECISION = """
   <decision id="lit" name="Literal">
-    <literalExpression id="LE_1"><text>for x in [1, 2] return x</text></literalExpression>
+    <literalExpression id="LE_1"><text>for x in [1, 2] return</text></literalExpression>
   </decision>"""
 
 

@@ -36,6 +36,7 @@ from typing import Any, Final
 
 __all__ = [
     "CONTEXT",
+    "ComparisonRange",
     "FeelError",
     "FeelFunction",
     "FeelRange",
@@ -118,6 +119,15 @@ class FeelRange:
     start_included: bool
     end: Any
     end_included: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonRange(FeelRange):
+    """A range written as a comparison (DMN 1.5 10.3.2.7): ``< 10`` is ``(None, False, 10, False)``,
+    ``= 10`` is ``[10..10]``, ``!= 10`` has both endpoints 10, excluded. ``operator`` remembers how it was
+    written: FEEL holds ``(< 10)`` and ``(null..10)``, or ``(= 10)`` and ``[10..10]``, as different ranges."""
+
+    operator: str = "<"
 
 
 def to_feel(value: Any) -> Any:
