@@ -183,15 +183,9 @@ def test_at_literals_are_read_by_the_temporal_module(monkeypatch: pytest.MonkeyP
         feel('@"foo"', strict=True)
 
 
-def test_at_literals_are_refused_while_the_temporal_module_reads_none(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from efficacy_flow.policy import _feel_temporal
-    from efficacy_flow.policy._expr import FeelError
+def test_an_at_literal_the_engine_cannot_hold_is_refused_when_evaluated() -> None:
+    from efficacy_flow.errors import DecisionError
 
-    def parse(text: str) -> Any:
-        raise FeelError("not implemented")
-
-    monkeypatch.setattr(_feel_temporal, "parse_at_literal", parse)
-    with pytest.raises(FeelSyntaxError, match="not implemented"):
-        compile_expression('@"2019-03-31"')
+    compiled = compile_expression('@"-2021-01-01T10:10:10+11:00"')  # loads: one cell refuses no model
+    with pytest.raises(DecisionError, match="outside what this engine holds"):
+        compiled.evaluate({})

@@ -43,3 +43,14 @@ def test_docs_quote_the_current_summary() -> None:
     assert summary() in DOCS.read_text(encoding="utf-8"), (
         f"docs/policy.md must quote the current TCK summary line:\n{summary()}"
     )
+
+
+def test_a_number_the_tck_wrote_rounded_matches_within_half_its_last_digit() -> None:
+    from decimal import Decimal
+
+    same = tck_runner.same
+    assert same(Decimal("0.36787944"), Decimal("0.3678794411714423215955237701614609"))  # exp(-1), 8 digits
+    assert not same(Decimal("0.36787944"), Decimal("0.3678794451"))  # more than half a unit of the 8th digit
+    assert not same(Decimal("1"), Decimal("1.4"))  # a short expected value is exact (to 1e-9)
+    assert not same(Decimal("0.5"), Decimal("0.50001"))
+    assert same(Decimal("2"), Decimal("2.0000000000001"))

@@ -47,7 +47,6 @@ from efficacy_flow.policy._feel_values import (
 from efficacy_flow.policy._feel_values import FeelFunction as _FeelFunctionBase
 
 __all__ = [
-    "BUILTINS",
     "Compiled",
     "CompiledTests",
     "FeelError",
@@ -730,82 +729,9 @@ def _property(value: Any, name: str) -> Any:
     raise FeelError(f"{kind(value)} has no property {name!r}")
 
 
-# --- built-ins until the libraries land ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _Builtin(_FeelFunctionBase):
-    """A built-in function of a fixed signature; a null argument gives null unless ``passes_null``."""
-
-    name: str
-    parameters: tuple[str, ...]
-    function: Callable[..., Any]
-    passes_null: bool = False
-
-    def invoke(self, positional: Sequence[Any] | None, named: Mapping[str, Any] | None) -> Any:
-        if positional is None:
-            given = dict(named or {})
-            unknown = set(given) - set(self.parameters)
-            if unknown:
-                raise FeelError(f"{self.name} has no parameter {sorted(unknown)[0]!r}")
-            positional = [given.get(parameter) for parameter in self.parameters]
-        if len(positional) != len(self.parameters):
-            raise FeelError(f"{self.name} takes {len(self.parameters)} arguments, not {len(positional)}")
-        if not self.passes_null:
-            for argument in positional:
-                if argument is None:
-                    return None
-        return self.function(*positional)
-
-
-def _typed(value: Any, wanted: type, function: str) -> Any:
-    if not isinstance(value, wanted) or isinstance(value, bool) != (wanted is bool):
-        raise FeelError(f"{function} needs a {wanted.__name__}, not {kind(value)}")
-    return value
-
-
-def _not(value: Any) -> Any:
-    return (not value) if isinstance(value, bool) else None
-
-
-#: Built-ins this module provides until ``_feel_builtins.BUILTINS`` does (that library's take precedence).
-BUILTINS: Final[Mapping[str, _FeelFunctionBase]] = {
-    "not": _Builtin("not", ("negand",), _not, passes_null=True),
-    "abs": _Builtin("abs", ("n",), lambda n: abs(_typed(n, Decimal, "abs"))),
-    "string length": _Builtin(
-        "string length", ("string",), lambda s: Decimal(len(_typed(s, str, "string length")))
-    ),
-    "upper case": _Builtin("upper case", ("string",), lambda s: _typed(s, str, "upper case").upper()),
-    "lower case": _Builtin("lower case", ("string",), lambda s: _typed(s, str, "lower case").lower()),
-    "contains": _Builtin(
-        "contains", ("string", "match"), lambda s, m: _typed(m, str, "contains") in _typed(s, str, "contains")
-    ),
-    "starts with": _Builtin(
-        "starts with",
-        ("string", "match"),
-        lambda s, m: _typed(s, str, "starts with").startswith(_typed(m, str, "starts with")),
-    ),
-    "ends with": _Builtin(
-        "ends with",
-        ("string", "match"),
-        lambda s, m: _typed(s, str, "ends with").endswith(_typed(m, str, "ends with")),
-    ),
-}
-
-
-def _temporal_literals() -> bool:
-    """Whether ``_feel_temporal`` reads ``@"…"`` literals at all (a literal it cannot read is then null; until
-    it can, every ``@"…"`` is refused rather than made null)."""
-    try:
-        _feel_temporal.parse_at_literal("2000-01-01")
-    except FeelError:
-        return False
-    return True
-
-
 def _builtin(name: str) -> _FeelFunctionBase | None:
-    """The built-in function of that name: the libraries' first, then this module's."""
-    for library in (_feel_builtins.BUILTINS, _feel_temporal.BUILTINS, BUILTINS):
+    """The built-in function of that name (DMN 1.5 10.3.4: ``_feel_builtins`` and ``_feel_temporal``)."""
+    for library in (_feel_builtins.BUILTINS, _feel_temporal.BUILTINS):
         function = library.get(name)
         if function is not None:
             return function
@@ -841,7 +767,6 @@ def _known_names(names: Iterable[str], functions: Mapping[str, Any]) -> frozense
             *functions,
             *_feel_builtins.BUILTINS,
             *_feel_temporal.BUILTINS,
-            *BUILTINS,
             *STANDARD_FUNCTIONS,
             *_TYPE_NAMES,
         }
@@ -1072,10 +997,17 @@ class _Compiler:
         try:
             value = _feel_temporal.parse_at_literal(text)
         except FeelError as exc:
-            if not _temporal_literals():
-                raise FeelSyntaxError(f'@"{text}": {exc.problem}') from None
             problem, fail = exc.problem, self.fail  # not a date, time or duration: null (TCK 0093)
             return lambda scope: fail(f'@"{text}": {problem}')
+        except _feel_temporal.UnsupportedTemporalValue as exc:
+            # A value FEEL has but this engine cannot hold (a year before 1): refused when evaluated, so one
+            # cell does not refuse every decision of its model.
+            refusal = exc
+
+            def refuse(scope: Mapping[str, Any]) -> Any:
+                raise refusal
+
+            return refuse
         return lambda scope: value
 
     def build_true(self) -> Evaluator:
