@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,8 +17,20 @@ from typing import Any, Final
 
 from efficacy_flow.errors import DecisionError
 from efficacy_flow.policy._feel import DATE, InputTypeMismatch, Test, kind_of
+from efficacy_flow.policy._feel_values import to_feel
+from efficacy_flow.policy._literal import json_value
 
-__all__ = ["Aggregation", "DecisionResult", "HitPolicy", "InputColumn", "OutputColumn", "Rule", "Table"]
+__all__ = [
+    "Aggregation",
+    "Computed",
+    "DecisionResult",
+    "HitPolicy",
+    "InputColumn",
+    "OutputColumn",
+    "Rule",
+    "ScopedTest",
+    "Table",
+]
 
 #: What a decision returns: a dict of outputs (single-hit policies and COLLECT with an aggregator) or a list
 #: of such dicts (COLLECT without an aggregator, RULE ORDER, OUTPUT ORDER).
@@ -63,6 +75,8 @@ class InputColumn:
         dates: ISO ``YYYY-MM-DD`` strings are read as dates (the column is typed date or has date cells).
         allowed: the column's ``inputValues`` as a predicate (None: any value); a value outside is an error.
         allowed_text: the ``inputValues`` as written, for the error message.
+        evaluate: for an input expression that is not a dotted path, the compiled FEEL expression (scope →
+            value); ``reads`` the names it reads.
     """
 
     label: str
@@ -72,6 +86,8 @@ class InputColumn:
     dates: bool
     allowed: Test | None = None
     allowed_text: str = ""
+    evaluate: Callable[[Mapping[str, Any]], Any] | None = None
+    reads: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +126,24 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class ScopedTest:
+    """An input entry in full FEEL (it may read other names): ``test(value, scope)``. Only a ``scoped``
+    table holds one, and ``_evaluate_scoped`` passes it the scope."""
+
+    test: Callable[[Any, Mapping[str, Any]], bool | None]
+
+    def __call__(self, value: Any) -> bool | None:
+        raise TypeError("a full-FEEL input entry is tested with its scope")
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """An output entry that is a FEEL expression: its value is ``evaluate(scope)`` for the matched rule."""
+
+    evaluate: Callable[[Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Table:
     """A decision table compiled for evaluation.
 
@@ -133,6 +167,10 @@ class Table:
     rules: tuple[Rule, ...]
     requires: tuple[str, ...] = ()
     strict: bool = True
+    #: Some cell is full FEEL (a ScopedTest or a Computed output): evaluated by ``_evaluate_scoped``.
+    scoped: bool = False
+    #: Names output entries or the table's other expressions read besides the input columns.
+    extra_reads: frozenset[str] = frozenset()
     names: tuple[str, ...] = field(init=False)
     has_default: bool = field(init=False)
     reads: frozenset[str] = field(init=False)
@@ -140,7 +178,8 @@ class Table:
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(column.name for column in self.outputs))
         object.__setattr__(self, "has_default", any(column.has_default for column in self.outputs))
-        object.__setattr__(self, "reads", frozenset(column.path[0] for column in self.inputs))
+        reads = {name for column in self.inputs for name in (column.reads or column.path[:1])}
+        object.__setattr__(self, "reads", frozenset(reads | self.extra_reads))
 
     @property
     def unnamed(self) -> bool:
@@ -163,7 +202,8 @@ class Table:
 
     def shaped(self, raw: Any) -> Any:
         """The result as ``decide`` returns it: dicts keyed by output name, or the value of an unnamed one."""
-        return self.standard(raw) if self.unnamed else raw
+        shaped = self.standard(raw) if self.unnamed else raw
+        return json_value(shaped) if self.scoped else shaped
 
     @property
     def returns_list(self) -> bool:
@@ -177,6 +217,8 @@ class Table:
             DecisionError: an input is missing or of the wrong kind, no row matched and there is no default,
                 UNIQUE matched several rows, or ANY matched rows that disagree.
         """
+        if self.scoped:
+            return self._evaluate_scoped(data)
         values = [self._read(column, data) for column in self.inputs]
         first = self.hit_policy is HitPolicy.FIRST
         matched: list[Rule] = []
@@ -195,11 +237,46 @@ class Table:
             return self._default()
         return self._combine(matched)
 
+    def _evaluate_scoped(self, data: Mapping[str, Any]) -> DecisionResult:
+        """``evaluate`` for a table with full-FEEL cells: entries that read the scope get it, and the outputs
+        of the matched rules that are expressions are evaluated on it (DMN 1.5 8.3)."""
+        values = [self._read(column, data) for column in self.inputs]
+        first = self.hit_policy is HitPolicy.FIRST
+        matched: list[Rule] = []
+        for rule in self.rules:
+            for index, test in rule.tests:
+                try:
+                    value = values[index]
+                    answer = test.test(to_feel(value), data) if isinstance(test, ScopedTest) else test(value)
+                except InputTypeMismatch as exc:
+                    raise self._type_error(self.inputs[index], exc, rule) from None
+                if not answer:
+                    break
+            else:
+                matched.append(_computed(rule, data))
+                if first:
+                    break
+        if not matched:
+            return self._default()
+        if first:
+            return dict(zip(self.names, matched[0].outputs, strict=True))
+        try:
+            return self._combine(matched)
+        except TypeError:
+            raise DecisionError(
+                f"decision {self.decision_id!r}: {self.aggregation} cannot combine the outputs of rules "
+                + ", ".join(str(rule.number) for rule in matched),
+                decision=self.decision_id,
+                problem="aggregation",
+            ) from None
+
     # --- reading inputs -------------------------------------------------------------------------------------
 
     def _read(self, column: InputColumn, data: Mapping[str, Any]) -> Any:
         value: Any = data
-        for depth, key in enumerate(column.path):
+        if column.evaluate is not None:
+            value = column.evaluate(data)
+        for depth, key in enumerate(() if column.evaluate is not None else column.path):
             if value is None:
                 return None  # FEEL: a path through null is null
             if not isinstance(value, Mapping) or key not in value:
@@ -292,6 +369,14 @@ class Table:
             rules=[rule.rule_id for rule in matched],
             problem=self.hit_policy.value,
         )
+
+
+def _computed(rule: Rule, scope: Mapping[str, Any]) -> Rule:
+    """The rule with its expression outputs evaluated on ``scope``."""
+    if not any(isinstance(value, Computed) for value in rule.outputs):
+        return rule
+    outputs = tuple(value.evaluate(scope) if isinstance(value, Computed) else value for value in rule.outputs)
+    return Rule(rule.number, rule.rule_id, rule.tests, outputs, rule.rank)
 
 
 def _rank(rule: Rule) -> tuple[int, ...]:

@@ -1,0 +1,204 @@
+"""The decision requirements graph (DMN 1.5 chapter 6): decisions with their requirements and scope, decision
+services as functions, and the walk that evaluates a decision after the decisions it requires.
+
+A decision sees (DMN 1.5 6.3.x): the decisions it requires (by name, as their value), the input data it
+requires (converted to their typeRef, 10.3.2.9.4) and the knowledge models it requires (compiled in as
+functions). The names of the model's other decisions and input data are hidden from it; a data name the
+model does not declare stays visible, so a dmn-js table that reads process data without ``inputData``
+elements works as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from efficacy_flow.errors import DecisionError
+from efficacy_flow.policy._feel_types import FeelType, coerce
+from efficacy_flow.policy._feel_values import FeelError, FeelFunction, to_feel
+from efficacy_flow.policy._literal import ExpressionDecision, json_value
+from efficacy_flow.policy._table import Table
+
+__all__ = ["DecisionService", "DrgDecision", "evaluate"]
+
+#: How deep decision services may call each other (a bound on recursion through services).
+MAX_DEPTH = 64
+#: This thread's depth of decision service calls.
+_CALLS = threading.local()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DrgDecision:
+    """A decision of the graph: its logic (a table, a boxed expression, or none) and what it requires.
+
+    Attributes:
+        decision_id, name, path: the decision's id, name and file.
+        logic: what computes its value; None for a decision without logic (DMN 1.5 allows it: its value can
+            only be given, as a decision service's input decision).
+        requires: ids of the decisions it requires, in file order.
+        inputs: the input data it requires: (name, type or None).
+        hidden: the model's decision and input data names it does not require (not in its scope).
+    """
+
+    decision_id: str
+    name: str
+    path: str
+    logic: Table | ExpressionDecision | None
+    requires: tuple[str, ...] = ()
+    inputs: tuple[tuple[str, FeelType | None], ...] = ()
+    hidden: frozenset[str] = frozenset()
+    strict: bool = True
+    typed_inputs: tuple[tuple[str, FeelType], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        typed = tuple((name, type_) for name, type_ in self.inputs if type_ is not None)
+        object.__setattr__(self, "typed_inputs", typed)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The output names (a table's columns; ``()`` for an expression)."""
+        return self.logic.names if self.logic is not None else ()
+
+    @property
+    def returns_list(self) -> bool:
+        return self.logic.returns_list if self.logic is not None else False
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The top-level names its logic reads."""
+        return self.logic.reads if self.logic is not None else frozenset()
+
+    def run(self, scope: Mapping[str, Any]) -> Any:
+        """Evaluate the logic on ``scope`` (the raw result ``standard`` and ``shaped`` read)."""
+        if self.logic is None:
+            raise DecisionError(
+                f"decision {self.decision_id!r} has no decision logic; its value must be given",
+                decision=self.decision_id,
+                problem="no decision logic",
+            )
+        return self.logic.run(scope)
+
+    def standard(self, raw: Any) -> Any:
+        """The value as DMN 1.5 defines it."""
+        return self.logic.standard(raw) if self.logic is not None else raw
+
+    def shaped(self, raw: Any) -> Any:
+        """The value as ``decide`` returns it (JSON types)."""
+        return self.logic.shaped(raw) if self.logic is not None else json_value(raw)
+
+
+def evaluate(
+    decision: DrgDecision,
+    data: Mapping[str, Any],
+    graph: Mapping[str, DrgDecision],
+    done: dict[str, Any],
+    given: Mapping[str, Any] | None = None,
+) -> Any:
+    """Evaluate ``decision`` on ``data`` after the decisions it requires (each once: ``done`` keeps raw
+    results by id). ``given`` holds values of decisions that are not evaluated (a decision service's input
+    decisions), by id. Returns the raw result."""
+    if not decision.requires and not decision.hidden and not decision.typed_inputs:
+        return decision.run(data)
+    if decision.hidden:
+        scope = {key: value for key, value in data.items() if key not in decision.hidden}
+    else:
+        scope = dict(data)  # a shallow copy: the caller's mapping is never written
+    for name, type_ in decision.typed_inputs:
+        if name in data:
+            scope[name] = _converted(decision, name, data[name], type_)
+    for required_id in decision.requires:
+        required = graph[required_id]
+        if given is not None and required_id in given:
+            value = given[required_id]
+            scope[required_id] = json_value(value)
+            scope[required.name] = value
+            continue
+        if required_id not in done:
+            done[required_id] = evaluate(required, data, graph, done, given)
+        raw = done[required_id]
+        scope[required_id] = required.shaped(raw)
+        if isinstance(raw, dict) and all(required.names) and required.names:
+            scope.update(raw)  # a named output is also offered under its own name
+        scope[required.name] = required.standard(raw)  # DMN: the name is the decision's value
+    return decision.run(scope)
+
+
+def _converted(decision: DrgDecision, name: str, value: Any, type_: FeelType) -> Any:
+    try:
+        return coerce(to_feel(value), type_)
+    except FeelError as exc:
+        if decision.strict:
+            raise DecisionError(
+                f"decision {decision.decision_id!r}: input {name!r}: {exc.problem}",
+                decision=decision.decision_id,
+                input=name,
+                problem="type",
+            ) from None
+        return None
+
+
+@dataclass(eq=False)
+class DecisionService(FeelFunction):
+    """A decision service (DMN 1.5 6.3.4 and 10.4): a function whose parameters are its input decisions then
+    its input data, by name; it evaluates its output decisions (and the encapsulated decisions they need) and
+    gives the one output's value, or a context of the outputs by name.
+
+    ``graph`` is the model's decisions by id, filled in once the model is compiled.
+    """
+
+    name: str
+    service_id: str
+    outputs: tuple[str, ...]
+    input_decisions: tuple[tuple[str, str, FeelType | None], ...]
+    input_data: tuple[tuple[str, FeelType | None], ...]
+    graph: dict[str, DrgDecision] = field(default_factory=dict)
+    parameters: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.parameters = tuple(name for _, name, _ in self.input_decisions) + tuple(
+            name for name, _ in self.input_data
+        )
+
+    def invoke(self, positional: Sequence[Any] | None, named: Mapping[str, Any] | None) -> Any:
+        if positional is not None:
+            if len(positional) != len(self.parameters):
+                raise FeelError(f"{self.name} takes {len(self.parameters)} arguments, not {len(positional)}")
+            arguments = dict(zip(self.parameters, positional, strict=True))
+        else:
+            arguments = dict(named or {})
+            unknown = set(arguments) - set(self.parameters)
+            if unknown:
+                raise FeelError(f"{self.name} has no parameter {sorted(unknown)[0]!r}")
+        depth = getattr(_CALLS, "depth", 0)
+        if depth >= MAX_DEPTH:
+            raise FeelError(f"{self.name}: decision services call each other more than {MAX_DEPTH} deep")
+        given = {
+            decision_id: _parameter(arguments.get(name), type_)
+            for decision_id, name, type_ in self.input_decisions
+        }
+        data = {name: _parameter(arguments.get(name), type_) for name, type_ in self.input_data}
+        done: dict[str, Any] = {}
+        results: dict[str, Any] = {}
+        _CALLS.depth = depth + 1
+        try:
+            for decision_id in self.outputs:
+                decision = self.graph[decision_id]
+                results[decision.name] = decision.standard(evaluate(decision, data, self.graph, done, given))
+        finally:
+            _CALLS.depth = depth
+        if len(self.outputs) == 1:
+            return next(iter(results.values()))
+        return results
+
+
+def _parameter(value: Any, type_: FeelType | None) -> Any:
+    """A service argument converted to its parameter's type (a value that does not conform is null)."""
+    value = to_feel(value)
+    if type_ is None or value is None:
+        return value
+    try:
+        return coerce(value, type_)
+    except FeelError:
+        return None
