@@ -553,6 +553,7 @@ class _Reader:
         """A decision table (DMN 1.5 chapter 8); its FEEL-expression cells compile in ``environment``."""
         self.feel = environment or self.environment(functions)
         self.feel_reads: set[str] = set()
+        self.date_outputs = False
         _check_language(element, self.path, decision_id, None, None)
         policy_text = (element.get("hitPolicy") or "UNIQUE").strip().upper()
         try:
@@ -601,8 +602,10 @@ class _Reader:
                 decision_id,
                 f"{policy} needs the allowed output values (outputValues) in priority order",
             )
-        scoped = any(isinstance(test, ScopedTest) for rule in rules for _, test in rule.tests) or any(
-            isinstance(value, Computed) for rule in rules for value in rule.outputs
+        scoped = (
+            self.date_outputs
+            or any(isinstance(test, ScopedTest) for rule in rules for _, test in rule.tests)
+            or any(isinstance(value, Computed) for rule in rules for value in rule.outputs)
         )
         return Table(
             decision_id,
@@ -763,6 +766,9 @@ class _Reader:
                 cell=cell,
                 where=where,
             )
+        if kind == DATE:
+            self.date_outputs = True  # kept a date for FEEL; ``decide`` gives its ISO string
+            return OutputColumn(name, priorities, value, has_default=True)
         return OutputColumn(name, priorities, _json_value(value), has_default=True)
 
     def kind(self, decision_id: str, type_ref: str | None, cell: str, where: str) -> str | None:
@@ -770,6 +776,12 @@ class _Reader:
             return None
         bare = type_ref.rpartition(":")[2].strip()
         if bare not in _TYPE_KINDS:
+            # An item definition (or Any) whose values are of one of the kinds cells compare.
+            named = self.types.get(type_ref.strip())
+            if named is not None and named.name in _TYPE_KINDS:
+                return _TYPE_KINDS[named.name]
+            if (named is not None and named.name == "Any" and not named.extra) or bare == "Any":
+                return None
             supported = ", ".join(sorted(_TYPE_KINDS))
             _fail(
                 self.path,
@@ -880,6 +892,10 @@ class _Reader:
                     cell=row.output_ids[index],
                     where=where,
                 )
+            if kind == DATE and column.priorities is None:
+                # The date itself for FEEL (evaluate, knowledge models); decide gives its ISO string.
+                values.append(Computed(_constant(value)))
+                continue
             if column.priorities is not None:
                 if json_value not in column.priorities:
                     _fail(
@@ -1002,6 +1018,11 @@ class _Cells:
         self.input_ids = input_ids
         self.outputs = outputs
         self.output_ids = output_ids
+
+
+def _constant(value: Any) -> Callable[[Mapping[str, Any]], Any]:
+    """An evaluator that always gives ``value``."""
+    return lambda scope: value
 
 
 def _json_value(value: Any) -> Any:

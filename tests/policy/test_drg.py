@@ -1,0 +1,208 @@
+"""The decision requirements graph (DMN 1.5 chapter 6): what a decision sees, typed input data, decisions
+without logic, decision services (invoked directly and as functions), and decision tables with FEEL cells."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from tests.policy.test_boxed import decision, knows, lit, model
+
+from efficacy_flow.errors import DecisionError, DecisionTableError
+
+
+def requires(*ids: str) -> str:
+    return "".join(
+        f'<informationRequirement><requiredDecision href="#{i}"/></informationRequirement>' for i in ids
+    )
+
+
+def requires_input(*ids: str) -> str:
+    return "".join(
+        f'<informationRequirement><requiredInput href="#{i}"/></informationRequirement>' for i in ids
+    )
+
+
+def input_data(input_id: str, type_ref: str = "") -> str:
+    typed = f' typeRef="{type_ref}"' if type_ref else ""
+    return f'<inputData id="{input_id}" name="{input_id}"><variable name="{input_id}"{typed}/></inputData>'
+
+
+def service(
+    service_id: str,
+    outputs: list[str],
+    decisions: tuple[str, ...] | list[str] = (),
+    data: tuple[str, ...] | list[str] = (),
+) -> str:
+    parts = "".join(f'<outputDecision href="#{o}"/>' for o in outputs)
+    parts += "".join(f'<inputDecision href="#{d}"/>' for d in decisions)
+    parts += "".join(f'<inputData href="#{i}"/>' for i in data)
+    return f'<decisionService id="{service_id}" name="{service_id}">{parts}</decisionService>'
+
+
+# --- scopes and input data ----------------------------------------------------------------------------------
+
+
+def test_a_decision_does_not_see_a_decision_it_does_not_require() -> None:
+    decisions = model(decision("a", lit("1")) + decision("b", lit("a")), strict=False)
+    assert decisions.evaluate("b", {"a": 5}) is None  # "a" names a decision b does not require
+    with_requirement = model(decision("a", lit("1")) + decision("b", lit("a + 1"), extra=requires("a")))
+    assert with_requirement.evaluate("b", {"a": 5}) == Decimal(2)  # the required decision's value wins
+
+
+def test_required_input_data_are_converted_to_their_type() -> None:
+    body = input_data("age", "number") + decision("d", lit("age"), extra=requires_input("age"))
+    assert model(body, strict=False).evaluate("d", {"age": 30}) == Decimal(30)
+    assert model(body, strict=False).evaluate("d", {"age": "thirty"}) is None
+    with pytest.raises(DecisionError, match="does not conform to type number") as caught:
+        model(body).evaluate("d", {"age": "thirty"})
+    assert caught.value.fields["input"] == "age"
+
+
+def test_item_definitions_type_input_data_and_decision_results() -> None:
+    types = (
+        '<itemDefinition name="tGrade"><typeRef>string</typeRef>'
+        '<allowedValues><text>"A", "B"</text></allowedValues></itemDefinition>'
+        '<itemDefinition name="tGrades" isCollection="true"><typeRef>tGrade</typeRef></itemDefinition>'
+    )
+    body = (
+        types
+        + input_data("grade", "tGrade")
+        + decision("g", lit("grade"), extra=requires_input("grade"))
+        + decision("all", lit("grade"), extra=requires_input("grade"), type_ref="tGrades")
+    )
+    decisions = model(body, strict=False)
+    assert decisions.evaluate("g", {"grade": "A"}) == "A"
+    assert decisions.evaluate("g", {"grade": "C"}) is None  # outside the allowed values
+    assert decisions.evaluate("all", {"grade": "B"}) == ["B"]  # an element becomes a singleton list
+
+
+def test_an_unknown_type_ref_is_refused_at_load() -> None:
+    with pytest.raises(DecisionTableError, match="tNowhere"):
+        model(input_data("x", "tNowhere") + decision("d", lit("x"), extra=requires_input("x")))
+
+
+# --- decisions without logic and decision services ----------------------------------------------------------
+
+
+def test_a_decision_without_logic_loads_and_is_an_error_when_evaluated() -> None:
+    decisions = model('<decision id="n" name="n"/>')
+    with pytest.raises(DecisionError, match="has no decision logic"):
+        decisions.evaluate("n", {})
+
+
+def test_a_decision_service_evaluates_its_outputs_with_its_inputs_given() -> None:
+    body = (
+        input_data("x", "number")
+        + decision("base", lit("100"))
+        + decision("out", lit("base + x"), extra=requires("base") + requires_input("x"))
+        + decision("other", lit("base * 2"), extra=requires("base"))
+        + service("one", ["out"], ["base"], ["x"])
+        + service("two", ["out", "other"], [], ["x"])
+    )
+    decisions = model(body, strict=False)
+    assert decisions.service_ids == frozenset({"one", "two"})
+    assert decisions.evaluate_service("one", {"base": 1, "x": 2}) == Decimal(3)  # base given, not evaluated
+    assert decisions.evaluate_service("one", {"x": 2}) is None  # base not given: null
+    assert decisions.evaluate_service("two", {"x": 2}) == {"out": Decimal(102), "other": Decimal(200)}
+    with pytest.raises(DecisionError, match="no decision service 'ghost'"):
+        decisions.evaluate_service("ghost", {})
+
+
+def test_a_decision_invokes_a_service_as_a_function_of_its_parameters() -> None:
+    body = (
+        input_data("x", "number")
+        + decision("base", lit("100"))
+        + decision("out", lit("base + x"), extra=requires("base") + requires_input("x"))
+        + service("svc", ["out"], ["base"], ["x"])
+        + decision("caller", lit("svc(1, 2) + svc(10, 20)"), extra=knows("svc"))
+    )
+    assert model(body).evaluate("caller", {}) == Decimal(33)
+
+
+def test_a_service_gives_an_input_decision_that_has_no_logic() -> None:
+    """TCK 0088: a service's input decision may have no logic; its value is the service's argument."""
+    body = (
+        '<decision id="given" name="given"/>'
+        + decision("out", lit('"got " + given'), extra=requires("given"))
+        + service("svc", ["out"], ["given"])
+    )
+    assert model(body).evaluate_service("svc", {"given": "it"}) == "got it"
+
+
+def test_a_service_that_names_a_missing_decision_is_refused() -> None:
+    with pytest.raises(DecisionTableError, match="'ghost' is not a decision here"):
+        model(service("svc", ["ghost"]))
+
+
+def test_a_reference_into_another_model_is_refused() -> None:
+    body = decision(
+        "b",
+        lit("1"),
+        extra='<informationRequirement><requiredDecision href="urn:other#a"/></informationRequirement>',
+    )
+    with pytest.raises(DecisionTableError, match="not a local"):
+        model(body)
+
+
+def test_an_href_with_the_model_s_own_namespace_is_local() -> None:
+    """TCK 0091: ``namespace#id`` of the model itself names one of its elements."""
+    body = decision("a", lit("2")) + decision(
+        "b",
+        lit("a * 3"),
+        extra='<informationRequirement><requiredDecision href="urn:t#a"/></informationRequirement>',
+    )
+    assert model(body).evaluate("b", {}) == Decimal(6)
+
+
+def test_imports_are_refused_at_load() -> None:
+    with pytest.raises(DecisionTableError, match="imports of other models are not supported"):
+        model(
+            '<import namespace="urn:other" name="other" importType="https://www.omg.org/spec/DMN/20191111/MODEL/"/>'
+        )
+
+
+# --- decision tables with FEEL ----------------------------------------------------------------------------
+
+
+def table(inputs: list[str], rules: list[tuple[list[str], str]], hit_policy: str = "UNIQUE") -> str:
+    columns = "".join(
+        f"<input><inputExpression><text>{text}</text></inputExpression></input>" for text in inputs
+    )
+    rows = "".join(
+        "<rule>"
+        + "".join(f"<inputEntry><text>{cell}</text></inputEntry>" for cell in cells)
+        + f"<outputEntry><text>{output}</text></outputEntry></rule>"
+        for cells, output in rules
+    )
+    return f'<decisionTable hitPolicy="{hit_policy}">{columns}<output name="out"/>{rows}</decisionTable>'
+
+
+def test_a_table_s_input_expression_may_be_any_feel_and_its_outputs_expressions() -> None:
+    logic = table(
+        ["price * quantity"], [(["&gt;= 100"], "price * quantity * 0.9"), (["&lt; 100"], "price * quantity")]
+    )
+    decisions = model(decision("t", logic))
+    assert decisions.evaluate("t", {"price": 30, "quantity": 4}) == Decimal("108.0")
+    assert decisions.decide("t", {"price": 30, "quantity": 4}) == {"out": 108}
+    assert decisions.evaluate("t", {"price": 3, "quantity": 4}) == Decimal(12)
+    assert decisions.inputs("t") == frozenset({"price", "quantity"})
+
+
+def test_a_table_without_inputs_has_one_rule_that_always_matches() -> None:
+    """TCK 0036/0035: a table with no input columns; its rule matches every time."""
+    assert model(decision("t", table([], [([], '"always"')]))).evaluate("t", {}) == "always"
+
+
+def test_a_date_output_is_a_date_for_feel_and_an_iso_string_for_processes() -> None:
+    logic = table(["x"], [(["-"], 'date("2025-03-01")')])
+    decisions = model(decision("t", logic) + decision("next", lit("t"), extra=requires("t")))
+    assert decisions.decide("t", {"x": 1}) == {"out": "2025-03-01"}
+    assert str(decisions.evaluate("next", {"x": 1})) == "2025-03-01"
+    assert type(decisions.evaluate("t", {"x": 1})).__name__ == "date"
+
+
+def test_an_input_entry_that_no_compiler_reads_is_refused_naming_the_cell() -> None:
+    with pytest.raises(DecisionTableError, match="cannot read") as caught:
+        model(decision("t", table(["x"], [(["[1.."], "1")])))
+    assert caught.value.decision == "t"
