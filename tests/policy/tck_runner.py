@@ -160,9 +160,11 @@ def read_tests(path: Path) -> list[TestCase]:
 
 
 def decision_ids_by_name(folder: Path, element: str = "decision") -> dict[str, str]:
-    """Each decision's (or ``element``'s: ``decisionService``) name → its id, over the folder's models."""
+    """Each decision's (or ``element``'s: ``decisionService``) name → its id, over the models the tests
+    run against."""
     names: dict[str, str] = {}
-    for model in sorted(folder.glob("*.dmn")):
+    source = model_file(folder)
+    for model in [source] if source.is_file() else sorted(folder.glob("*.dmn")):
         for found in etree.parse(str(model)).getroot().iter(f"{{*}}{element}"):
             name = (found.get("name") or "").strip()
             names.setdefault(name, found.get("id") or name)
@@ -207,10 +209,21 @@ def same(expected: Any, got: Any) -> bool:
 # --- running ------------------------------------------------------------------------------------------------
 
 
+def model_file(folder: Path) -> Path:
+    """What the folder's tests run against: the file their ``modelName`` names when the folder holds several
+    models (the others are the models it imports), else the folder."""
+    if len(list(folder.glob("*.dmn"))) > 1:
+        for test in sorted(folder.glob("*-test-*.xml")):
+            name = etree.parse(str(test)).getroot().findtext(f"{_TEST_NS}modelName")
+            if name and (folder / name.strip()).is_file():
+                return folder / name.strip()
+    return folder
+
+
 @cache
 def _load(folder: Path) -> Decisions | EfficacyFlowError:
     try:
-        return load_decisions(folder, strict=False)
+        return load_decisions(model_file(folder), strict=False)
     except EfficacyFlowError as exc:
         return exc
 

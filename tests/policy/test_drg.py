@@ -4,11 +4,14 @@ without logic, decision services (invoked directly and as functions), and decisi
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from tests.policy.dmn_builder import DMN13
 from tests.policy.test_boxed import decision, knows, lit, model
 
 from efficacy_flow.errors import DecisionError, DecisionTableError
+from efficacy_flow.policy import load_decisions
 
 
 def requires(*ids: str) -> str:
@@ -155,11 +158,64 @@ def test_an_href_with_the_model_s_own_namespace_is_local() -> None:
     assert model(body).evaluate("b", {}) == Decimal(6)
 
 
-def test_imports_are_refused_at_load() -> None:
-    with pytest.raises(DecisionTableError, match="imports of other models are not supported"):
-        model(
-            '<import namespace="urn:other" name="other" importType="https://www.omg.org/spec/DMN/20191111/MODEL/"/>'
-        )
+def test_an_import_needs_the_imported_file() -> None:
+    text = '<import namespace="urn:other" name="other" importType="https://www.omg.org/spec/DMN/20191111/MODEL/"/>'
+    with pytest.raises(DecisionTableError, match="imports 'urn:other', which no DMN file of the same folder"):
+        model(text)
+
+
+def write_model(path: Path, namespace: str, body: str) -> None:
+    path.write_text(
+        f'<definitions xmlns="{DMN13}" id="d_{path.stem}" name="{path.stem}" namespace="{namespace}">'
+        f"{body}</definitions>",
+        encoding="utf-8",
+    )
+
+
+IMPORT = '<import namespace="urn:lib" name="lib" importType="https://www.omg.org/spec/DMN/20191111/MODEL/"/>'
+
+
+def test_an_imported_model_s_decisions_functions_and_types_are_seen_qualified(tmp_path: Path) -> None:
+    """TCK 0086/0089: a model of the same folder, found by namespace; ``lib.Base`` is its decision,
+    ``lib.twice`` its knowledge model, ``lib.tSmall`` its item definition."""
+    write_model(
+        tmp_path / "lib.dmn",
+        "urn:lib",
+        '<itemDefinition name="tSmall"><typeRef>number</typeRef><allowedValues><text>&lt; 10</text>'
+        "</allowedValues></itemDefinition>"
+        + input_data("seed", "number")
+        + decision("Base", lit("seed + 1"), extra=requires_input("seed"))
+        + '<businessKnowledgeModel id="twice" name="twice"><encapsulatedLogic><formalParameter name="n"/>'
+        + lit("n * 2")
+        + "</encapsulatedLogic></businessKnowledgeModel>",
+    )
+    base = '<informationRequirement><requiredDecision href="urn:lib#Base"/></informationRequirement>'
+    twice = '<knowledgeRequirement><requiredKnowledge href="urn:lib#twice"/></knowledgeRequirement>'
+    binding = f'<binding><parameter name="n"/>{lit("lib.Base")}</binding>'
+    invocation = f"<invocation>{lit('lib.twice')}{binding}</invocation>"
+    write_model(
+        tmp_path / "main.dmn",
+        "urn:main",
+        IMPORT
+        + decision("top", lit("lib.Base * 10"), extra=base)
+        + decision("doubled", invocation, extra=base + twice)
+        + decision("small", lit("lib.Base"), extra=base, type_ref="lib.tSmall"),
+    )
+    decisions = load_decisions(tmp_path / "main.dmn", strict=False)
+    assert sorted(decisions) == ["doubled", "small", "top"]  # the imported model is not loaded beside it
+    assert decisions.evaluate("top", {"seed": 4}) == Decimal(50)
+    assert decisions.evaluate("doubled", {"seed": 4}) == Decimal(10)
+    assert decisions.evaluate("small", {"seed": 4}) == Decimal(5)
+    assert decisions.evaluate("small", {"seed": 40}) is None  # 41 is outside lib.tSmall
+    assert decisions.evaluate("top", {"lib": {"seed": 1}}) == Decimal(20)  # input data under the import name
+
+
+def test_models_that_import_each_other_are_refused(tmp_path: Path) -> None:
+    other = IMPORT.replace("urn:lib", "urn:main").replace('name="lib"', 'name="main"')
+    write_model(tmp_path / "lib.dmn", "urn:lib", other + decision("a", lit("1")))
+    write_model(tmp_path / "main.dmn", "urn:main", IMPORT + decision("b", lit("2")))
+    with pytest.raises(DecisionTableError, match="import each other in a cycle"):
+        load_decisions(tmp_path / "main.dmn")
 
 
 # --- decision tables with FEEL ----------------------------------------------------------------------------

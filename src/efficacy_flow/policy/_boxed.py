@@ -296,14 +296,21 @@ def _invocation(element: Element, environment: Environment, where: str) -> Boxed
         reads |= value.reads
         bindings.append((parameter_name, value.evaluate))
     static = environment.functions.get(name) or BUILTINS.get(name)
-    if static is None and name not in environment.names:
+    # A name in scope, or a path into a context in scope (an imported model's function: ``model.f``).
+    path = [name] if name in environment.names else name.split(".")
+    if static is None and path[0].strip() not in environment.names:
         raise BoxedRefusal(f"{where}: no function named {name!r} is visible here", callee.get("id"))
+    path = [step.strip() for step in path]
     if static is None:
-        reads.add(name)
+        reads.add(path[0])
     fail = environment.fail
 
     def invoke(scope: Mapping[str, Any]) -> Any:
-        function = scope.get(name) if static is None else static
+        function: Any = static
+        if function is None:
+            function = scope.get(path[0])
+            for step in path[1:]:
+                function = function.get(step) if isinstance(function, dict) else None
         if not isinstance(function, FeelFunction):
             fail(f"{name!r} is {kind(function)}, not a function")
             return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
+from efficacy_flow._parsing import parse_xml, read_file
 from efficacy_flow.errors import DecisionError, DecisionTableError
 from efficacy_flow.policy._dmn import Decision, Model, parse_dmn, parse_dmn_text
 from efficacy_flow.policy._drg import DecisionService, evaluate
@@ -47,11 +48,62 @@ def load_decisions(path: str | Path, *, strict: bool = True) -> Decisions:
         )
     tables: list[Decision] = []
     services: dict[str, DecisionService] = {}
+    folder = _Folder(root if root.is_dir() else root.parent, strict)
     for file in files:
-        model = parse_dmn(file, strict=strict)
+        model = folder.load(file)
         tables.extend(model.decisions)
         services.update(model.services)
     return Decisions(tables, services)
+
+
+#: The fields of a DecisionTableError about a file as a whole.
+_NO_PLACE: Final = {"decision": None, "rule": None, "cell": None}
+
+
+class _Folder:
+    """The DMN files of one folder by their model namespace, compiled once each: what a model's imports
+    name (DMN 1.5 6.3.1), and the files ``load_decisions`` reads."""
+
+    def __init__(self, folder: Path, strict: bool) -> None:
+        self.folder = folder
+        self.strict = strict
+        self.paths: dict[str, Path] | None = None
+        self.models: dict[Path, Model] = {}
+        self.loading: list[Path] = []
+
+    def namespaces(self) -> dict[str, Path]:
+        if self.paths is None:
+            self.paths = {}
+            for path in sorted(p for p in self.folder.glob("*.dmn") if p.is_file()):
+                text = read_file(path, DecisionTableError, fields=_NO_PLACE)
+                root = parse_xml(text, str(path), DecisionTableError, fields=_NO_PLACE)
+                self.paths.setdefault(root.get("namespace") or "", path)
+        return self.paths
+
+    def resolve(self, namespace: str) -> Model | None:
+        path = self.namespaces().get(namespace) if namespace else None
+        return self.load(path) if path is not None else None
+
+    def load(self, path: Path) -> Model:
+        if path in self.models:
+            return self.models[path]
+        if path in self.loading:
+            cycle = " → ".join(str(p.name) for p in [*self.loading[self.loading.index(path) :], path])
+            raise DecisionTableError(
+                f"{path}: models import each other in a cycle: {cycle}",
+                path=str(path),
+                decision=None,
+                rule=None,
+                cell=None,
+                problem=f"models import each other in a cycle: {cycle}",
+            )
+        self.loading.append(path)
+        try:
+            model = parse_dmn(path, strict=self.strict, resolve=self.resolve)
+        finally:
+            self.loading.pop()
+        self.models[path] = model
+        return model
 
 
 class Decisions:

@@ -28,7 +28,7 @@ from efficacy_flow.policy._boxed import (
     typed,
     with_parameter_types,
 )
-from efficacy_flow.policy._drg import DecisionService, DrgDecision
+from efficacy_flow.policy._drg import DecisionService, DrgDecision, ImportedRequirement, imported_scope
 from efficacy_flow.policy._expr import Compiled, compile_expression
 from efficacy_flow.policy._expr import compile_unary_tests as compile_feel_tests
 from efficacy_flow.policy._feel import (
@@ -94,7 +94,7 @@ Element = Any
 _NO_PLACE: Final = {"decision": None, "rule": None, "cell": None}
 
 
-def parse_dmn(path: Path, *, strict: bool = True) -> Model:
+def parse_dmn(path: Path, *, strict: bool = True, resolve: Resolve | None = None) -> Model:
     """Compile every decision (and decision service) of one DMN file, in file order.
 
     Raises:
@@ -102,19 +102,35 @@ def parse_dmn(path: Path, *, strict: bool = True) -> Model:
             entity, an XInclude, bytes that are not in the declared encoding, over 10 MB), or holds a decision
             that cannot be evaluated correctly.
     """
-    return parse_dmn_text(read_file(path, DecisionTableError, fields=_NO_PLACE), str(path), strict=strict)
+    text = read_file(path, DecisionTableError, fields=_NO_PLACE)
+    return parse_dmn_text(text, str(path), strict=strict, resolve=resolve)
 
 
 @dataclass(frozen=True, slots=True)
 class Model:
-    """A compiled DMN document: its decisions in file order and its decision services by id."""
+    """A compiled DMN document: its decisions in file order and its decision services by id; and what a
+    model that imports it sees (DMN 1.5 6.3.1, 12.3.2): its namespace, decisions by id, knowledge models and
+    services by id, input data by id, item definitions and names."""
 
     decisions: list[DrgDecision]
     services: dict[str, DecisionService] = field(default_factory=dict)
+    namespace: str = ""
+    graph: dict[str, DrgDecision] = field(default_factory=dict)
+    functions: dict[str, tuple[str, FeelFunction]] = field(default_factory=dict)
+    input_data: dict[str, tuple[str, FeelType | None]] = field(default_factory=dict)
+    types: dict[str, FeelType] = field(default_factory=dict)
+    names: frozenset[str] = frozenset()
 
 
-def parse_dmn_text(text: str | bytes, source: str, *, strict: bool = True) -> Model:
-    """Compile every decision of a DMN document given as text or bytes (``source`` names it in errors).
+#: Finds the compiled model of a namespace (the models of the same folder), or None.
+Resolve = Callable[[str], "Model | None"]
+
+
+def parse_dmn_text(
+    text: str | bytes, source: str, *, strict: bool = True, resolve: Resolve | None = None
+) -> Model:
+    """Compile every decision of a DMN document given as text or bytes (``source`` names it in errors);
+    ``resolve`` finds the models it imports by namespace.
 
     ``strict`` (the default) raises a typed error where DMN 1.5 gives null: no rule matched, UNIQUE matched
     several, an input of the wrong kind, a FEEL error such as ``1 / 0``. ``strict=False`` follows DMN 1.5.
@@ -124,14 +140,23 @@ def parse_dmn_text(text: str | bytes, source: str, *, strict: bool = True) -> Mo
     namespace, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     if local != "definitions" or namespace not in DMN_NAMESPACES:
         _fail(source, None, f"not a DMN 1.1–1.5 <definitions> document (root is {root.tag!r})")
-    reader = _Reader(source, namespace, strict, root.get("namespace") or "")
+    reader = _Reader(source, namespace, strict, root.get("namespace") or "", resolve)
     _check_language(root, source, None, None, None)
     reader.declare(root)
     decisions = [reader.decision(element) for element in root.findall(reader.tag("decision"))]
     graph = {decision.decision_id: decision for decision in decisions}
     for service in reader.services.values():
         service.graph.update(graph)
-    return Model(decisions, dict(reader.services))
+    return Model(
+        decisions,
+        dict(reader.services),
+        reader.model_namespace,
+        graph,
+        dict(reader.models),
+        dict(reader.input_data),
+        {name: type_ for name, type_ in reader.types.items() if name not in reader.imported_types},
+        frozenset(reader.own_names),
+    )
 
 
 def _fail(
@@ -168,8 +193,20 @@ def _check_language(
 class _Reader:
     """Compiles the decisions of one document; knows its path and namespace for error messages."""
 
-    def __init__(self, path: str, namespace: str, strict: bool, model_namespace: str = "") -> None:
+    def __init__(
+        self,
+        path: str,
+        namespace: str,
+        strict: bool,
+        model_namespace: str = "",
+        resolve: Resolve | None = None,
+    ) -> None:
         self.path = path
+        self.resolve = resolve
+        #: imported models by namespace: (import name, model)
+        self.imports: dict[str, tuple[str, Model]] = {}
+        self.imported_types: set[str] = set()
+        self.own_names: set[str] = set()
         self.namespace = namespace
         self.model_namespace = model_namespace
         self.strict = strict
@@ -190,14 +227,14 @@ class _Reader:
     def declare(self, root: Element) -> None:
         """Collect the model's item definitions and names, and compile its business knowledge models and
         decision services (as functions the decisions call)."""
-        imports = root.findall(self.tag("import"))
-        if imports:
-            _fail(self.path, None, "imports of other models are not supported yet")
+        for element in root.findall(self.tag("import")):
+            self.read_import(element)
         self.read_item_definitions(root)
         for local in ("inputData", "decision", "businessKnowledgeModel", "decisionService"):
             for element in root.findall(self.tag(local)):
                 if element.get("name"):
                     self.names.add(element.get("name").strip())
+                    self.own_names.add(element.get("name").strip())
         for element in root.findall(self.tag("inputData")):
             name = (element.get("name") or "").strip()
             self.input_data[element.get("id") or name] = (
@@ -230,6 +267,46 @@ class _Reader:
             self.models[element.get("id") or ""] = self.service(element)
         for model_id, name, element, logic in shells:
             bodies[model_id] = self.knowledge_model(model_id, name, element, logic)
+
+    def read_import(self, element: Element) -> None:
+        """An import of another DMN model (DMN 1.5 6.3.1): found by namespace among the models of the same
+        folder; its item definitions and names are seen qualified by the import's name."""
+        namespace = (element.get("namespace") or "").strip()
+        name = (element.get("name") or "").strip()
+        import_type = (element.get("importType") or "").strip()
+        if import_type not in DMN_NAMESPACES:
+            _fail(
+                self.path,
+                None,
+                f"import of {import_type or 'an unnamed type'!r}: only DMN models are imported",
+            )
+        model = self.resolve(namespace) if self.resolve is not None else None
+        if model is None:
+            _fail(
+                self.path,
+                None,
+                f"imports {namespace!r}, which no DMN file of the same folder defines "
+                "(imports are resolved when loading files)",
+            )
+        if not name:
+            _fail(
+                self.path,
+                None,
+                f"the import of {namespace!r} has no name (unnamed imports are not supported)",
+            )
+        self.imports[namespace] = (name, model)
+        for type_name, type_ in model.types.items():
+            self.types[f"{name}.{type_name}"] = type_
+            self.imported_types.add(f"{name}.{type_name}")
+        self.names |= {name, *model.names}
+
+    def imported(self, href: str | None) -> tuple[str, Model, str] | None:
+        """(import name, model, id) when ``href`` names an element of an imported model (``namespace#id``)."""
+        target, _, element_id = (href or "").partition("#")
+        if not target or target not in self.imports or not element_id:
+            return None
+        name, model = self.imports[target]
+        return name, model, element_id
 
     def read_item_definitions(self, root: Element) -> None:
         """The item definitions (DMN 1.5 7.3.2) as FEEL types, by name (one may name another declared
@@ -354,13 +431,26 @@ class _Reader:
             table=self.embedded_table,
         )
 
-    def knowledge(self, element: Element, decision: str | None, where: str) -> dict[str, FeelFunction]:
-        """The functions an element's knowledgeRequirements name (knowledge models, decision services)."""
+    def knowledge(
+        self, element: Element, decision: str | None, where: str, imported: list[ImportedRequirement]
+    ) -> dict[str, FeelFunction]:
+        """The functions an element's knowledgeRequirements name (knowledge models, decision services); those
+        of imported models are added to ``imported`` (seen as ``import name.function name``)."""
         functions: dict[str, FeelFunction] = {}
         for requirement in element.findall(
             f"{self.tag('knowledgeRequirement')}/{self.tag('requiredKnowledge')}"
         ):
             href = requirement.get("href") or ""
+            foreign = self.imported(href)
+            if foreign is not None:
+                import_name, model, element_id = foreign
+                if element_id not in model.functions:
+                    _fail(
+                        self.path, decision, f"{where}: requiredKnowledge href {href!r} names nothing there"
+                    )
+                function_name, function = model.functions[element_id]
+                imported.append(ImportedRequirement(import_name, function_name, function=function))
+                continue
             model_id = self.local_id(href)
             if model_id is None or model_id not in self.models:
                 _fail(
@@ -389,7 +479,8 @@ class _Reader:
                 f"{where}: a function of kind {function_kind} is not supported",
                 cell=model_id,
             )
-        functions = self.knowledge(element, None, where)
+        imported: list[ImportedRequirement] = []
+        functions = self.knowledge(element, None, where, imported)
         try:
             environment = self.environment(functions)
             parameters, types = formal_parameters(logic, environment, where)
@@ -401,7 +492,15 @@ class _Reader:
             body = typed(body, environment.type_of(logic.get("typeRef"), where), environment)
         except BoxedRefusal as exc:
             _fail(self.path, None, exc.problem, cell=exc.element or model_id)
-        return with_parameter_types(body.evaluate, types, environment)
+        evaluate = with_parameter_types(body.evaluate, types, environment)
+        if not imported:
+            return evaluate
+        requirements = tuple(imported)
+
+        def with_imports(scope: Mapping[str, Any]) -> Any:
+            return evaluate({**scope, **imported_scope(requirements, scope)})
+
+        return with_imports
 
     def service(self, element: Element) -> tuple[str, FeelFunction]:
         """A decision service (DMN 1.5 6.3.4) as a function of its input decisions and input data."""
@@ -459,12 +558,17 @@ class _Reader:
             _fail(self.path, None, "a decision has neither an id nor a name")
         requires = []
         inputs = []
+        imported: list[ImportedRequirement] = []
         for requirement in element.findall(self.tag("informationRequirement")):
             for required in requirement:
                 local = required.tag.rpartition("}")[2] if isinstance(required.tag, str) else ""
                 if local not in ("requiredDecision", "requiredInput"):
                     continue
                 href = required.get("href") or ""
+                foreign = self.imported(href)
+                if foreign is not None:
+                    imported.append(self.imported_requirement(local, foreign, decision_id, href))
+                    continue
                 target = self.local_id(href)
                 if target is None:
                     _fail(self.path, decision_id, f"{local} href {href!r} is not a local '#id' reference")
@@ -477,7 +581,7 @@ class _Reader:
         logic_elements = expression_children(element)
         if len(logic_elements) > 1:
             _fail(self.path, decision_id, "has more than one decision logic")
-        functions = self.knowledge(element, decision_id, "knowledge requirement")
+        functions = self.knowledge(element, decision_id, "knowledge requirement", imported)
         # The names of decisions it does not require are not in its scope (DMN 1.5 6.3.2), even when the
         # caller's data holds them; input data it does not require stay visible, as the project's tables read
         # process data without declaring it.
@@ -497,8 +601,28 @@ class _Reader:
             else:
                 logic = self.expression(decision_id, name, element, logic_element, tuple(requires), functions)
         return DrgDecision(
-            decision_id, name, self.path, logic, tuple(requires), tuple(inputs), hidden, self.strict
+            decision_id,
+            name,
+            self.path,
+            logic,
+            tuple(requires),
+            tuple(inputs),
+            hidden,
+            self.strict,
+            tuple(imported),
         )
+
+    def imported_requirement(
+        self, local: str, foreign: tuple[str, Model, str], decision_id: str, href: str
+    ) -> ImportedRequirement:
+        """A required decision or input data of an imported model."""
+        import_name, model, element_id = foreign
+        if local == "requiredDecision" and element_id in model.graph:
+            required = model.graph[element_id]
+            return ImportedRequirement(import_name, required.name, decision=required, graph=model.graph)
+        if local == "requiredInput" and element_id in model.input_data:
+            return ImportedRequirement(import_name, model.input_data[element_id][0])
+        _fail(self.path, decision_id, f"{local} href {href!r} names nothing in the imported model")
 
     def expression(
         self,

@@ -21,12 +21,26 @@ from efficacy_flow.policy._feel_values import FeelError, FeelFunction, to_feel
 from efficacy_flow.policy._literal import ExpressionDecision, json_value
 from efficacy_flow.policy._table import Table
 
-__all__ = ["DecisionService", "DrgDecision", "evaluate"]
+__all__ = ["DecisionService", "DrgDecision", "ImportedRequirement", "evaluate"]
 
 #: How deep decision services may call each other (a bound on recursion through services).
 MAX_DEPTH = 64
 #: This thread's depth of decision service calls.
 _CALLS = threading.local()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ImportedRequirement:
+    """What a decision requires from an imported model (DMN 1.5 6.3.1 and 12.3.2), seen in its scope as
+    ``import name.element name``: a decision (``decision`` in ``graph``, the imported model's decisions), a
+    knowledge model or service (``function``), or input data (``name``, read from the caller's data under the
+    import's name or directly)."""
+
+    import_name: str
+    name: str
+    decision: DrgDecision | None = None
+    graph: Mapping[str, DrgDecision] = field(default_factory=dict)
+    function: FeelFunction | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -50,6 +64,7 @@ class DrgDecision:
     inputs: tuple[tuple[str, FeelType | None], ...] = ()
     hidden: frozenset[str] = frozenset()
     strict: bool = True
+    imported: tuple[ImportedRequirement, ...] = ()
     typed_inputs: tuple[tuple[str, FeelType], ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,7 +114,7 @@ def evaluate(
     """Evaluate ``decision`` on ``data`` after the decisions it requires (each once: ``done`` keeps raw
     results by id). ``given`` holds values of decisions that are not evaluated (a decision service's input
     decisions), by id. Returns the raw result."""
-    if not decision.requires and not decision.hidden and not decision.typed_inputs:
+    if not decision.requires and not decision.hidden and not decision.typed_inputs and not decision.imported:
         return decision.run(data)
     if decision.hidden:
         scope = {key: value for key, value in data.items() if key not in decision.hidden}
@@ -122,7 +137,28 @@ def evaluate(
         if isinstance(raw, dict) and all(required.names) and required.names:
             scope.update(raw)  # a named output is also offered under its own name
         scope[required.name] = required.standard(raw)  # DMN: the name is the decision's value
+    if decision.imported:
+        scope.update(imported_scope(decision.imported, data))
     return decision.run(scope)
+
+
+def imported_scope(requirements: Sequence[ImportedRequirement], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The contexts, one per import name, through which a decision sees what it requires from imported
+    models: each imported decision evaluated in its own model on the caller's data (the entries of a context
+    the data holds under the import's name taking precedence), each function, each input data."""
+    contexts: dict[str, dict[str, Any]] = {}
+    for requirement in requirements:
+        context = contexts.setdefault(requirement.import_name, {})
+        nested = data.get(requirement.import_name)
+        own = {**data, **nested} if isinstance(nested, Mapping) else data
+        if requirement.function is not None:
+            context[requirement.name] = requirement.function
+        elif requirement.decision is not None:
+            raw = evaluate(requirement.decision, own, requirement.graph, {})
+            context[requirement.name] = requirement.decision.standard(raw)
+        elif requirement.name in own:
+            context[requirement.name] = to_feel(own[requirement.name])
+    return dict(contexts)
 
 
 def _converted(decision: DrgDecision, name: str, value: Any, type_: FeelType) -> Any:
