@@ -118,9 +118,10 @@ def test_a_decision_invokes_a_service_as_a_function_of_its_parameters() -> None:
         + decision("base", lit("100"))
         + decision("out", lit("base + x"), extra=requires("base") + requires_input("x"))
         + service("svc", ["out"], ["base"], ["x"])
-        + decision("caller", lit("svc(1, 2) + svc(10, 20)"), extra=knows("svc"))
+        + decision("caller", lit("svc(1, 2) * 100 + svc(10, 0)"), extra=knows("svc"))
     )
-    assert model(body).evaluate("caller", {}) == Decimal(33)
+    # Positional arguments are the input data (x), then the input decisions (base): TCK 0085.
+    assert model(body).evaluate("caller", {}) == Decimal(300 + 10)
 
 
 def test_a_service_gives_an_input_decision_that_has_no_logic() -> None:

@@ -177,8 +177,8 @@ def _converted(decision: DrgDecision, name: str, value: Any, type_: FeelType) ->
 
 @dataclass(eq=False)
 class DecisionService(FeelFunction):
-    """A decision service (DMN 1.5 6.3.4 and 10.4): a function whose parameters are its input decisions then
-    its input data, by name; it evaluates its output decisions (and the encapsulated decisions they need) and
+    """A decision service (DMN 1.5 6.3.4 and 10.4): a function whose parameters are its input data then its
+    input decisions, by name; it evaluates its output decisions (and the encapsulated decisions they need) and
     gives the one output's value, or a context of the outputs by name.
 
     ``graph`` is the model's decisions by id, filled in once the model is compiled.
@@ -193,8 +193,9 @@ class DecisionService(FeelFunction):
     parameters: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.parameters = tuple(name for _, name, _ in self.input_decisions) + tuple(
-            name for name, _ in self.input_data
+        # Input data first, then input decisions (TCK 0085 decisionService_011: positional arguments).
+        self.parameters = tuple(name for name, _ in self.input_data) + tuple(
+            name for _, name, _ in self.input_decisions
         )
 
     def invoke(self, positional: Sequence[Any] | None, named: Mapping[str, Any] | None) -> Any:
