@@ -281,3 +281,46 @@ def test_an_expression_in_another_language_is_refused_naming_the_decision() -> N
     with pytest.raises(DecisionTableError, match="expression language 'python' is not supported") as caught:
         model(decision("c", f"<context>{entry('a', python)}</context>"))
     assert caught.value.decision == "c"
+
+
+# --- typeRefs of expressions and parameters (DMN 1.5 10.3.2.9.4, TCK 0082) ---------------------------------
+
+
+def typed_bkm(model_id: str, parameter_type: str, logic: str) -> str:
+    return (
+        f'<businessKnowledgeModel id="{model_id}" name="{model_id}"><encapsulatedLogic>'
+        f'<formalParameter name="p" typeRef="{parameter_type}"/>{logic}</encapsulatedLogic>'
+        "</businessKnowledgeModel>"
+    )
+
+
+def test_an_argument_that_does_not_conform_means_the_function_is_not_invoked() -> None:
+    """TCK 0082 decision_bkm_002: the knowledge model is never invoked (its body would say true)."""
+    body = typed_bkm("k", "number", lit("p = null")) + decision("d", invocation("k", p="x"), extra=knows("k"))
+    decisions = model(body, strict=False)
+    assert decisions.evaluate("d", {"x": 1}) is False
+    assert decisions.evaluate("d", {"x": "one"}) is None
+    with pytest.raises(DecisionError, match="argument 'p'"):
+        model(body).evaluate("d", {"x": "one"})
+
+
+def test_the_typeref_of_an_expression_converts_its_value() -> None:
+    """TCK 0082: a literal expression typed as a list makes an element a singleton list; an invocation typed
+    string makes a boolean null; a typed list's items."""
+    numbers = '<itemDefinition name="tNumbers" isCollection="true"><typeRef>number</typeRef></itemDefinition>'
+    body = (
+        numbers
+        + bkm("k", ["p"], lit("p > 1"))
+        + decision("listed", '<literalExpression typeRef="tNumbers"><text>x</text></literalExpression>')
+        + decision("single", '<literalExpression typeRef="number"><text>x</text></literalExpression>')
+        + decision(
+            "invoked",
+            invocation("k", p="x").replace("<invocation>", '<invocation typeRef="string">'),
+            extra=knows("k"),
+        )
+    )
+    decisions = model(body, strict=False)
+    assert decisions.evaluate("listed", {"x": 10}) == [Decimal(10)]
+    assert decisions.evaluate("listed", {"x": "ten"}) is None
+    assert decisions.evaluate("single", {"x": [10]}) == Decimal(10)
+    assert decisions.evaluate("invoked", {"x": 2}) is None  # true is no string

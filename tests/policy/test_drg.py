@@ -263,3 +263,23 @@ def test_an_input_entry_that_no_compiler_reads_is_refused_naming_the_cell() -> N
     with pytest.raises(DecisionTableError, match="cannot read") as caught:
         model(decision("t", table(["x"], [(["[1.."], "1")])))
     assert caught.value.decision == "t"
+
+
+def test_a_service_s_function_type_converts_its_result() -> None:
+    """TCK 0082 decisionService_001: the service's variable is typed by a functionItem whose output type is
+    string; a number result does not conform and is null."""
+    body = (
+        '<itemDefinition name="tService"><functionItem outputTypeRef="string"/></itemDefinition>'
+        + decision("n", lit("1000"))
+        + decision("s", lit('"text"'))
+        + service("numeric", ["n"]).replace(
+            'name="numeric">', 'name="numeric"><variable name="numeric" typeRef="tService"/>'
+        )
+        + service("textual", ["s"]).replace(
+            'name="textual">', 'name="textual"><variable name="textual" typeRef="tService"/>'
+        )
+    )
+    assert model(body, strict=False).evaluate_service("numeric", {}) is None
+    assert model(body, strict=False).evaluate_service("textual", {}) == "text"
+    with pytest.raises(DecisionError, match="does not conform to type string"):
+        model(body).evaluate_service("numeric", {})

@@ -152,7 +152,10 @@ def compile_boxed(element: Element, environment: Environment, where: str = "") -
     builder = _BUILDERS.get(name)
     if builder is None:
         raise BoxedRefusal(f"{where}: {name or 'this element'} is not an expression", element.get("id"))
-    return builder(element, environment, where)
+    compiled = builder(element, environment, where)
+    if name == "functionDefinition":
+        return compiled  # its value is the function; its parameters and result convert inside
+    return typed(compiled, environment.type_of(element.get("typeRef"), where), environment)
 
 
 def typed(boxed: Boxed, type_: FeelType | None, environment: Environment) -> Boxed:
@@ -326,13 +329,13 @@ def _invocation(element: Element, environment: Environment, where: str) -> Boxed
 
 def _function_definition(element: Element, environment: Environment, where: str) -> Boxed:
     """A function definition (DMN 1.5 10.2.1.2), kind FEEL: a LambdaFunction closing over the scope it is
-    evaluated in; typed parameters and the typed result are converted (10.3.2.9.4)."""
+    evaluated in; typed parameters are converted (10.3.2.9.4), and an argument that does not conform means
+    the function is not invoked (an error: TCK 0082)."""
     function_kind = (element.get("kind") or "FEEL").strip()
     if function_kind.upper() != "FEEL":
         raise BoxedRefusal(f"{where}: a function of kind {function_kind} is not supported", element.get("id"))
     parameters, parameter_types = formal_parameters(element, environment, where)
     body = _only_child(element, environment.with_names(parameters), f"{where}, body")
-    body = typed(body, environment.type_of(element.get("typeRef"), where), environment)
     evaluate = with_parameter_types(body.evaluate, parameter_types, environment)
     reads = body.reads - set(parameters)
     label = where
@@ -363,20 +366,18 @@ def formal_parameters(
 def with_parameter_types(
     body: Evaluator, types: Mapping[str, FeelType], environment: Environment
 ) -> Evaluator:
-    """``body`` with each typed parameter converted first (a value that does not conform becomes null)."""
+    """``body`` with each typed parameter converted first (DMN 1.5 10.3.2.9.4); an argument that does not
+    conform raises FeelError: the function is not invoked and the invocation has no value (TCK 0082)."""
     if not types:
         return body
-    strict = environment.strict
 
     def converted(scope: Mapping[str, Any]) -> Any:
         local = dict(scope)
         for name, type_ in types.items():
             try:
                 local[name] = coerce(local.get(name), type_)
-            except FeelError:
-                if strict:
-                    raise
-                local[name] = None
+            except FeelError as exc:
+                raise FeelError(f"argument {name!r}: {exc.problem}") from None
         return body(local)
 
     return converted

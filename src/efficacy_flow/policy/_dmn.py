@@ -360,7 +360,7 @@ class _Reader:
             except FeelError as exc:
                 _fail(self.path, None, f"{where}: {exc.problem}")
         elif function_item is not None:
-            base = FeelType("function")
+            base = self.function_item(function_item, named, where)
         else:
             base = FeelType("Any")
         allowed = self.constraint(element.find(self.tag("allowedValues")), where)
@@ -372,6 +372,21 @@ class _Reader:
             allowed=allowed,
             constraint=constraint,
         )
+
+    def function_item(self, element: Element, named: Mapping[str, FeelType], where: str) -> FeelType:
+        """A ``functionItem`` (DMN 1.5 7.3.5): ``function<parameter types>->output type``; a bare function
+        type when it declares no output type."""
+        output = (element.get("outputTypeRef") or "").strip()
+        if not output:
+            return FeelType("function")
+        try:
+            types = [
+                parse_type(parameter.get("typeRef") or "Any", named)
+                for parameter in element.findall(self.tag("parameters"))
+            ]
+            return FeelType("function", (*types, parse_type(output, named)))
+        except FeelError as exc:
+            _fail(self.path, None, f"{where}: {exc.problem}")
 
     def constraint(self, element: Element | None, where: str) -> Callable[[Any], bool | None] | None:
         """allowedValues or typeConstraint (unary tests) as a predicate on a value."""
@@ -536,7 +551,21 @@ class _Reader:
         for decision_id in outputs + ids("encapsulatedDecision"):
             if decision_id not in self.decision_names:
                 _fail(self.path, None, f"{where}: {decision_id!r} is not a decision here")
-        service = DecisionService(name, service_id, tuple(outputs), tuple(input_decisions), tuple(input_data))
+        type_ = self.variable_type(element, where)
+        result = (
+            type_.parameters[-1]
+            if type_ is not None and type_.name == "function" and type_.parameters
+            else None
+        )
+        service = DecisionService(
+            name,
+            service_id,
+            tuple(outputs),
+            tuple(input_decisions),
+            tuple(input_data),
+            result_type=result,
+            strict=self.strict,
+        )
         self.services[service_id] = service
         return name, service
 

@@ -190,6 +190,9 @@ class DecisionService(FeelFunction):
     input_decisions: tuple[tuple[str, str, FeelType | None], ...]
     input_data: tuple[tuple[str, FeelType | None], ...]
     graph: dict[str, DrgDecision] = field(default_factory=dict)
+    #: The output type of the service's function type (its variable's typeRef), if it declares one.
+    result_type: FeelType | None = None
+    strict: bool = True
     parameters: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -225,9 +228,15 @@ class DecisionService(FeelFunction):
                 results[decision.name] = decision.standard(evaluate(decision, data, self.graph, done, given))
         finally:
             _CALLS.depth = depth
-        if len(self.outputs) == 1:
-            return next(iter(results.values()))
-        return results
+        value = next(iter(results.values())) if len(self.outputs) == 1 else results
+        if self.result_type is None:
+            return value
+        try:
+            return coerce(value, self.result_type)
+        except FeelError:
+            if self.strict:
+                raise
+            return None
 
 
 def _parameter(value: Any, type_: FeelType | None) -> Any:
