@@ -283,3 +283,19 @@ def test_a_service_s_function_type_converts_its_result() -> None:
     assert model(body, strict=False).evaluate_service("textual", {}) == "text"
     with pytest.raises(DecisionError, match="does not conform to type string"):
         model(body).evaluate_service("numeric", {})
+
+
+def test_a_service_argument_that_does_not_conform_means_the_service_is_not_invoked() -> None:
+    """TCK 0085 decisionService_007: the output would say true for a null argument; the service never runs."""
+    body = (
+        decision("given", lit('"never"'), type_ref="string")
+        + decision("out", lit("given = null"), extra=requires("given"))
+        + service("svc", ["out"], ["given"])
+        + decision("caller", lit("svc(123)"), extra=knows("svc"))
+    )
+    decisions = model(body, strict=False)
+    assert decisions.evaluate_service("svc", {"given": "x"}) is False
+    with pytest.raises(DecisionError, match="argument 'given'"):
+        decisions.evaluate_service("svc", {"given": 123})
+    with pytest.raises(DecisionError, match="does not conform to type string"):
+        model(body).evaluate("caller", {})  # strict: the typed error (DMN 1.5: null)

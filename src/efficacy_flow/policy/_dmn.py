@@ -49,12 +49,12 @@ from efficacy_flow.policy._feel_values import FeelError, FeelFunction, LambdaFun
 from efficacy_flow.policy._literal import ExpressionDecision, json_value
 from efficacy_flow.policy._table import (
     Aggregation,
-    Computed,
     HitPolicy,
     InputColumn,
     OutputColumn,
     Rule,
     ScopedTest,
+    ScopedValue,
     Table,
 )
 
@@ -623,10 +623,12 @@ class _Reader:
             if decision_name not in required_names and decision_name != name
         )
         logic: Table | ExpressionDecision | None = None
+        extra_reads: frozenset[str] = frozenset()
         if logic_elements:
             logic_element = logic_elements[0]
             if local_name(logic_element) == "decisionTable":
                 logic = self.table(decision_id, name, logic_element, tuple(requires), functions)
+                extra_reads = frozenset(self.feel_reads)
             else:
                 logic = self.expression(decision_id, name, element, logic_element, tuple(requires), functions)
         return DrgDecision(
@@ -639,6 +641,7 @@ class _Reader:
             hidden,
             self.strict,
             tuple(imported),
+            extra_reads,
         )
 
     def imported_requirement(
@@ -692,7 +695,7 @@ class _Reader:
         def evaluate(scope: Mapping[str, Any]) -> Any:
             return to_feel(standard(run(scope)))
 
-        return Boxed(evaluate, table.reads)
+        return Boxed(evaluate, table.reads | self.feel_reads)
 
     def table(
         self,
@@ -706,7 +709,6 @@ class _Reader:
         """A decision table (DMN 1.5 chapter 8); its FEEL-expression cells compile in ``environment``."""
         self.feel = environment or self.environment(functions)
         self.feel_reads: set[str] = set()
-        self.date_outputs = False
         _check_language(element, self.path, decision_id, None, None)
         policy_text = (element.get("hitPolicy") or "UNIQUE").strip().upper()
         try:
@@ -755,11 +757,6 @@ class _Reader:
                 decision_id,
                 f"{policy} needs the allowed output values (outputValues) in priority order",
             )
-        scoped = (
-            self.date_outputs
-            or any(isinstance(test, ScopedTest) for rule in rules for _, test in rule.tests)
-            or any(isinstance(value, Computed) for rule in rules for value in rule.outputs)
-        )
         return Table(
             decision_id,
             name,
@@ -771,8 +768,6 @@ class _Reader:
             rules,
             requires,
             strict=self.strict,
-            scoped=scoped,
-            extra_reads=frozenset(self.feel_reads),
         )
 
     # --- columns --------------------------------------------------------------------------------------------
@@ -920,7 +915,7 @@ class _Reader:
                 where=where,
             )
         if kind == DATE:
-            self.date_outputs = True  # kept a date for FEEL; ``decide`` gives its ISO string
+            # kept a date for FEEL; ``decide`` gives its ISO string (DrgDecision.shaped)
             return OutputColumn(name, priorities, value, has_default=True)
         return OutputColumn(name, priorities, _json_value(value), has_default=True)
 
@@ -968,13 +963,16 @@ class _Reader:
                 where=f"rule {number}",
             )
         tests = []
+        scoped: list[ScopedTest | None] = []
         input_ids = []
         for column, entry in enumerate(input_entries, 1):
             cell = entry.get("id") or f"input {column}"
             _check_language(entry, self.path, decision_id, rule_id, cell)
             text = self.text(entry)
             try:
-                tests.append(self.unary_tests(text))
+                fast, full = self.unary_tests(text)
+                tests.append(fast)
+                scoped.append(full)
             except FeelSyntaxError as exc:
                 label = inputs[column - 1].get("label") or f"input {column}"
                 _fail(
@@ -1007,7 +1005,9 @@ class _Reader:
                     where=f"rule {number}, output {column} ({label!r})",
                 )
             output_ids.append(cell)
-        return _Cells(number, rule_id, tuple(tests), tuple(input_ids), tuple(values), tuple(output_ids))
+        return _Cells(
+            number, rule_id, tuple(tests), tuple(input_ids), tuple(values), tuple(output_ids), tuple(scoped)
+        )
 
     def rule(
         self,
@@ -1017,13 +1017,15 @@ class _Reader:
         output_elements: list[Element],
     ) -> Rule:
         tests = tuple((index, cell.test) for index, cell in enumerate(row.tests) if cell.test is not None)
-        values = []
+        scoped = tuple((index, test) for index, test in enumerate(row.scoped) if test is not None)
+        computed: list[tuple[int, ScopedValue]] = []
+        values: list[Any] = []
         rank = []
         for index, (kind, value) in enumerate(row.outputs):
             column = outputs[index]
             declared = self.kind(decision_id, output_elements[index].get("typeRef"), column.name, column.name)
             where = f"rule {row.number}, output {index + 1} ({column.name!r})"
-            if isinstance(value, Computed):
+            if kind == _EXPRESSION:
                 if column.priorities is not None:
                     _fail(
                         self.path,
@@ -1033,7 +1035,8 @@ class _Reader:
                         cell=row.output_ids[index],
                         where=where,
                     )
-                values.append(value)
+                computed.append((index, value))
+                values.append(None)
                 continue
             json_value = _json_value(value)
             if declared and kind not in (NULL, declared):
@@ -1047,7 +1050,8 @@ class _Reader:
                 )
             if kind == DATE and column.priorities is None:
                 # The date itself for FEEL (evaluate, knowledge models); decide gives its ISO string.
-                values.append(Computed(_constant(value)))
+                computed.append((index, _constant(value)))
+                values.append(None)
                 continue
             if column.priorities is not None:
                 if json_value not in column.priorities:
@@ -1061,19 +1065,19 @@ class _Reader:
                     )
                 rank.append(column.priorities[json_value])
             values.append(json_value)
-        return Rule(row.number, row.rule_id, tests, tuple(values), tuple(rank))
+        return Rule(row.number, row.rule_id, tests, tuple(values), tuple(rank), scoped, tuple(computed))
 
     def feel_expression(self, text: str) -> Compiled:
         """A FEEL expression of the table being compiled (an input expression, an output entry)."""
         functions = callable_functions(self.feel.functions)
         return compile_expression(text, names=self.feel.names, functions=functions, strict=self.strict)
 
-    def unary_tests(self, text: str) -> UnaryTests:
+    def unary_tests(self, text: str) -> tuple[UnaryTests, ScopedTest | None]:
         """An input entry: the fast path of ``_feel`` when it reads the cell, else full FEEL unary tests
         (``_expr.compile_unary_tests``), which may read other names; the fast path's problem is the one
-        reported when neither reads it."""
+        reported when neither reads it. Returns the fast cell (``-`` for a full one) and the full test."""
         try:
-            return compile_unary_tests(text)
+            return compile_unary_tests(text), None
         except FeelSyntaxError as fast_problem:
             try:
                 compiled = compile_feel_tests(
@@ -1085,10 +1089,10 @@ class _Reader:
             except FeelSyntaxError:
                 raise fast_problem from None
             self.feel_reads |= compiled.reads
-            return UnaryTests(text.strip(), ScopedTest(compiled.test), frozenset())
+            return UnaryTests(text.strip(), None, frozenset()), compiled.test
 
     def output_entry(self, text: str) -> tuple[str, Any]:
-        """An output entry: a literal (kind, value), or a FEEL expression as ``("expression", Computed)``."""
+        """An output entry: a literal (kind, value), or a FEEL expression as ``("expression", evaluate)``."""
         try:
             return parse_literal(text)
         except FeelSyntaxError:
@@ -1099,7 +1103,7 @@ class _Reader:
                 strict=self.strict,
             )
             self.feel_reads |= compiled.reads
-            return "expression", Computed(compiled.evaluate)
+            return _EXPRESSION, compiled.evaluate
 
     def check_aggregation(
         self,
@@ -1119,7 +1123,7 @@ class _Reader:
         kinds = set()
         for rule in rules:
             value = rule.outputs[0]
-            if isinstance(value, Computed):
+            if any(index == 0 for index, _ in rule.computed):
                 continue  # a FEEL expression's kind is known when it is evaluated
             kind = (
                 NUMBER
@@ -1154,7 +1158,7 @@ class _Reader:
 class _Cells:
     """A row's cells after compiling, before the columns are known (the column checks need every row)."""
 
-    __slots__ = ("input_ids", "number", "output_ids", "outputs", "rule_id", "tests")
+    __slots__ = ("input_ids", "number", "output_ids", "outputs", "rule_id", "scoped", "tests")
 
     def __init__(
         self,
@@ -1164,13 +1168,19 @@ class _Cells:
         input_ids: tuple[str, ...],
         outputs: tuple[tuple[str, Any], ...],
         output_ids: tuple[str, ...],
+        scoped: tuple[ScopedTest | None, ...] = (),
     ) -> None:
+        self.scoped = scoped
         self.number = number
         self.rule_id = rule_id
         self.tests = tests
         self.input_ids = input_ids
         self.outputs = outputs
         self.output_ids = output_ids
+
+
+#: The kind ``output_entry`` gives an output entry that is a FEEL expression.
+_EXPRESSION: Final = "expression"
 
 
 def _constant(value: Any) -> Callable[[Mapping[str, Any]], Any]:

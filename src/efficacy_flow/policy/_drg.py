@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from efficacy_flow.errors import DecisionError
@@ -65,11 +66,21 @@ class DrgDecision:
     hidden: frozenset[str] = frozenset()
     strict: bool = True
     imported: tuple[ImportedRequirement, ...] = ()
+    #: Names its table's FEEL cells read besides its input columns.
+    extra_reads: frozenset[str] = frozenset()
     typed_inputs: tuple[tuple[str, FeelType], ...] = field(init=False)
+    #: Its table holds FEEL values (computed outputs, date defaults) that ``shaped`` turns into JSON types.
+    json_shaped: bool = field(init=False)
 
     def __post_init__(self) -> None:
         typed = tuple((name, type_) for name, type_ in self.inputs if type_ is not None)
         object.__setattr__(self, "typed_inputs", typed)
+        table = self.logic if isinstance(self.logic, Table) else None
+        shaped = table is not None and (
+            any(rule.computed for rule in table.rules)
+            or any(isinstance(column.default, date) for column in table.outputs)
+        )
+        object.__setattr__(self, "json_shaped", shaped)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -83,7 +94,7 @@ class DrgDecision:
     @property
     def reads(self) -> frozenset[str]:
         """The top-level names its logic reads."""
-        return self.logic.reads if self.logic is not None else frozenset()
+        return (self.logic.reads | self.extra_reads) if self.logic is not None else frozenset()
 
     def run(self, scope: Mapping[str, Any]) -> Any:
         """Evaluate the logic on ``scope`` (the raw result ``standard`` and ``shaped`` read)."""
@@ -101,7 +112,10 @@ class DrgDecision:
 
     def shaped(self, raw: Any) -> Any:
         """The value as ``decide`` returns it (JSON types)."""
-        return self.logic.shaped(raw) if self.logic is not None else json_value(raw)
+        if self.logic is None:
+            return json_value(raw)
+        shaped = self.logic.shaped(raw)
+        return json_value(shaped) if self.json_shaped else shaped
 
 
 def evaluate(
@@ -215,10 +229,10 @@ class DecisionService(FeelFunction):
         if depth >= MAX_DEPTH:
             raise FeelError(f"{self.name}: decision services call each other more than {MAX_DEPTH} deep")
         given = {
-            decision_id: _parameter(arguments.get(name), type_)
+            decision_id: _parameter(name, arguments.get(name), type_)
             for decision_id, name, type_ in self.input_decisions
         }
-        data = {name: _parameter(arguments.get(name), type_) for name, type_ in self.input_data}
+        data = {name: _parameter(name, arguments.get(name), type_) for name, type_ in self.input_data}
         done: dict[str, Any] = {}
         results: dict[str, Any] = {}
         _CALLS.depth = depth + 1
@@ -239,12 +253,13 @@ class DecisionService(FeelFunction):
             return None
 
 
-def _parameter(value: Any, type_: FeelType | None) -> Any:
-    """A service argument converted to its parameter's type (a value that does not conform is null)."""
+def _parameter(name: str, value: Any, type_: FeelType | None) -> Any:
+    """A service argument converted to its parameter's type; one that does not conform raises FeelError: the
+    service is not invoked (TCK 0085 decisionService_007)."""
     value = to_feel(value)
     if type_ is None or value is None:
         return value
     try:
         return coerce(value, type_)
-    except FeelError:
-        return None
+    except FeelError as exc:
+        raise FeelError(f"argument {name!r}: {exc.problem}") from None

@@ -17,24 +17,29 @@ from typing import Any, Final
 
 from efficacy_flow.errors import DecisionError
 from efficacy_flow.policy._feel import DATE, InputTypeMismatch, Test, kind_of
-from efficacy_flow.policy._feel_values import to_feel
-from efficacy_flow.policy._literal import json_value
+from efficacy_flow.policy._feel_values import FeelError, to_feel
 
 __all__ = [
     "Aggregation",
-    "Computed",
     "DecisionResult",
     "HitPolicy",
     "InputColumn",
     "OutputColumn",
     "Rule",
     "ScopedTest",
+    "ScopedValue",
     "Table",
 ]
 
 #: What a decision returns: a dict of outputs (single-hit policies and COLLECT with an aggregator) or a list
 #: of such dicts (COLLECT without an aggregator, RULE ORDER, OUTPUT ORDER).
 DecisionResult = dict[str, Any] | list[dict[str, Any]]
+
+#: A cell that reads the evaluation scope as well as its input (a FEEL expression cell, such as
+#: ``_expr.CompiledTests.test``): (input value, scope) → True, False or None (null: no match).
+ScopedTest = Callable[[Any, Mapping[str, Any]], bool | None]
+#: An output cell computed from the scope when its rule matches (such as ``_expr.Compiled.evaluate``).
+ScopedValue = Callable[[Mapping[str, Any]], Any]
 
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -75,8 +80,9 @@ class InputColumn:
         dates: ISO ``YYYY-MM-DD`` strings are read as dates (the column is typed date or has date cells).
         allowed: the column's ``inputValues`` as a predicate (None: any value); a value outside is an error.
         allowed_text: the ``inputValues`` as written, for the error message.
-        evaluate: for an input expression that is not a dotted path, the compiled FEEL expression (scope →
-            value); ``reads`` the names it reads.
+        evaluate: for an input expression that is not a plain path, the compiled expression (scope → value);
+            ``path`` is then not read. Its value is converted and checked as a path's value is.
+        reads: the top-level names ``evaluate`` reads (what the caller must supply).
     """
 
     label: str
@@ -86,7 +92,7 @@ class InputColumn:
     dates: bool
     allowed: Test | None = None
     allowed_text: str = ""
-    evaluate: Callable[[Mapping[str, Any]], Any] | None = None
+    evaluate: ScopedValue | None = None
     reads: frozenset[str] = frozenset()
 
 
@@ -116,6 +122,10 @@ class Rule:
         tests: (input column index, predicate) for each cell that constrains its input.
         outputs: one JSON-friendly value per output column.
         rank: the row's position under PRIORITY / OUTPUT ORDER (lower comes first).
+        scoped: (input column index, test) for each cell that reads the scope too (a FEEL expression), tested
+            in this order once ``tests`` all matched.
+        computed: (output column index, expression) for each output computed on a match; its value replaces
+            ``outputs[index]`` (which the loader leaves None).
     """
 
     number: int
@@ -123,24 +133,8 @@ class Rule:
     tests: tuple[tuple[int, Test], ...]
     outputs: tuple[Any, ...]
     rank: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ScopedTest:
-    """An input entry in full FEEL (it may read other names): ``test(value, scope)``. Only a ``scoped``
-    table holds one, and ``_evaluate_scoped`` passes it the scope."""
-
-    test: Callable[[Any, Mapping[str, Any]], bool | None]
-
-    def __call__(self, value: Any) -> bool | None:
-        raise TypeError("a full-FEEL input entry is tested with its scope")
-
-
-@dataclass(frozen=True, slots=True)
-class Computed:
-    """An output entry that is a FEEL expression: its value is ``evaluate(scope)`` for the matched rule."""
-
-    evaluate: Callable[[Mapping[str, Any]], Any]
+    scoped: tuple[tuple[int, ScopedTest], ...] = ()
+    computed: tuple[tuple[int, ScopedValue], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,19 +161,19 @@ class Table:
     rules: tuple[Rule, ...]
     requires: tuple[str, ...] = ()
     strict: bool = True
-    #: Some cell is full FEEL (a ScopedTest or a Computed output): evaluated by ``_evaluate_scoped``.
-    scoped: bool = False
-    #: Names output entries or the table's other expressions read besides the input columns.
-    extra_reads: frozenset[str] = frozenset()
     names: tuple[str, ...] = field(init=False)
     has_default: bool = field(init=False)
     reads: frozenset[str] = field(init=False)
+    _feel_cells: bool = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(column.name for column in self.outputs))
         object.__setattr__(self, "has_default", any(column.has_default for column in self.outputs))
-        reads = {name for column in self.inputs for name in (column.reads or column.path[:1])}
-        object.__setattr__(self, "reads", frozenset(reads | self.extra_reads))
+        reads = {column.path[0] for column in self.inputs if column.evaluate is None and column.path}
+        for column in self.inputs:
+            reads |= column.reads
+        object.__setattr__(self, "reads", frozenset(reads))
+        object.__setattr__(self, "_feel_cells", any(rule.scoped or rule.computed for rule in self.rules))
 
     @property
     def unnamed(self) -> bool:
@@ -202,8 +196,7 @@ class Table:
 
     def shaped(self, raw: Any) -> Any:
         """The result as ``decide`` returns it: dicts keyed by output name, or the value of an unnamed one."""
-        shaped = self.standard(raw) if self.unnamed else raw
-        return json_value(shaped) if self.scoped else shaped
+        return self.standard(raw) if self.unnamed else raw
 
     @property
     def returns_list(self) -> bool:
@@ -217,8 +210,8 @@ class Table:
             DecisionError: an input is missing or of the wrong kind, no row matched and there is no default,
                 UNIQUE matched several rows, or ANY matched rows that disagree.
         """
-        if self.scoped:
-            return self._evaluate_scoped(data)
+        if self._feel_cells:
+            return self._evaluate_feel(data)
         values = [self._read(column, data) for column in self.inputs]
         first = self.hit_policy is HitPolicy.FIRST
         matched: list[Rule] = []
@@ -237,32 +230,31 @@ class Table:
             return self._default()
         return self._combine(matched)
 
-    def _evaluate_scoped(self, data: Mapping[str, Any]) -> DecisionResult:
-        """``evaluate`` for a table with full-FEEL cells: entries that read the scope get it, and the outputs
-        of the matched rules that are expressions are evaluated on it (DMN 1.5 8.3)."""
+    def _evaluate_feel(self, data: Mapping[str, Any]) -> DecisionResult:
+        """``evaluate`` for a table with FEEL-expression cells (DMN 1.5 8.3): a rule's scoped cells are tested
+        once its other cells matched, and the computed outputs of the matched rules are evaluated on
+        ``data``."""
         values = [self._read(column, data) for column in self.inputs]
         first = self.hit_policy is HitPolicy.FIRST
         matched: list[Rule] = []
         for rule in self.rules:
             for index, test in rule.tests:
                 try:
-                    value = values[index]
-                    answer = test.test(to_feel(value), data) if isinstance(test, ScopedTest) else test(value)
+                    if not test(values[index]):
+                        break
                 except InputTypeMismatch as exc:
                     raise self._type_error(self.inputs[index], exc, rule) from None
-                if not answer:
-                    break
             else:
-                matched.append(_computed(rule, data))
+                if rule.scoped and not self._scoped_match(rule, values, data):
+                    continue
+                matched.append(self._with_outputs(rule, data))
                 if first:
-                    break
+                    return dict(zip(self.names, matched[0].outputs, strict=True))
         if not matched:
             return self._default()
-        if first:
-            return dict(zip(self.names, matched[0].outputs, strict=True))
         try:
             return self._combine(matched)
-        except TypeError:
+        except TypeError:  # an aggregator over computed values of kinds it cannot combine
             raise DecisionError(
                 f"decision {self.decision_id!r}: {self.aggregation} cannot combine the outputs of rules "
                 + ", ".join(str(rule.number) for rule in matched),
@@ -270,25 +262,61 @@ class Table:
                 problem="aggregation",
             ) from None
 
+    def _scoped_match(self, rule: Rule, values: Sequence[Any], data: Mapping[str, Any]) -> bool:
+        for index, test in rule.scoped:
+            try:
+                if not test(to_feel(values[index]), data):
+                    return False
+            except FeelError as exc:
+                column = self.inputs[index]
+                raise self._feel_error(exc, rule, f"input {column.label!r} ({column.expression})") from None
+        return True
+
+    def _with_outputs(self, rule: Rule, data: Mapping[str, Any]) -> Rule:
+        """The rule with its computed outputs evaluated on ``data``."""
+        if not rule.computed:
+            return rule
+        outputs = list(rule.outputs)
+        for index, evaluate in rule.computed:
+            try:
+                outputs[index] = evaluate(data)
+            except FeelError as exc:
+                raise self._feel_error(exc, rule, f"output {self.names[index]!r}") from None
+        return Rule(rule.number, rule.rule_id, rule.tests, tuple(outputs), rule.rank)
+
+    def _feel_error(self, exc: FeelError, rule: Rule | None, where: str) -> DecisionError:
+        """A FEEL error in a strict model's expression cell, as the ``DecisionError`` that names it."""
+        at = f", rule {rule.number} ({rule.rule_id})" if rule is not None else ""
+        return DecisionError(
+            f"decision {self.decision_id!r}{at}: {where}: {exc.problem}",
+            decision=self.decision_id,
+            rule=rule.rule_id if rule is not None else None,
+            problem=exc.problem,
+        )
+
     # --- reading inputs -------------------------------------------------------------------------------------
 
     def _read(self, column: InputColumn, data: Mapping[str, Any]) -> Any:
         value: Any = data
         if column.evaluate is not None:
-            value = column.evaluate(data)
-        for depth, key in enumerate(() if column.evaluate is not None else column.path):
-            if value is None:
-                return None  # FEEL: a path through null is null
-            if not isinstance(value, Mapping) or key not in value:
-                where = ".".join(column.path[:depth]) or "the data"
-                raise DecisionError(
-                    f"decision {self.decision_id!r}: input {column.label!r} reads {column.expression!r}, "
-                    f"but {where} has no {key!r}",
-                    decision=self.decision_id,
-                    input=column.expression,
-                    problem="missing",
-                )
-            value = value[key]
+            try:
+                value = column.evaluate(data)
+            except FeelError as exc:
+                raise self._feel_error(exc, None, f"input {column.label!r} ({column.expression})") from None
+        else:
+            for depth, key in enumerate(column.path):
+                if value is None:
+                    return None  # FEEL: a path through null is null
+                if not isinstance(value, Mapping) or key not in value:
+                    where = ".".join(column.path[:depth]) or "the data"
+                    raise DecisionError(
+                        f"decision {self.decision_id!r}: input {column.label!r} reads {column.expression!r}, "
+                        f"but {where} has no {key!r}",
+                        decision=self.decision_id,
+                        input=column.expression,
+                        problem="missing",
+                    )
+                value = value[key]
         if type(value) is Decimal:
             value = float(value)  # cells hold JSON numbers; 0.1 must match Decimal("0.1") as the author meant
         elif column.dates and isinstance(value, str) and _ISO_DATE.fullmatch(value):
@@ -369,14 +397,6 @@ class Table:
             rules=[rule.rule_id for rule in matched],
             problem=self.hit_policy.value,
         )
-
-
-def _computed(rule: Rule, scope: Mapping[str, Any]) -> Rule:
-    """The rule with its expression outputs evaluated on ``scope``."""
-    if not any(isinstance(value, Computed) for value in rule.outputs):
-        return rule
-    outputs = tuple(value.evaluate(scope) if isinstance(value, Computed) else value for value in rule.outputs)
-    return Rule(rule.number, rule.rule_id, rule.tests, outputs, rule.rank)
 
 
 def _rank(rule: Rule) -> tuple[int, ...]:
