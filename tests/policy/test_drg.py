@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.policy.dmn_builder import DMN13
 from tests.policy.test_boxed import decision, knows, lit, model
 
 from efficacy_flow.errors import DecisionError, DecisionTableError
-from efficacy_flow.policy import load_decisions
+from efficacy_flow.policy import _dmn, load_decisions
+from efficacy_flow.policy._expr import CompiledTests
 
 
 def requires(*ids: str) -> str:
@@ -299,3 +301,33 @@ def test_a_service_argument_that_does_not_conform_means_the_service_is_not_invok
         decisions.evaluate_service("svc", {"given": 123})
     with pytest.raises(DecisionError, match="does not conform to type string"):
         model(body).evaluate("caller", {})  # strict: the typed error (DMN 1.5: null)
+
+
+def test_the_strict_mode_keeps_the_cell_grammar_for_input_entries() -> None:
+    """A bare name in an input entry is refused in the strict mode (often a string meant to be quoted)."""
+    with pytest.raises(DecisionTableError, match="is a name"):
+        model(decision("t", table(["x"], [(["limit"], "1")])))
+
+
+def test_dmn_mode_sends_input_entries_beyond_the_cell_grammar_to_the_full_unary_tests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``strict=False`` an entry the cell grammar does not read is compiled by
+    ``_expr.compile_unary_tests`` (given the visible names) and tested with the input and the scope once the
+    rule's other cells matched. A stand-in compiler shows the wiring: ``limit`` means ``? <= limit``."""
+    seen: list[frozenset[str]] = []
+
+    def full(text: str, *, names: Any = (), functions: Any = None, strict: bool = False) -> CompiledTests:
+        seen.append(frozenset(names))
+        assert text.strip() == "limit"
+        assert not strict
+        return CompiledTests(text, lambda value, scope: value <= scope["limit"], frozenset({"limit"}))
+
+    monkeypatch.setattr(_dmn, "compile_feel_tests", full)
+    logic = table(["x", "y"], [(["limit", '"a"'], '"within"'), (["-", "-"], '"beyond"')], hit_policy="FIRST")
+    decisions = model(input_data("limit") + decision("t", logic), strict=False)
+    assert "limit" in seen[0]
+    assert decisions.evaluate("t", {"x": 3, "y": "a", "limit": 5}) == "within"
+    assert decisions.evaluate("t", {"x": 9, "y": "a", "limit": 5}) == "beyond"
+    assert decisions.evaluate("t", {"x": 3, "y": "b", "limit": 5}) == "beyond"  # the other cell first
+    assert decisions.inputs("t") == frozenset({"x", "y", "limit"})

@@ -1073,12 +1073,17 @@ class _Reader:
         return compile_expression(text, names=self.feel.names, functions=functions, strict=self.strict)
 
     def unary_tests(self, text: str) -> tuple[UnaryTests, ScopedTest | None]:
-        """An input entry: the fast path of ``_feel`` when it reads the cell, else full FEEL unary tests
-        (``_expr.compile_unary_tests``), which may read other names; the fast path's problem is the one
-        reported when neither reads it. Returns the fast cell (``-`` for a full one) and the full test."""
+        """An input entry: the fast path of ``_feel`` when it reads the cell, else (``strict=False``) the full
+        FEEL unary tests (``_expr.compile_unary_tests``), which may read other names; the fast path's problem
+        is the one reported when neither reads it. Returns the fast cell (``-`` for a full one) and the full
+        test."""
         try:
             return compile_unary_tests(text), None
         except FeelSyntaxError as fast_problem:
+            if self.strict:
+                # The strict mode keeps the cell grammar, which refuses likely mistakes ([5..1], a bare name
+                # that was meant as a quoted string) at load; DMN 1.5 reads any unary tests.
+                raise
             try:
                 compiled = compile_feel_tests(
                     text,
