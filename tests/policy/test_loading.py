@@ -219,7 +219,7 @@ LITERAL_DECISION = """
             id="input-expression",
         ),
         pytest.param({"inputs": ["count(x"]}, "must be a name", {"cell": "Input_0"}, id="input-function"),
-        pytest.param({"inputs": ["not"]}, "must be a name", {"cell": "Input_0"}, id="input-keyword"),
+        pytest.param({"inputs": ["then"]}, "must be a name", {"cell": "Input_0"}, id="input-keyword"),
         pytest.param({"inputs": [("x", "dateTime")]}, "not supported", {"cell": "Input_0"}, id="input-type"),
         pytest.param(
             {"outputs": [("out", "duration")]}, "not supported", {"cell": "Output_0"}, id="output-type"
