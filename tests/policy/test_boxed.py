@@ -324,3 +324,27 @@ def test_the_typeref_of_an_expression_converts_its_value() -> None:
     assert decisions.evaluate("listed", {"x": "ten"}) is None
     assert decisions.evaluate("single", {"x": [10]}) == Decimal(10)
     assert decisions.evaluate("invoked", {"x": 2}) is None  # true is no string
+
+
+def test_a_knowledge_model_s_table_reads_a_parameter_whose_name_has_a_dot() -> None:
+    """TCK 0037: the parameter ``Person.Gender`` is one name, which the table's input expression reads."""
+    table = (
+        '<decisionTable><input><inputExpression typeRef="string"><text>Person.Gender</text></inputExpression>'
+        '</input><output name="o"/><rule><inputEntry><text>"Male"</text></inputEntry>'
+        '<outputEntry><text>"he"</text></outputEntry></rule><rule><inputEntry><text>"Female"</text>'
+        '</inputEntry><outputEntry><text>"she"</text></outputEntry></rule></decisionTable>'
+    )
+    body = bkm("pronoun", ["Person.Gender"], table) + decision(
+        "d", invocation("pronoun", **{"Person.Gender": "g"}), extra=knows("pronoun")
+    )
+    assert model(body).evaluate("d", {"g": "Female"}) == "she"
+
+
+def test_a_nested_table_s_refusal_names_the_knowledge_model() -> None:
+    table = (
+        '<decisionTable hitPolicy="BOGUS"><input><inputExpression><text>a</text></inputExpression></input>'
+        '<output name="o"/></decisionTable>'
+    )
+    with pytest.raises(DecisionTableError, match="unknown hit policy") as caught:
+        model(bkm("k", ["a"], table) + decision("d", lit("1")))
+    assert caught.value.decision == "k"

@@ -12,7 +12,7 @@ from tests.policy.dmn_builder import DMN13
 from tests.policy.test_boxed import decision, knows, lit, model
 
 from efficacy_flow.errors import DecisionError, DecisionTableError
-from efficacy_flow.policy import _dmn, load_decisions
+from efficacy_flow.policy import _boxed, load_decisions
 from efficacy_flow.policy._expr import CompiledTests
 
 
@@ -317,13 +317,13 @@ def test_dmn_mode_sends_input_entries_beyond_the_cell_grammar_to_the_full_unary_
     rule's other cells matched. A stand-in compiler shows the wiring: ``limit`` means ``? <= limit``."""
     seen: list[frozenset[str]] = []
 
-    def full(text: str, *, names: Any = (), functions: Any = None, strict: bool = False) -> CompiledTests:
+    def full(text: str, *, names: Any = (), strict: bool = False, **_: Any) -> CompiledTests:
         seen.append(frozenset(names))
         assert text.strip() == "limit"
         assert not strict
         return CompiledTests(text, lambda value, scope: value <= scope["limit"], frozenset({"limit"}))
 
-    monkeypatch.setattr(_dmn, "compile_feel_tests", full)
+    monkeypatch.setattr(_boxed, "compile_unary_tests", full)
     logic = table(["x", "y"], [(["limit", '"a"'], '"within"'), (["-", "-"], '"beyond"')], hit_policy="FIRST")
     decisions = model(input_data("limit") + decision("t", logic), strict=False)
     assert "limit" in seen[0]

@@ -12,11 +12,12 @@ Errors at evaluation follow FEEL: null, or :class:`FeelError` when the model is 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, cast
 
-from efficacy_flow.policy._expr import compile_expression
+from efficacy_flow.policy._expr import Compiled, CompiledTests, compile_expression, compile_unary_tests
 from efficacy_flow.policy._feel import FeelSyntaxError
 from efficacy_flow.policy._feel_builtins import BUILTINS
 from efficacy_flow.policy._feel_types import FeelType, coerce, parse_type
@@ -29,6 +30,8 @@ __all__ = [
     "Environment",
     "callable_functions",
     "compile_boxed",
+    "feel_expression",
+    "feel_unary_tests",
 ]
 
 #: An lxml element (lxml ships no type information this project checks against).
@@ -135,6 +138,37 @@ def callable_functions(functions: Mapping[str, FeelFunction]) -> Mapping[str, La
     return cast("Mapping[str, LambdaFunction]", functions)
 
 
+#: Whether the FEEL compiler takes the model's item definitions (``types=``, for ``instance of`` and typed
+#: parameters of ``function`` literals): the full compiler does, the subset compiler does not.
+_TAKES_TYPES: Final = "types" in inspect.signature(compile_expression).parameters
+
+
+def feel_expression(text: str, environment: Environment) -> Compiled:
+    """Compile a FEEL expression in ``environment`` (its names, functions, strictness and item definitions).
+
+    Raises:
+        FeelSyntaxError: the compiler does not read it.
+    """
+    extra: dict[str, Any] = {"types": environment.types} if _TAKES_TYPES else {}
+    functions = callable_functions(environment.functions)
+    return compile_expression(
+        text, names=environment.names, functions=functions, strict=environment.strict, **extra
+    )
+
+
+def feel_unary_tests(text: str, environment: Environment) -> CompiledTests:
+    """Compile full FEEL unary tests (an input entry) in ``environment``.
+
+    Raises:
+        FeelSyntaxError: the compiler does not read them.
+    """
+    extra: dict[str, Any] = {"types": environment.types} if _TAKES_TYPES else {}
+    functions = callable_functions(environment.functions)
+    return compile_unary_tests(
+        text, names=environment.names, functions=functions, strict=environment.strict, **extra
+    )
+
+
 def text_of(element: Element | None, environment: Environment) -> str:
     if element is None:
         return ""
@@ -196,12 +230,7 @@ def _optional_child(element: Element | None, environment: Environment, where: st
 def _literal(element: Element, environment: Environment, where: str) -> Boxed:
     text = text_of(element, environment)
     try:
-        compiled = compile_expression(
-            text,
-            names=environment.names,
-            functions=callable_functions(environment.functions),
-            strict=environment.strict,
-        )
+        compiled = feel_expression(text, environment)
     except FeelSyntaxError as exc:
         raise BoxedRefusal(
             f"{where}: cannot read {text.strip()!r}: {exc.problem}", element.get("id")

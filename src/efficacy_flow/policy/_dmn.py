@@ -7,6 +7,7 @@ and knowledge sources are drawing and documentation, and are skipped.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,17 +21,17 @@ from efficacy_flow.policy._boxed import (
     Boxed,
     BoxedRefusal,
     Environment,
-    callable_functions,
     compile_boxed,
     expression_children,
+    feel_expression,
+    feel_unary_tests,
     formal_parameters,
     local_name,
     typed,
     with_parameter_types,
 )
 from efficacy_flow.policy._drg import DecisionService, DrgDecision, ImportedRequirement, imported_scope
-from efficacy_flow.policy._expr import Compiled, compile_expression
-from efficacy_flow.policy._expr import compile_unary_tests as compile_feel_tests
+from efficacy_flow.policy._expr import Compiled
 from efficacy_flow.policy._feel import (
     BOOLEAN,
     DATE,
@@ -410,7 +411,7 @@ class _Reader:
         if fast is not None:
             return None  # "-": anything is allowed
         try:
-            compiled = compile_feel_tests(text, names=self.names, strict=False)
+            compiled = feel_unary_tests(text, self.environment({}))
         except FeelSyntaxError as exc:
             _fail(self.path, None, f"{where}: allowed values {text!r}: {exc.problem}")
         full = compiled.test
@@ -436,7 +437,10 @@ class _Reader:
             return None
         return element_id
 
-    def environment(self, functions: Mapping[str, FeelFunction], names: Iterable[str] = ()) -> Environment:
+    def environment(
+        self, functions: Mapping[str, FeelFunction], names: Iterable[str] = (), owner: str = ""
+    ) -> Environment:
+        """Where an expression of ``owner`` (a decision's id, a knowledge model's name) compiles."""
         return Environment(
             namespace=self.namespace,
             names=frozenset(self.names) | frozenset(names),
@@ -444,6 +448,7 @@ class _Reader:
             types=self.types,
             strict=self.strict,
             table=self.embedded_table,
+            extra={"owner": owner},
         )
 
     def knowledge(
@@ -497,7 +502,7 @@ class _Reader:
         imported: list[ImportedRequirement] = []
         functions = self.knowledge(element, None, where, imported)
         try:
-            environment = self.environment(functions)
+            environment = self.environment(functions, owner=name or model_id)
             parameters, types = formal_parameters(logic, environment, where)
             environment = environment.with_names(parameters)
             children = expression_children(logic)
@@ -665,7 +670,7 @@ class _Reader:
         requires: tuple[str, ...],
         functions: Mapping[str, FeelFunction],
     ) -> ExpressionDecision:
-        environment = self.environment(functions)
+        environment = self.environment(functions, owner=decision_id)
         try:
             boxed = compile_boxed(
                 logic, environment, local_name(logic).replace("literalExpression", "literal expression")
@@ -683,7 +688,7 @@ class _Reader:
         """A decision table inside another expression (a knowledge model's logic, a context entry): its value
         as DMN 1.5 defines it, on the enclosing scope."""
         table = self.table(
-            "",
+            str(environment.extra.get("owner", "")),
             element.get("label") or element.get("id") or "decision table",
             element,
             (),
@@ -782,14 +787,14 @@ class _Reader:
             _check_language(expression_element, self.path, decision_id, None, cell)
         evaluate = None
         reads: frozenset[str] = frozenset()
-        if not _NAME_PATH.fullmatch(expression) or _RESERVED & set(expression.split(".")):
+        if "." in expression and expression in self.feel.names:
+            path: tuple[str, ...] = (expression,)  # a name with a dot (a parameter ``Person.Gender``)
+        elif _NAME_PATH.fullmatch(expression) and not _RESERVED & set(expression.split(".")):
+            path = tuple(expression.split("."))
+        else:
+            path = ()
             try:  # any FEEL expression (DMN 1.5 8.2)
-                compiled = compile_expression(
-                    expression,
-                    names=self.feel.names,
-                    functions=callable_functions(self.feel.functions),
-                    strict=self.strict,
-                )
+                compiled = feel_expression(expression, self.feel)
             except FeelSyntaxError as exc:
                 _fail(
                     self.path,
@@ -852,7 +857,7 @@ class _Reader:
         return InputColumn(
             label,
             expression,
-            tuple(expression.split(".")) if evaluate is None else (),
+            path,
             declared,
             kind == DATE,
             allowed_values.test if allowed_values is not None else None,
@@ -929,6 +934,14 @@ class _Reader:
             if named is not None and named.name in _TYPE_KINDS:
                 return _TYPE_KINDS[named.name]
             if (named is not None and named.name == "Any" and not named.extra) or bare == "Any":
+                return None
+            if not self.strict and named is None:
+                # DMN 1.5: any FEEL type (time, date and time, a list, …); cells of other kinds are then full
+                # FEEL, and no kind is checked at load.
+                with contextlib.suppress(FeelError):
+                    parse_type(type_ref, self.types)
+                    return None
+            if not self.strict and named is not None:
                 return None
             supported = ", ".join(sorted(_TYPE_KINDS))
             _fail(
@@ -1069,8 +1082,7 @@ class _Reader:
 
     def feel_expression(self, text: str) -> Compiled:
         """A FEEL expression of the table being compiled (an input expression, an output entry)."""
-        functions = callable_functions(self.feel.functions)
-        return compile_expression(text, names=self.feel.names, functions=functions, strict=self.strict)
+        return feel_expression(text, self.feel)
 
     def unary_tests(self, text: str) -> tuple[UnaryTests, ScopedTest | None]:
         """An input entry: the fast path of ``_feel`` when it reads the cell, else (``strict=False``) the full
@@ -1085,12 +1097,7 @@ class _Reader:
                 # that was meant as a quoted string) at load; DMN 1.5 reads any unary tests.
                 raise
             try:
-                compiled = compile_feel_tests(
-                    text,
-                    names=self.feel.names,
-                    functions=callable_functions(self.feel.functions),
-                    strict=self.strict,
-                )
+                compiled = feel_unary_tests(text, self.feel)
             except FeelSyntaxError:
                 raise fast_problem from None
             self.feel_reads |= compiled.reads
@@ -1101,12 +1108,7 @@ class _Reader:
         try:
             return parse_literal(text)
         except FeelSyntaxError:
-            compiled = compile_expression(
-                text,
-                names=self.feel.names,
-                functions=callable_functions(self.feel.functions),
-                strict=self.strict,
-            )
+            compiled = feel_expression(text, self.feel)
             self.feel_reads |= compiled.reads
             return _EXPRESSION, compiled.evaluate
 
