@@ -128,12 +128,12 @@ def evaluate(
     """Evaluate ``decision`` on ``data`` after the decisions it requires (each once: ``done`` keeps raw
     results by id). ``given`` holds values of decisions that are not evaluated (a decision service's input
     decisions), by id. Returns the raw result."""
-    if not decision.requires and not decision.hidden and not decision.typed_inputs and not decision.imported:
+    hides = bool(decision.hidden) and not decision.hidden.isdisjoint(data)
+    if not decision.requires and not hides and not decision.typed_inputs and not decision.imported:
         return decision.run(data)
-    if decision.hidden:
-        scope = {key: value for key, value in data.items() if key not in decision.hidden}
-    else:
-        scope = dict(data)  # a shallow copy: the caller's mapping is never written
+    # A shallow copy (the caller's mapping is never written), without the names the decision does not see.
+    hidden = decision.hidden
+    scope = {key: value for key, value in data.items() if key not in hidden} if hides else dict(data)
     for name, type_ in decision.typed_inputs:
         if name in data:
             scope[name] = _converted(decision, name, data[name], type_)
