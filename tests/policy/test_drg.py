@@ -331,3 +331,63 @@ def test_dmn_mode_sends_input_entries_beyond_the_cell_grammar_to_the_full_unary_
     assert decisions.evaluate("t", {"x": 9, "y": "a", "limit": 5}) == "beyond"
     assert decisions.evaluate("t", {"x": 3, "y": "b", "limit": 5}) == "beyond"  # the other cell first
     assert decisions.inputs("t") == frozenset({"x", "y", "limit"})
+
+
+# --- refusals one decision at a time ------------------------------------------------------------------------
+
+
+def write_refusing_model(path: Path) -> Path:
+    write_model(
+        path,
+        "urn:m",
+        bkm_broken()
+        + decision("good", lit("1 + 1"))
+        + decision("bad", lit("1 +"))
+        + decision("needs_bad", lit("bad"), extra=requires("bad"))
+        + decision("calls_broken", lit("broken(1)"), extra=knows("broken")),
+    )
+    return path
+
+
+def bkm_broken() -> str:
+    return (
+        '<businessKnowledgeModel id="broken" name="broken"><encapsulatedLogic><formalParameter name="a"/>'
+        + lit("a +")
+        + "</encapsulatedLogic></businessKnowledgeModel>"
+    )
+
+
+def test_a_decision_that_cannot_be_compiled_refuses_its_model_by_default(tmp_path: Path) -> None:
+    path = write_refusing_model(tmp_path / "m.dmn")
+    with pytest.raises(DecisionTableError, match="cannot read 'a \\+'"):
+        load_decisions(path)
+
+
+def test_deferred_refusals_refuse_only_the_decisions_that_cannot_be_compiled(tmp_path: Path) -> None:
+    decisions = load_decisions(write_refusing_model(tmp_path / "m.dmn"), defer_refusals=True)
+    assert decisions.evaluate("good", {}) == Decimal(2)
+    with pytest.raises(DecisionTableError, match="cannot read '1 \\+'") as caught:
+        decisions.evaluate("bad", {})
+    assert caught.value.decision == "bad"
+    with pytest.raises(DecisionTableError, match="cannot read '1 \\+'"):
+        decisions.evaluate("needs_bad", {})  # through the decision it requires
+    with pytest.raises(DecisionTableError, match="business knowledge model 'broken'"):
+        decisions.evaluate("calls_broken", {})
+
+
+def test_another_typed_refusal_while_compiling_is_a_decision_table_error_naming_the_decision(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refusal the FEEL compiler raises that is not a DecisionTableError (a temporal value the engine
+    cannot hold, say) names the decision too."""
+    original = _boxed.compile_expression
+
+    def compile_or_refuse(text: str, **kwargs: Any) -> Any:
+        if "boom" in text:
+            raise DecisionError("a value this engine cannot hold", problem="outside what this engine holds")
+        return original(text, **kwargs)
+
+    monkeypatch.setattr(_boxed, "compile_expression", compile_or_refuse)
+    with pytest.raises(DecisionTableError, match="outside what this engine holds") as caught:
+        model(decision("d", lit('"boom"')))
+    assert caught.value.decision == "d"

@@ -17,11 +17,13 @@ from efficacy_flow.policy._table import DecisionResult
 __all__ = ["Decisions", "load_decisions"]
 
 
-def load_decisions(path: str | Path, *, strict: bool = True) -> Decisions:
+def load_decisions(path: str | Path, *, strict: bool = True, defer_refusals: bool = False) -> Decisions:
     """Load and compile every decision in a ``.dmn`` file, or in every ``*.dmn`` file of a folder.
 
     ``strict`` (the default, what processes use) raises ``DecisionError`` where DMN 1.5 gives null (no rule
     matched, UNIQUE matched several rules, a FEEL error such as ``1 / 0``); ``strict=False`` follows DMN 1.5.
+    ``defer_refusals`` loads a decision that cannot be compiled as one that raises its ``DecisionTableError``
+    when evaluated, so the others of its model load (the TCK runner's way; processes want the refusal now).
 
     A folder is read non-recursively, in file-name order. Every cell is compiled here, so a table that cannot
     be evaluated correctly fails now, not on the first case that reaches it.
@@ -48,7 +50,7 @@ def load_decisions(path: str | Path, *, strict: bool = True) -> Decisions:
         )
     tables: list[Decision] = []
     services: dict[str, DecisionService] = {}
-    folder = _Folder(root if root.is_dir() else root.parent, strict)
+    folder = _Folder(root if root.is_dir() else root.parent, strict, defer_refusals)
     for file in files:
         model = folder.load(file)
         tables.extend(model.decisions)
@@ -64,9 +66,10 @@ class _Folder:
     """The DMN files of one folder by their model namespace, compiled once each: what a model's imports
     name (DMN 1.5 6.3.1), and the files ``load_decisions`` reads."""
 
-    def __init__(self, folder: Path, strict: bool) -> None:
+    def __init__(self, folder: Path, strict: bool, defer_refusals: bool = False) -> None:
         self.folder = folder
         self.strict = strict
+        self.defer_refusals = defer_refusals
         self.paths: dict[str, Path] | None = None
         self.models: dict[Path, Model] = {}
         self.loading: list[Path] = []
@@ -99,7 +102,9 @@ class _Folder:
             )
         self.loading.append(path)
         try:
-            model = parse_dmn(path, strict=self.strict, resolve=self.resolve)
+            model = parse_dmn(
+                path, strict=self.strict, resolve=self.resolve, defer_refusals=self.defer_refusals
+            )
         finally:
             self.loading.pop()
         self.models[path] = model

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn
 
 from efficacy_flow._parsing import parse_xml, read_file
-from efficacy_flow.errors import DecisionTableError
+from efficacy_flow.errors import DecisionTableError, EfficacyFlowError
 from efficacy_flow.policy._boxed import (
     Boxed,
     BoxedRefusal,
@@ -95,7 +95,9 @@ Element = Any
 _NO_PLACE: Final = {"decision": None, "rule": None, "cell": None}
 
 
-def parse_dmn(path: Path, *, strict: bool = True, resolve: Resolve | None = None) -> Model:
+def parse_dmn(
+    path: Path, *, strict: bool = True, resolve: Resolve | None = None, defer_refusals: bool = False
+) -> Model:
     """Compile every decision (and decision service) of one DMN file, in file order.
 
     Raises:
@@ -104,7 +106,7 @@ def parse_dmn(path: Path, *, strict: bool = True, resolve: Resolve | None = None
             that cannot be evaluated correctly.
     """
     text = read_file(path, DecisionTableError, fields=_NO_PLACE)
-    return parse_dmn_text(text, str(path), strict=strict, resolve=resolve)
+    return parse_dmn_text(text, str(path), strict=strict, resolve=resolve, defer_refusals=defer_refusals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +130,17 @@ Resolve = Callable[[str], "Model | None"]
 
 
 def parse_dmn_text(
-    text: str | bytes, source: str, *, strict: bool = True, resolve: Resolve | None = None
+    text: str | bytes,
+    source: str,
+    *,
+    strict: bool = True,
+    resolve: Resolve | None = None,
+    defer_refusals: bool = False,
 ) -> Model:
     """Compile every decision of a DMN document given as text or bytes (``source`` names it in errors);
-    ``resolve`` finds the models it imports by namespace.
+    ``resolve`` finds the models it imports by namespace. ``defer_refusals`` keeps a decision or knowledge
+    model that cannot be compiled as one that raises its ``DecisionTableError`` when evaluated (invoked), so
+    the model's other decisions still load.
 
     ``strict`` (the default) raises a typed error where DMN 1.5 gives null: no rule matched, UNIQUE matched
     several, an input of the wrong kind, a FEEL error such as ``1 / 0``. ``strict=False`` follows DMN 1.5.
@@ -141,10 +150,10 @@ def parse_dmn_text(
     namespace, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     if local != "definitions" or namespace not in DMN_NAMESPACES:
         _fail(source, None, f"not a DMN 1.1–1.5 <definitions> document (root is {root.tag!r})")
-    reader = _Reader(source, namespace, strict, root.get("namespace") or "", resolve)
+    reader = _Reader(source, namespace, strict, root.get("namespace") or "", resolve, defer_refusals)
     _check_language(root, source, None, None, None)
     reader.declare(root)
-    decisions = [reader.decision(element) for element in root.findall(reader.tag("decision"))]
+    decisions = [reader.decision_or_refusal(element) for element in root.findall(reader.tag("decision"))]
     graph = {decision.decision_id: decision for decision in decisions}
     for service in reader.services.values():
         service.graph.update(graph)
@@ -201,8 +210,10 @@ class _Reader:
         strict: bool,
         model_namespace: str = "",
         resolve: Resolve | None = None,
+        defer_refusals: bool = False,
     ) -> None:
         self.path = path
+        self.defer_refusals = defer_refusals
         self.resolve = resolve
         #: imported models by namespace: (import name, model)
         self.imports: dict[str, tuple[str, Model]] = {}
@@ -267,7 +278,13 @@ class _Reader:
         for element in root.findall(self.tag("decisionService")):
             self.models[element.get("id") or ""] = self.service(element)
         for model_id, name, element, logic in shells:
-            bodies[model_id] = self.knowledge_model(model_id, name, element, logic)
+            try:
+                bodies[model_id] = self.knowledge_model(model_id, name, element, logic)
+            except EfficacyFlowError as exc:
+                refusal = exc if isinstance(exc, DecisionTableError) else _refusal(self.path, None, exc)
+                if not self.defer_refusals:
+                    raise refusal from None
+                bodies[model_id] = _refused(refusal)
 
     def read_import(self, element: Element) -> None:
         """An import of another DMN model (DMN 1.5 6.3.1): found by namespace among the models of the same
@@ -582,6 +599,22 @@ class _Reader:
             return ""
         child = element.find(self.tag("text"))
         return (child.text or "") if child is not None else ""
+
+    def decision_or_refusal(self, element: Element) -> DrgDecision:
+        """``decision``; any typed refusal while compiling it (a temporal value the engine cannot hold, say)
+        is a ``DecisionTableError`` naming it; with ``defer_refusals`` the decision loads without logic and
+        raises that refusal when evaluated."""
+        name = (element.get("name") or "").strip()
+        decision_id = element.get("id") or name
+        try:
+            return self.decision(element)
+        except DecisionTableError as exc:
+            refusal = exc
+        except EfficacyFlowError as exc:
+            refusal = _refusal(self.path, decision_id or None, exc)
+        if not self.defer_refusals or not decision_id:
+            raise refusal
+        return DrgDecision(decision_id, name, self.path, None, strict=self.strict, refusal=refusal)
 
     def decision(self, element: Element) -> DrgDecision:
         """One decision (DMN 1.5 6.3.2): its logic (any boxed expression, or none), typed by its variable,
@@ -1184,6 +1217,24 @@ class _Cells:
         self.input_ids = input_ids
         self.outputs = outputs
         self.output_ids = output_ids
+
+
+def _refusal(path: str, decision: str | None, exc: EfficacyFlowError) -> DecisionTableError:
+    """A typed refusal raised while compiling (not a ``DecisionTableError``) as one naming the place."""
+    problem = str(exc.fields.get("problem") or exc)
+    where = f"{path}, decision {decision!r}" if decision else path
+    return DecisionTableError(
+        f"{where}: {problem}", path=path, decision=decision, rule=None, cell=None, problem=problem
+    )
+
+
+def _refused(refusal: DecisionTableError) -> Callable[[Mapping[str, Any]], Any]:
+    """The body of a knowledge model that could not be compiled: invoking it raises its refusal."""
+
+    def body(scope: Mapping[str, Any]) -> Any:
+        raise refusal
+
+    return body
 
 
 #: The kind ``output_entry`` gives an output entry that is a FEEL expression.

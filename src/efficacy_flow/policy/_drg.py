@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from efficacy_flow.errors import DecisionError
+from efficacy_flow.errors import DecisionError, DecisionTableError
 from efficacy_flow.policy._feel_types import FeelType, coerce
 from efficacy_flow.policy._feel_values import FeelError, FeelFunction, to_feel
 from efficacy_flow.policy._literal import ExpressionDecision, json_value
@@ -68,6 +68,8 @@ class DrgDecision:
     imported: tuple[ImportedRequirement, ...] = ()
     #: Names its table's FEEL cells read besides its input columns.
     extra_reads: frozenset[str] = frozenset()
+    #: Why it could not be compiled, when the model was loaded with deferred refusals: raised on evaluation.
+    refusal: DecisionTableError | None = None
     typed_inputs: tuple[tuple[str, FeelType], ...] = field(init=False)
     #: Its table holds FEEL values (computed outputs, date defaults) that ``shaped`` turns into JSON types.
     json_shaped: bool = field(init=False)
@@ -98,6 +100,8 @@ class DrgDecision:
 
     def run(self, scope: Mapping[str, Any]) -> Any:
         """Evaluate the logic on ``scope`` (the raw result ``standard`` and ``shaped`` read)."""
+        if self.refusal is not None:
+            raise self.refusal
         if self.logic is None:
             raise DecisionError(
                 f"decision {self.decision_id!r} has no decision logic; its value must be given",
