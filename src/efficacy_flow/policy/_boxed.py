@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Final, cast
 
 from efficacy_flow.policy._expr import Compiled, CompiledTests, compile_expression, compile_unary_tests
@@ -88,6 +88,7 @@ class Environment:
         types: the model's item definitions by name.
         strict: raise FeelError where FEEL gives null.
         table: compiles a ``decisionTable`` element in this environment.
+        owner: the decision's id or the knowledge model's name the expression belongs to (for messages).
     """
 
     namespace: str
@@ -96,7 +97,7 @@ class Environment:
     types: Mapping[str, FeelType]
     strict: bool
     table: Callable[[Element, Environment], Boxed] | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    owner: str = ""
 
     def tag(self, local: str) -> str:
         return f"{{{self.namespace}}}{local}"
@@ -245,7 +246,8 @@ def _context(element: Element, environment: Environment, where: str) -> Boxed:
     reads: set[str] = set()
     bound: list[str] = []
     current = environment
-    for number, entry in enumerate(element.findall(environment.tag("contextEntry")), 1):
+    context_entries = element.findall(environment.tag("contextEntry"))
+    for number, entry in enumerate(context_entries, 1):
         variable = entry.find(environment.tag("variable"))
         name = (variable.get("name") or "").strip() if variable is not None else None
         label = f"{where}, entry {name or number!r}"
@@ -253,7 +255,7 @@ def _context(element: Element, environment: Environment, where: str) -> Boxed:
         if variable is not None:
             value = typed(value, current.type_of(variable.get("typeRef"), label), current)
         reads |= value.reads - set(bound)
-        if name is None and number != len(element.findall(environment.tag("contextEntry"))):
+        if name is None and number != len(context_entries):
             raise BoxedRefusal(f"{label}: only the last entry may go without a variable", entry.get("id"))
         entries.append((name, value.evaluate))
         if name:

@@ -465,7 +465,7 @@ class _Reader:
             types=self.types,
             strict=self.strict,
             table=self.embedded_table,
-            extra={"owner": owner},
+            owner=owner,
         )
 
     def knowledge(
@@ -721,7 +721,7 @@ class _Reader:
         """A decision table inside another expression (a knowledge model's logic, a context entry): its value
         as DMN 1.5 defines it, on the enclosing scope."""
         table = self.table(
-            str(environment.extra.get("owner", "")),
+            environment.owner,
             element.get("label") or element.get("id") or "decision table",
             element,
             (),
