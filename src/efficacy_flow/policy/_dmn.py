@@ -1,8 +1,11 @@
-"""Reading DMN 1.1–1.5 XML (as dmn-js and Camunda Modeler save it) into compiled tables.
+"""Reading DMN 1.1–1.5 XML (as dmn-js, Camunda Modeler and the DMN TCK's tools save it) into the compiled
+decision requirements graph: decisions (tables, boxed expressions, none), business knowledge models and
+decision services as functions, input data with their types, item definitions as FEEL types, imports.
 
-Every cell is compiled here, once. A table that cannot be evaluated correctly raises ``DecisionTableError``
-naming the file, the decision, the rule and the cell; nothing is half-loaded. Diagram data (DMNDI), input data
-and knowledge sources are drawing and documentation, and are skipped.
+Every cell and expression is compiled here, once. A decision that cannot be evaluated correctly raises
+``DecisionTableError`` naming the file, the decision, the rule and the cell; nothing is half-loaded (unless
+refusals are deferred: ``parse_dmn_text(defer_refusals=True)``). Diagram data (DMNDI), knowledge sources and
+authority requirements are drawing and documentation, and are skipped.
 """
 
 from __future__ import annotations
