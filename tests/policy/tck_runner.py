@@ -35,11 +35,8 @@ _NUMBER_TYPES: Final = frozenset({"decimal", "double", "float", "integer", "int"
 TOLERANCE: Final = Decimal("1e-9")
 
 #: Load a model's decisions one by one (``load_decisions(defer_refusals=True)``): a decision that cannot be
-#: compiled is refused alone, not with every other decision of its model. Off while the subset FEEL compiler
-#: is the one in the tree: the decisions it would then run expose four wrong answers of it (0083, string
-#: lengths of surrogate pairs); with the full FEEL compiler, built-ins and temporal types merged it is meant
-#: to be on (measured on a merge of the parallel branches: level 3 3,269 pass / 99 refused / 1 wrong, 0052).
-DEFER_REFUSALS: Final = False
+#: compiled is refused alone (when it is evaluated), not with every other decision of its model.
+DEFER_REFUSALS: Final = True
 
 #: The outcomes of each level run in this process (the terminal summary prints them).
 RECORDED: dict[int, Sequence[Outcome]] = {}

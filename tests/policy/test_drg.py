@@ -391,3 +391,14 @@ def test_another_typed_refusal_while_compiling_is_a_decision_table_error_naming_
     with pytest.raises(DecisionTableError, match="outside what this engine holds") as caught:
         model(decision("d", lit('"boom"')))
     assert caught.value.decision == "d"
+
+
+def test_a_surrogate_pair_escape_is_one_character() -> None:
+    """TCK 0083: ``"\\uD83D\\uDCA9"`` is U+1F4A9, in a cell and in an expression; a lone half is refused."""
+    logic = table(["x"], [(['"\\uD83D\\uDCA9"'], '"pile"'), (["-"], '"other"')], hit_policy="FIRST")
+    decisions = model(decision("t", logic) + decision("n", lit('string length("\\ud83d\\udca9")')))
+    assert decisions.evaluate("t", {"x": "\U0001f4a9"}) == "pile"
+    assert decisions.evaluate("t", {"x": "p"}) == "other"
+    assert decisions.evaluate("n", {}) == Decimal(1)
+    with pytest.raises(DecisionTableError, match="surrogate"):
+        model(decision("t", table(["x"], [(['"\\uD83D"'], "1")])))
