@@ -73,6 +73,8 @@ class DrgDecision:
     typed_inputs: tuple[tuple[str, FeelType], ...] = field(init=False)
     #: Its table holds FEEL values (computed outputs, date defaults) that ``shaped`` turns into JSON types.
     json_shaped: bool = field(init=False)
+    #: Nothing to add to or take from the caller's data: its logic runs on the data as given.
+    plain: bool = field(init=False)
 
     def __post_init__(self) -> None:
         typed = tuple((name, type_) for name, type_ in self.inputs if type_ is not None)
@@ -83,6 +85,8 @@ class DrgDecision:
             or any(isinstance(column.default, date) for column in table.outputs)
         )
         object.__setattr__(self, "json_shaped", shaped)
+        plain = not (self.requires or self.hidden or typed or self.imported)
+        object.__setattr__(self, "plain", plain)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -132,6 +136,8 @@ def evaluate(
     """Evaluate ``decision`` on ``data`` after the decisions it requires (each once: ``done`` keeps raw
     results by id). ``given`` holds values of decisions that are not evaluated (a decision service's input
     decisions), by id. Returns the raw result."""
+    if decision.plain:
+        return decision.run(data)
     hides = bool(decision.hidden) and not decision.hidden.isdisjoint(data)
     if not decision.requires and not hides and not decision.typed_inputs and not decision.imported:
         return decision.run(data)
