@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from lxml import etree
 
-from efficacy_flow.errors import DecisionError, EfficacyFlowError
+from efficacy_flow.errors import DecisionError, DecisionTableError, EfficacyFlowError
 from efficacy_flow.policy import Decisions, _feel_temporal, _feel_values, load_decisions
 from efficacy_flow.policy._feel_temporal import DayTimeDuration, FeelTime, YearMonthDuration
 from efficacy_flow.policy._feel_values import FeelError
@@ -41,6 +41,10 @@ TOLERANCE: Final = Decimal("1e-9")
 #: matches. Shorter expected values (``1``, ``0.5``) get only ``TOLERANCE``, so a rounded-off wrong answer
 #: never passes.
 ROUNDED_DIGITS: Final = 8
+
+#: Load a model's decisions one by one (``load_decisions(defer_refusals=True)``): a decision that cannot be
+#: compiled is refused alone (when it is evaluated), not with every other decision of its model.
+DEFER_REFUSALS: Final = True
 
 #: The outcomes of each level run in this process (the terminal summary prints them).
 RECORDED: dict[int, Sequence[Outcome]] = {}
@@ -156,6 +160,8 @@ class TestCase:
     kind: str
     inputs: Mapping[str, Any]
     results: tuple[ResultNode, ...]
+    #: What a ``decisionService`` (or ``bkm``) test case invokes, by name.
+    invocable: str = ""
 
 
 def read_tests(path: Path) -> list[TestCase]:
@@ -175,18 +181,25 @@ def read_tests(path: Path) -> list[TestCase]:
             )
         cases.append(
             TestCase(
-                element.get("id") or str(number), element.get("type") or "decision", inputs, tuple(results)
+                element.get("id") or str(number),
+                element.get("type") or "decision",
+                inputs,
+                tuple(results),
+                element.get("invocableName") or "",
             )
         )
     return cases
 
 
-def decision_ids_by_name(folder: Path) -> dict[str, str]:
-    """Each decision's name → its id, over the folder's models."""
+def decision_ids_by_name(folder: Path, element: str = "decision") -> dict[str, str]:
+    """Each decision's (or ``element``'s: ``decisionService``) name → its id, over the models the tests
+    run against."""
     names: dict[str, str] = {}
-    for model in sorted(folder.glob("*.dmn")):
-        for element in etree.parse(str(model)).getroot().iter("{*}decision"):
-            names.setdefault(element.get("name") or "", element.get("id") or "")
+    source = model_file(folder)
+    for model in [source] if source.is_file() else sorted(folder.glob("*.dmn")):
+        for found in etree.parse(str(model)).getroot().iter(f"{{*}}{element}"):
+            name = (found.get("name") or "").strip()
+            names.setdefault(name, found.get("id") or name)
     return names
 
 
@@ -261,10 +274,21 @@ def _zone_offset(value: FeelTime) -> Any:
 # --- running ------------------------------------------------------------------------------------------------
 
 
+def model_file(folder: Path) -> Path:
+    """What the folder's tests run against: the file their ``modelName`` names when the folder holds several
+    models (the others are the models it imports), else the folder."""
+    if len(list(folder.glob("*.dmn"))) > 1:
+        for test in sorted(folder.glob("*-test-*.xml")):
+            name = etree.parse(str(test)).getroot().findtext(f"{_TEST_NS}modelName")
+            if name and (folder / name.strip()).is_file():
+                return folder / name.strip()
+    return folder
+
+
 @cache
 def _load(folder: Path) -> Decisions | EfficacyFlowError:
     try:
-        return load_decisions(folder, strict=False)
+        return load_decisions(model_file(folder), strict=False, defer_refusals=DEFER_REFUSALS)
     except EfficacyFlowError as exc:
         return exc
 
@@ -277,10 +301,13 @@ def run_folder(folder: Path) -> Iterator[Outcome]:
     except Exception as exc:  # a crash of the loader is a finding, not a runner failure
         loaded = exc
     ids = decision_ids_by_name(folder)
+    services = decision_ids_by_name(folder, "decisionService")
     for test in tests:
         for case in read_tests(test):
             for result in case.results:
-                yield _run_result(folder.name, loaded, ids, case, result)
+                yield _run_result(
+                    folder.name, loaded, services if case.kind == "decisionService" else ids, case, result
+                )
 
 
 def _run_result(
@@ -293,17 +320,16 @@ def _run_result(
         return outcome(REFUSED, f"at load: {loaded.fields.get('problem') or loaded}")
     if isinstance(loaded, BaseException):
         return outcome(CRASH, f"at load: {type(loaded).__name__}: {loaded}")
-    if case.kind != "decision":
-        return outcome(REFUSED, f"test type {case.kind}: the project evaluates decisions only")
-    decision_id = ids.get(result.name)
-    if decision_id is None or decision_id not in loaded:
-        return outcome(CRASH, f"no decision named {result.name!r} was loaded")
+    if case.kind not in ("decision", "decisionService"):
+        return outcome(REFUSED, f"test type {case.kind}: the project evaluates decisions and services only")
     try:
-        got = loaded.evaluate(decision_id, case.inputs)
+        got = _invoke(loaded, ids, case, result)
     except DecisionError as exc:
         if result.error:
             return outcome(PASS)
         return outcome(REFUSED, f"at evaluation: {exc.fields.get('problem') or exc}")
+    except DecisionTableError as exc:  # a decision its model loaded without, refused (DEFER_REFUSALS)
+        return outcome(REFUSED, f"at load: {exc.fields.get('problem') or exc}")
     except EfficacyFlowError as exc:
         return outcome(REFUSED, f"at evaluation: {type(exc).__name__}: {exc}")
     except Exception as exc:  # an untyped exception is a finding
@@ -313,6 +339,21 @@ def _run_result(
     if same(result.expected, got):
         return outcome(PASS)
     return outcome(WRONG, f"expected {result.expected!r}, got {got!r}")
+
+
+def _invoke(loaded: Decisions, ids: Mapping[str, str], case: TestCase, result: ResultNode) -> Any:
+    """Evaluate what the result node names: a decision by name (an unknown name is the DecisionError of
+    ``evaluate``: the TCK expects an error for a decision that its model comments out), or for a
+    ``decisionService`` case the service ``invocableName`` names, the result node naming one of its outputs
+    when it has several."""
+    if case.kind == "decisionService":
+        got = loaded.evaluate_service(ids.get(case.invocable, case.invocable), case.inputs)
+        expected = result.expected
+        several = isinstance(got, dict) and result.name in got
+        if several and (not isinstance(expected, dict) or result.name not in expected):
+            return got[result.name]
+        return got
+    return loaded.evaluate(ids.get(result.name, result.name), case.inputs)
 
 
 def run_level(level: int) -> list[Outcome]:

@@ -180,19 +180,30 @@ def test_output_literals(dmn_table: Build, cell: str, value: Any) -> None:
 @pytest.mark.parametrize(
     "cell",
     [
-        pytest.param("x", id="name"),
-        pytest.param("x + 1", id="arithmetic"),
-        pytest.param("< 5", id="unary-test"),
+        pytest.param("5 <", id="dangling-comparison"),
         pytest.param('"a","b"', id="list"),
         pytest.param("-", id="dash"),
+        pytest.param("x +", id="broken-expression"),
     ],
 )
-def test_output_must_be_one_literal(dmn_table: Build, cell: str) -> None:
-    """An output cell that is not a single literal is refused at load, naming the output cell."""
+def test_output_must_be_a_literal_or_an_expression(dmn_table: Build, cell: str) -> None:
+    """An output cell that is neither a literal nor a FEEL expression is refused at load, naming the cell."""
     with pytest.raises(DecisionTableError) as caught:
         dmn_table(rules=[(["-"], [cell])])
     assert caught.value.cell == "Out_1_0"
-    assert "not a literal" in caught.value.problem
+    assert "neither a literal nor FEEL" in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [pytest.param("x", 4, id="name"), pytest.param("x * 2 + 1", 9, id="arithmetic")],
+)
+def test_an_output_entry_may_be_a_feel_expression(dmn_table: Build, cell: str, value: int) -> None:
+    """DMN 1.5 8.3: an output entry is any FEEL expression, evaluated on the scope for the matched rule;
+    ``decide`` gives it in JSON types."""
+    decisions = dmn_table(rules=[(["< 0"], ["0"]), (["-"], [cell])], hit_policy="FIRST")
+    assert decisions.decide("d", {"x": 4}) == {"out": value}
+    assert decisions.decide("d", {"x": -1}) == {"out": 0}
 
 
 WRONG_KIND = [

@@ -5,20 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
+from efficacy_flow._parsing import parse_xml, read_file
 from efficacy_flow.errors import DecisionError, DecisionTableError
-from efficacy_flow.policy._dmn import Decision, parse_dmn, parse_dmn_text
+from efficacy_flow.policy._dmn import Decision, Model, parse_dmn, parse_dmn_text
+from efficacy_flow.policy._drg import DecisionService, evaluate
+from efficacy_flow.policy._feel_values import FeelError, to_feel
 from efficacy_flow.policy._table import DecisionResult
 
 __all__ = ["Decisions", "load_decisions"]
 
 
-def load_decisions(path: str | Path, *, strict: bool = True) -> Decisions:
+def load_decisions(path: str | Path, *, strict: bool = True, defer_refusals: bool = False) -> Decisions:
     """Load and compile every decision in a ``.dmn`` file, or in every ``*.dmn`` file of a folder.
 
     ``strict`` (the default, what processes use) raises ``DecisionError`` where DMN 1.5 gives null (no rule
     matched, UNIQUE matched several rules, a FEEL error such as ``1 / 0``); ``strict=False`` follows DMN 1.5.
+    ``defer_refusals`` loads a decision that cannot be compiled as one that raises its ``DecisionTableError``
+    when evaluated, so the others of its model load (the TCK runner's way; processes want the refusal now).
 
     A folder is read non-recursively, in file-name order. Every cell is compiled here, so a table that cannot
     be evaluated correctly fails now, not on the first case that reaches it.
@@ -44,9 +49,66 @@ def load_decisions(path: str | Path, *, strict: bool = True) -> Decisions:
             problem="no such DMN file or folder",
         )
     tables: list[Decision] = []
+    services: dict[str, DecisionService] = {}
+    folder = _Folder(root if root.is_dir() else root.parent, strict, defer_refusals)
     for file in files:
-        tables.extend(parse_dmn(file, strict=strict))
-    return Decisions(tables)
+        model = folder.load(file)
+        tables.extend(model.decisions)
+        services.update(model.services)
+    return Decisions(tables, services)
+
+
+#: The fields of a DecisionTableError about a file as a whole.
+_NO_PLACE: Final = {"decision": None, "rule": None, "cell": None}
+
+
+class _Folder:
+    """The DMN files of one folder by their model namespace, compiled once each: what a model's imports
+    name (DMN 1.5 6.3.1), and the files ``load_decisions`` reads."""
+
+    def __init__(self, folder: Path, strict: bool, defer_refusals: bool = False) -> None:
+        self.folder = folder
+        self.strict = strict
+        self.defer_refusals = defer_refusals
+        self.paths: dict[str, Path] | None = None
+        self.models: dict[Path, Model] = {}
+        self.loading: list[Path] = []
+
+    def namespaces(self) -> dict[str, Path]:
+        if self.paths is None:
+            self.paths = {}
+            for path in sorted(p for p in self.folder.glob("*.dmn") if p.is_file()):
+                text = read_file(path, DecisionTableError, fields=_NO_PLACE)
+                root = parse_xml(text, str(path), DecisionTableError, fields=_NO_PLACE)
+                self.paths.setdefault(root.get("namespace") or "", path)
+        return self.paths
+
+    def resolve(self, namespace: str) -> Model | None:
+        path = self.namespaces().get(namespace) if namespace else None
+        return self.load(path) if path is not None else None
+
+    def load(self, path: Path) -> Model:
+        if path in self.models:
+            return self.models[path]
+        if path in self.loading:
+            cycle = " → ".join(str(p.name) for p in [*self.loading[self.loading.index(path) :], path])
+            raise DecisionTableError(
+                f"{path}: models import each other in a cycle: {cycle}",
+                path=str(path),
+                decision=None,
+                rule=None,
+                cell=None,
+                problem=f"models import each other in a cycle: {cycle}",
+            )
+        self.loading.append(path)
+        try:
+            model = parse_dmn(
+                path, strict=self.strict, resolve=self.resolve, defer_refusals=self.defer_refusals
+            )
+        finally:
+            self.loading.pop()
+        self.models[path] = model
+        return model
 
 
 class Decisions:
@@ -55,9 +117,9 @@ class Decisions:
     Build one with :func:`load_decisions` (files) or :meth:`from_xml` (text).
     """
 
-    __slots__ = ("_inputs", "_provides", "_tables")
+    __slots__ = ("_inputs", "_provides", "_services", "_tables")
 
-    def __init__(self, tables: list[Decision]) -> None:
+    def __init__(self, tables: list[Decision], services: Mapping[str, DecisionService] | None = None) -> None:
         by_id: dict[str, Decision] = {}
         for table in tables:
             if table.decision_id in by_id:
@@ -74,6 +136,7 @@ class Decisions:
                 )
             by_id[table.decision_id] = table
         self._tables: Mapping[str, Decision] = MappingProxyType(by_id)
+        self._services: Mapping[str, DecisionService] = MappingProxyType(dict(services or {}))
         for table in tables:
             for required in table.requires:
                 if required not in by_id:
@@ -96,7 +159,8 @@ class Decisions:
     @classmethod
     def from_xml(cls, text: str, *, path: str = "<string>", strict: bool = True) -> Decisions:
         """Compile the decisions of one DMN document given as text (``path`` names it in errors)."""
-        return cls(parse_dmn_text(text, path, strict=strict))
+        model: Model = parse_dmn_text(text, path, strict=strict)
+        return cls(model.decisions, model.services)
 
     # --- the contract the engine codes against --------------------------------------------------------------
 
@@ -177,6 +241,34 @@ class Decisions:
         table = self._table(decision_id)
         return table.standard(self._evaluate(table, data, {}))
 
+    @property
+    def service_ids(self) -> frozenset[str]:
+        """The ids of the models' decision services."""
+        return frozenset(self._services)
+
+    def evaluate_service(self, service_id: str, data: Mapping[str, Any]) -> Any:
+        """Invoke a decision service (DMN 1.5 6.3.4) with ``data`` by parameter name (its input decisions
+        and input data) and return its value as DMN 1.5 defines it: the one output decision's value, or a
+        context of the output decisions by name.
+
+        Raises:
+            DecisionError: no service has this id, or evaluating it raises (as ``evaluate`` does).
+        """
+        service = self._services.get(service_id)
+        if service is None:
+            known = ", ".join(sorted(self._services)) or "none loaded"
+            raise DecisionError(
+                f"no decision service {service_id!r} (known: {known})",
+                decision=service_id,
+                problem="unknown decision service",
+            )
+        try:
+            return service.invoke(None, {key: to_feel(value) for key, value in data.items()})
+        except FeelError as exc:
+            raise DecisionError(
+                f"decision service {service_id!r}: {exc.problem}", decision=service_id, problem=exc.problem
+            ) from None
+
     def name_of(self, decision_id: str) -> str:
         """The decision's name (DMN's name for it in expressions; the id is what processes call).
 
@@ -199,19 +291,7 @@ class Decisions:
             ) from None
 
     def _evaluate(self, table: Decision, data: Mapping[str, Any], done: dict[str, Any]) -> Any:
-        if not table.requires:
-            return table.run(data)
-        scope = dict(data)  # a shallow copy: the caller's mapping is never written
-        for required_id in table.requires:
-            if required_id not in done:
-                done[required_id] = self._evaluate(self._tables[required_id], data, done)
-            raw = done[required_id]
-            required = self._tables[required_id]
-            scope[required_id] = required.shaped(raw)
-            if isinstance(raw, dict) and all(required.names):
-                scope.update(raw)  # a named output is also offered under its own name
-            scope[required.name] = required.standard(raw)  # DMN: the name is the decision's value
-        return table.run(scope)
+        return evaluate(table, data, self._tables, done)
 
     def _caller_inputs(self, decision_id: str) -> frozenset[str]:
         table = self._tables[decision_id]

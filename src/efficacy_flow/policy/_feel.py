@@ -215,7 +215,14 @@ def _unquote(literal: str) -> str:
             index += 6
         else:
             raise FeelSyntaxError(f"unknown escape \\{escape} in string {literal}")
-    return "".join(out)
+    text = "".join(out)
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        # \uD83D\uDCA9 is one character (U+1F4A9), as in JSON and Java (TCK 0083); a lone half is no text.
+        try:
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            raise FeelSyntaxError(f"a lone surrogate escape in string {literal}") from None
+    return text
 
 
 # --- parser -------------------------------------------------------------------------------------------------

@@ -1,50 +1,50 @@
-"""A decision whose logic is one FEEL literal expression (DMN ``literalExpression``)."""
+"""A decision whose logic is an expression: a FEEL literal expression or any boxed expression (DMN 1.5
+chapters 7 and 10), compiled once into a closure scope → value."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from efficacy_flow.errors import DecisionError
-from efficacy_flow.policy._expr import Compiled, FeelError
+from efficacy_flow.policy._feel_values import FeelError
 
 __all__ = ["ExpressionDecision", "json_value"]
 
 
 @dataclass(frozen=True, slots=True)
 class ExpressionDecision:
-    """A literal-expression decision, compiled once.
+    """A decision whose logic is an expression, compiled once.
 
     Attributes:
         decision_id, name, path: as for a table.
-        expression: the compiled FEEL expression.
+        evaluate: the compiled expression (scope → value, with the decision's typeRef conversion).
+        reads: the top-level names the expression reads.
+        text: what the expression is, for error messages (the FEEL text of a literal expression).
         requires: ids of the decisions whose results it reads.
     """
 
     decision_id: str
     name: str
     path: str
-    expression: Compiled
+    evaluate: Callable[[Mapping[str, Any]], Any]
+    reads: frozenset[str]
+    text: str
     requires: tuple[str, ...] = ()
 
     names: tuple[str, ...] = ()
     returns_list: bool = False
 
-    @property
-    def reads(self) -> frozenset[str]:
-        """The top-level names the expression reads."""
-        return self.expression.reads
-
     def run(self, scope: Mapping[str, Any]) -> Any:
         """Evaluate on ``scope``; a FEEL error of a strict model raises ``DecisionError``."""
         try:
-            return self.expression.evaluate(scope)
+            return self.evaluate(scope)
         except FeelError as exc:
             raise DecisionError(
-                f"decision {self.decision_id!r}: {self.expression.text!r}: {exc.problem}",
+                f"decision {self.decision_id!r}: {self.text}: {exc.problem}",
                 decision=self.decision_id,
                 problem=exc.problem,
             ) from None
