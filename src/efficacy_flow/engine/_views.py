@@ -262,7 +262,22 @@ def instance_view(
     ``views``: those views, already made from ``ready`` in its order)."""
     if views is None:
         views = tuple([task_view(t, forms) for t in ready])
-    return InstanceView(**row_fields(record), data=data, tasks=views)
+    r = record  # every field of InstanceSummary (_SHOWN), named: a call's view is made on every call
+    return InstanceView(
+        id=r.id,
+        process_id=r.process_id,
+        status=r.status,
+        version=r.version,
+        business_key=r.business_key,
+        first_responder=r.first_responder,
+        definition_hash=r.definition_hash,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        suspended_at=r.suspended_at,
+        incident_id=r.incident_id,
+        data=data,
+        tasks=views,
+    )
 
 
 @dataclass(frozen=True, slots=True)
