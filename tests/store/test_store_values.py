@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, insert, select, text
@@ -22,7 +23,9 @@ from tests.store.conftest import Legacy
 
 from efficacy_flow.calendar import TimeLimit, TimeUnit
 from efficacy_flow.clock import CHINA_TZ
+from efficacy_flow.errors import NaiveDatetime
 from efficacy_flow.store import DeadlineRecord, InstanceRecord, Store, TaskRecord
+from efficacy_flow.store._converters import Converters
 
 T0 = datetime(2025, 9, 26, 10, 0, 0, 123456, tzinfo=CHINA_TZ)
 
@@ -156,3 +159,23 @@ def test_instants_and_time_limits_round_trip(store: Store, value: datetime, n: i
     assert found.due_at is not None
     assert found.due_at.tzinfo == CHINA_TZ
     assert found.due_at.astimezone(UTC) == value.astimezone(UTC)
+
+
+def test_an_instant_bound_again_as_another_object_has_its_own_text() -> None:
+    """The converter reuses the text of the instant it bound last for an equal instant (another object,
+    another zone); two instants of a repeated hour (the same wall time, another ``fold``) keep their own
+    texts, and a naive datetime after an aware one is still refused."""
+    instant = Converters("sqlite").instant
+    now = datetime(2025, 9, 26, 10, 0, 0, 123456, tzinfo=CHINA_TZ)
+    assert instant(now) == "2025-09-26 02:00:00.123456"
+    assert instant(datetime.fromisoformat(now.isoformat())) == "2025-09-26 02:00:00.123456"
+    assert instant(now.astimezone(UTC)) == "2025-09-26 02:00:00.123456"
+    assert instant(now + timedelta(microseconds=1)) == "2025-09-26 02:00:00.123457"
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2025, 11, 2, 1, 30, tzinfo=new_york)  # EDT, fold 0
+    second = first.replace(fold=1)  # the same wall time an hour later, EST
+    assert instant(first) == "2025-11-02 05:30:00.000000"
+    assert instant(second) == "2025-11-02 06:30:00.000000"
+    assert instant(first) == "2025-11-02 05:30:00.000000"
+    with pytest.raises(NaiveDatetime):
+        instant(first.replace(tzinfo=None))

@@ -105,7 +105,24 @@ def chain_hash(
         "before": before,
         "after": after,
     }
-    encoded = _canonical_utf8(body)  # hashed as written: no decoding to text and encoding back
+    encoded: bytes | None
+    if (
+        orjson is not None
+        and type(instance_id) is str
+        and type(seq) is int
+        and type(kind) is str
+        and (actor is None or type(actor) is str)
+        and (before is None or type(before) is str)
+        and (after is None or type(after) is str)
+    ):
+        # :func:`_exact` of the body, known from its fields' types: texts, None and an integer. orjson writes
+        # them as the stdlib does unless it refuses (a lone surrogate, an integer beyond 64 bits).
+        try:
+            encoded = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            encoded = None
+    else:
+        encoded = _canonical_utf8(body)  # hashed as written: no decoding to text and encoding back
     if encoded is None:
         return hashlib.sha256((prev_hash + _stdlib_text(body)).encode("utf-8")).hexdigest()
     return hashlib.sha256(prev_hash.encode("utf-8") + encoded).hexdigest()

@@ -6,14 +6,19 @@ import threading
 from collections import OrderedDict
 
 from efficacy_flow.engine._task_rows import Rows
+from efficacy_flow.engine._views import TaskView
 from efficacy_flow.engine.runtime import Workflow
 from efficacy_flow.store import CommitToken, InstanceRecord, TaskRecord
 
 __all__ = ["WorkflowCache"]
 
-#: A cached instance: its row as the commit left it, its workflow, the rows its save wrote, and the token of
-#: that commit (None when the workflow was loaded by a read, or the store gives no tokens).
-_Entry = tuple[InstanceRecord, Workflow, Rows, CommitToken | None]
+#: A cached instance: its row as the commit left it, its workflow, the rows its save wrote, the token of
+#: that commit (None when the workflow was loaded by a read, or the store gives no tokens), and the views of
+#: its ready rows as the call returned them (None when not made).
+_Entry = tuple[InstanceRecord, Workflow, Rows, CommitToken | None, tuple[TaskView, ...] | None]
+
+#: What :meth:`WorkflowCache.saved` gives: the row, the rows, the commit's token, the ready rows' views.
+Saved = tuple[InstanceRecord, Rows, CommitToken, tuple[TaskView, ...] | None]
 
 
 class WorkflowCache:
@@ -60,28 +65,35 @@ class WorkflowCache:
         """
         return self._ready.get(task_id)
 
-    def saved(self, instance_id: str) -> tuple[InstanceRecord, Rows, CommitToken] | None:
-        """The instance row and the rows a cached instance's last commit wrote, with that commit's token
-        (None: not cached, or cached without a token). While the store is unchanged since that commit
-        (:meth:`~efficacy_flow.store.Store.unchanged_since`) they are the stored rows."""
+    def saved(self, instance_id: str) -> Saved | None:
+        """The instance row and the rows a cached instance's last commit wrote, with that commit's token and
+        the views of its ready rows (None: not cached, or cached without a token). While the store is
+        unchanged since that commit (:meth:`~efficacy_flow.store.Store.unchanged_since`) they are the stored
+        rows (and the views theirs: a view is frozen, and made of the row and its definition's form)."""
         entry = self._entries.get(instance_id)
         if entry is None or entry[3] is None:
             return None
-        return entry[0], entry[2], entry[3]
+        return entry[0], entry[2], entry[3], entry[4]
 
     def remember(
-        self, record: InstanceRecord, workflow: Workflow, rows: Rows, token: CommitToken | None = None
+        self,
+        record: InstanceRecord,
+        workflow: Workflow,
+        rows: Rows,
+        token: CommitToken | None = None,
+        views: tuple[TaskView, ...] | None = None,
     ) -> None:
         """Keep a committed workflow and its rows for the next call on the same instance (after the commit:
         ``record`` is the instance row as it left it, ``token`` its token from
-        :meth:`~efficacy_flow.store.Store.last_commit`)."""
+        :meth:`~efficacy_flow.store.Store.last_commit`, ``views`` the views of ``rows.tasks`` in their
+        order)."""
         if self._size <= 0:
             return
         with self._lock:
             old = self._entries.pop(record.id, None)
             if old is not None:
                 self._drop_ready(old[2])
-            self._entries[record.id] = (record, workflow, rows, token)
+            self._entries[record.id] = (record, workflow, rows, token, views)
             for task in rows.tasks:
                 self._ready[task.id] = (record.version, task)
             while len(self._entries) > self._size:

@@ -88,6 +88,7 @@ from efficacy_flow.engine._views import (
     Urge,
     completed_view,
     instance_view,
+    ordered_views,
     sorted_views,
     summary,
     task_view,
@@ -1703,21 +1704,6 @@ class Engine:
             InvalidInput: a filter that is not text, ``limit`` not from 1 to 10,000, ``after`` naming no task,
                 ``overdue`` not a bool. NaiveDatetime: ``due_before`` without a time zone.
         """
-        texts = (
-            ("instance_id", instance_id),
-            ("role", role),
-            ("unit", unit),
-            ("assignee", assignee),
-            ("process_id", process_id),
-            ("business_key", business_key),
-            ("after", after),
-        )
-        for name, value in texts:
-            checked_text(name, value, optional=True)
-        checked_instant(due_before, "due_before")
-        checked_limit(limit)
-        if overdue is not None and not isinstance(overdue, bool):
-            raise InvalidInput("overdue must be True, False or None", argument="overdue")
         simple = (
             role is None
             and unit is None
@@ -1729,11 +1715,31 @@ class Engine:
             and limit is None
             and after is None
         )
+        if simple:  # every other filter is None, which each check accepts
+            checked_text("instance_id", instance_id, optional=True)
+        else:
+            texts = (
+                ("instance_id", instance_id),
+                ("role", role),
+                ("unit", unit),
+                ("assignee", assignee),
+                ("process_id", process_id),
+                ("business_key", business_key),
+                ("after", after),
+            )
+            for name, value in texts:
+                checked_text(name, value, optional=True)
+            checked_instant(due_before, "due_before")
+            checked_limit(limit)
+            if overdue is not None and not isinstance(overdue, bool):
+                raise InvalidInput("overdue must be True, False or None", argument="overdue")
         if instance_id is not None and simple:
             # Right after this engine's own commit on the instance, with nothing committed since (by anyone:
             # Store.unchanged_since), its rows are the ones that commit wrote: no read transaction.
             saved = self._cache.saved(instance_id)
             if saved is not None and self._store.unchanged_since(saved[2]):
+                if saved[3] is not None:  # the views the commit's call returned (frozen: shared)
+                    return ordered_views(saved[3])
                 return sorted_views(saved[1].tasks, self._forms(saved[0].definition_hash))
         now = self._clock.now() if overdue is not None else None
         with self._store.read() as reader:
@@ -2023,15 +2029,17 @@ class Engine:
         )
         return _Opened(workflow, rows)
 
-    def _remember(self, saved: Saved, workflow: Workflow) -> None:
-        """After the commit: keep the workflow for the next call on the same instance."""
-        self._cache.remember(saved.record, workflow, saved.rows, self._store.last_commit())
+    def _remember(self, saved: Saved, workflow: Workflow, views: tuple[TaskView, ...] | None = None) -> None:
+        """After the commit: keep the workflow for the next call on the same instance (with ``views``, its
+        ready rows' views, which :meth:`tasks` then returns while nothing was committed since)."""
+        self._cache.remember(saved.record, workflow, saved.rows, self._store.last_commit(), views)
 
     def _done(self, saved: Saved, workflow: Workflow) -> InstanceView:
         """After the commit: keep the workflow and return the instance's view."""
-        self._remember(saved, workflow)
         forms = self._forms(saved.record.definition_hash)
-        return instance_view(saved.record, orjson.loads(saved.data), saved.rows.tasks, forms)
+        views = tuple([task_view(t, forms) for t in saved.rows.tasks])
+        self._remember(saved, workflow, views)
+        return instance_view(saved.record, orjson.loads(saved.data), saved.rows.tasks, forms, views)
 
 
 def _new_record(

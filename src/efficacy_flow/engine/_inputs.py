@@ -63,11 +63,17 @@ def checked_actor(actor: object, name: str = "actor") -> Actor:
     """
     if not isinstance(actor, Actor):
         raise InvalidInput(f"{name} must be an Actor, got {type(actor).__name__}", argument=name)
-    checked_text(f"{name}.id", actor.id)
-    checked_text(f"{name}.unit", actor.unit, optional=True)
+    names = _ACTOR_FIELDS if name == "actor" else (f"{name}.id", f"{name}.unit", f"{name}.roles")
+    checked_text(names[0], actor.id)
+    checked_text(names[1], actor.unit, optional=True)
     for role in actor.roles:
-        checked_text(f"{name}.roles", role)
+        checked_text(names[2], role)
     return actor
+
+
+#: The names :func:`checked_actor` gives an ``actor`` argument's fields in its errors (made once: every call
+#: checks its actor).
+_ACTOR_FIELDS = ("actor.id", "actor.unit", "actor.roles")
 
 
 def checked_limit(value: object, name: str = "limit") -> int | None:

@@ -242,11 +242,42 @@ def sorted_views(rows: Sequence[TaskRecord], forms: Forms = _NO_FORMS) -> list[T
     return [task_view(row, forms) for row in (*dated, *undated)]
 
 
+def ordered_views(views: Sequence[TaskView]) -> list[TaskView]:
+    """Task views in the work list's order (:func:`sorted_views`'s, from views instead of rows)."""
+    if len(views) < 2:
+        return list(views)
+    dated = sorted((v for v in views if v.due_at is not None), key=lambda v: (v.due_at, v.id))
+    undated = sorted((v for v in views if v.due_at is None), key=lambda v: v.id)
+    return [*dated, *undated]
+
+
 def instance_view(
-    record: InstanceRecord, data: Mapping[str, Any], ready: list[TaskRecord], forms: Forms = _NO_FORMS
+    record: InstanceRecord,
+    data: Mapping[str, Any],
+    ready: list[TaskRecord],
+    forms: Forms = _NO_FORMS,
+    views: tuple[TaskView, ...] | None = None,
 ) -> InstanceView:
-    """The public view of an instance: its row, its process data and its ready tasks (with their forms)."""
-    return InstanceView(**row_fields(record), data=data, tasks=tuple([task_view(t, forms) for t in ready]))
+    """The public view of an instance: its row, its process data and its ready tasks (with their forms;
+    ``views``: those views, already made from ``ready`` in its order)."""
+    if views is None:
+        views = tuple([task_view(t, forms) for t in ready])
+    r = record  # every field of InstanceSummary (_SHOWN), named: a call's view is made on every call
+    return InstanceView(
+        id=r.id,
+        process_id=r.process_id,
+        status=r.status,
+        version=r.version,
+        business_key=r.business_key,
+        first_responder=r.first_responder,
+        definition_hash=r.definition_hash,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        suspended_at=r.suspended_at,
+        incident_id=r.incident_id,
+        data=data,
+        tasks=views,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,16 +60,31 @@ def _utc(value: datetime) -> datetime:
 
 
 def _sqlite_instant(value: datetime) -> str:
-    # A call binds its one ``now`` four or five times (instance, audit event, task rows): the last instant
-    # bound and its text are kept (one tuple, so threads never see one's value with another's text).
+    # A call binds its one ``now`` four or five times (instance, audit event, task rows, outbox), some of them
+    # as other objects holding the same instant (a new task's ready time is ``now`` read back from its
+    # ISO text): the last instant bound and its text are kept (one tuple, so threads never see one's value
+    # with another's text) and reused for the same object or the same instant.
     last = _LAST_BOUND[0]
-    if value is last[0]:
+    known = last[0]
+    if value is known:
+        return last[1]
+    if type(value) is datetime and known is not None and _same_instant(value, known):
         return last[1]
     # isoformat(" ", "microseconds") of a naive datetime is exactly SQLAlchemy's SQLite DATETIME storage
     # format: a four-digit year, always six digits of microseconds, no offset.
     text = _utc(value).isoformat(" ", "microseconds")
     _LAST_BOUND[0] = (value, text)
     return text
+
+
+def _same_instant(value: datetime, known: datetime) -> bool:
+    """Whether an aware ``value`` is the instant ``known`` (an aware datetime already bound) is.
+
+    Aware datetimes with different time zones compare as instants; with the same ``tzinfo`` object Python
+    compares their wall times and ignores ``fold``, so the fold must match too (two equal wall times of a
+    repeated hour are two instants). A naive ``value`` is never equal to an aware one.
+    """
+    return value == known and (value.tzinfo is not known.tzinfo or value.fold == known.fold)
 
 
 #: The last instant :func:`_sqlite_instant` bound, and its text (compared by identity: an aware datetime is

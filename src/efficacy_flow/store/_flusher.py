@@ -53,8 +53,15 @@ class WalFlusher:
         self._thread.start()
 
     def committed(self) -> None:
-        """A transaction committed: flush the log soon."""
-        self._wake.set()
+        """A transaction committed: flush the log soon.
+
+        Already woken (commits since the thread last cleared the event), it is not woken again: that flush
+        clears the event before it runs, so it comes after this commit (``Event.set`` takes a lock and
+        notifies, on every commit otherwise).
+        """
+        wake = self._wake
+        if not wake.is_set():
+            wake.set()
 
     def close(self) -> None:
         """Stop the thread (after its current flush); idempotent."""

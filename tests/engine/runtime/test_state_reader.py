@@ -5,9 +5,11 @@ waiting catch events, and so the same saved text — at every step of every fixt
 
 from __future__ import annotations
 
+import pickle
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from tests.engine._stepping import deployments, steps
@@ -87,3 +89,33 @@ def test_a_registry_value_in_the_data_takes_the_registry_path() -> None:
     assert serializer._plain({"a": [1, {"b": None}], "c": "typename"})
     assert not serializer._plain({"a": [{"typename": "datetime", "value": "2025-01-01"}]})
     assert not serializer._plain([{"typename": "x"}])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "6f1c2a5e-9c1b-4d3a-8f0e-1a2b3c4d5e6f",
+        "00000000-0000-0000-0000-000000000000",
+        "ffffffff-ffff-ffff-ffff-ffffffffffff",
+        "6F1C2A5E9C1B4D3A8F0E1A2B3C4D5E6F",
+    ],
+)
+def test_the_reader_makes_the_uuid_the_stock_parse_makes(text: str) -> None:
+    """``uuid_of`` gives what ``UUID(int=int(text.replace("-", ""), 16))`` gives: equal, the same hash, text,
+    version, ``is_safe`` and pickled form; text beyond 128 bits or not hexadecimal is refused alike."""
+    ours, stock = serializer.uuid_of(text), UUID(int=int(text.replace("-", ""), 16))
+    assert type(ours) is UUID
+    assert ours == stock
+    assert hash(ours) == hash(stock)
+    assert (str(ours), ours.version, ours.is_safe, ours.hex) == (
+        str(stock),
+        stock.version,
+        stock.is_safe,
+        stock.hex,
+    )
+    assert pickle.loads(pickle.dumps(ours)) == stock
+    for bad, problem in (("1" + "f" * 32, "out of range"), ("not-a-uuid", "invalid literal")):
+        with pytest.raises(ValueError, match=problem):
+            serializer.uuid_of(bad)
+        with pytest.raises(ValueError, match=problem):
+            UUID(int=int(bad.replace("-", ""), 16))

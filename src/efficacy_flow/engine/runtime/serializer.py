@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Mapping
 from copy import copy
 from typing import Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 import orjson
 import zstandard
@@ -165,7 +165,7 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
         def uid(text: str) -> UUID:
             found = uuids.get(text)
             if found is None:
-                found = uuids[text] = UUID(int=int(text.replace("-", ""), 16))
+                found = uuids[text] = uuid_of(text)
                 ids[id(found)] = (found, text)
             return found
 
@@ -256,6 +256,30 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
                     break
             native = native and _native(internal)
         return data, delta, internal, native
+
+
+#: How :func:`uuid_of` makes a UUID: ``object.__new__`` and ``object.__setattr__``, as ``UUID.__init__`` does.
+_new = object.__new__
+_set = object.__setattr__
+_UNKNOWN = SafeUUID.unknown
+
+
+def uuid_of(text: str) -> UUID:
+    """``UUID(int=int(text.replace("-", ""), 16))`` — the stock reader's parse of a task id — without the
+    generic checks of ``UUID.__init__`` (its keyword handling and version logic), which cost more than the
+    parse: the same value, ``is_safe`` unknown, as that call gives (tests/engine/runtime/test_state_reader.py
+    compares them).
+
+    Raises:
+        ValueError: the text is not hexadecimal, or its value does not fit 128 bits (as ``UUID`` says).
+    """
+    value = int(text.replace("-", ""), 16)
+    if value >> 128:
+        return UUID(int=value)  # raises ValueError, as the stock parse does
+    made: UUID = _new(UUID)
+    _set(made, "int", value)
+    _set(made, "is_safe", _UNKNOWN)
+    return made
 
 
 _WAITING = TaskState.WAITING
