@@ -18,6 +18,7 @@ Evaluation is bounded: loops, strings, nesting and exponents have limits (``MAX_
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -477,7 +478,13 @@ NUMBER: /(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?/
 STRING: /"(?:[^"\\]|\\.)*"/s
 %ignore /\s+/
 """
-_PARSER: Final = Lark(_GRAMMAR, parser="lalr", start=["start", "tests"], maybe_placeholders=True)
+
+
+@functools.cache
+def _parser() -> Lark:
+    """The FEEL parser, built on first use (building the LALR tables takes about 0.1 s: an engine or a CLI
+    command that compiles no FEEL does not pay it)."""
+    return Lark(_GRAMMAR, parser="lalr", start=["start", "tests"], maybe_placeholders=True)
 
 
 # --- strings ------------------------------------------------------------------------------------------------
@@ -779,7 +786,7 @@ def _parse(
     declared = frozenset(" ".join(name.split()) for name in names)
     scanned = _Scanner(text, _known_names(declared, functions)).scan()
     try:
-        tree = _PARSER.parse(scanned.text, start=start)
+        tree = _parser().parse(scanned.text, start=start)
     except LarkError as exc:
         raise FeelSyntaxError(f"not in the supported FEEL: {_lark_problem(exc)}") from None
     _check_depth(tree)
