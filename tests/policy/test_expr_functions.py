@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from efficacy_flow.policy import _feel_builtins, _feel_types
-from efficacy_flow.policy._expr import FeelError, FeelFunction, compile_expression
+from efficacy_flow.policy._expr import FeelError, compile_expression
 from efficacy_flow.policy._feel import FeelSyntaxError
 from efficacy_flow.policy._feel_values import FeelFunction as FeelFunctionBase
 from efficacy_flow.policy._feel_values import LambdaFunction
@@ -72,7 +72,7 @@ def test_named_arguments_given_twice_are_refused() -> None:
 
 
 def test_knowledge_models_are_called_by_name() -> None:
-    fee = FeelFunction("Fee", ("amount", "rate"), lambda scope: scope["amount"] * scope["rate"])
+    fee = LambdaFunction("Fee", ("amount", "rate"), lambda scope: scope["amount"] * scope["rate"])
     compiled = compile_expression("Fee(100, 0.5) + Fee(rate: 2, amount: 3)", functions={"Fee": fee})
     assert compiled.evaluate({}) == Decimal(56)
     assert compiled.reads == set()  # a knowledge model is no input

@@ -12,10 +12,9 @@ Errors at evaluation follow FEEL: null, or :class:`FeelError` when the model is 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from efficacy_flow.policy._expr import Compiled, CompiledTests, compile_expression, compile_unary_tests
 from efficacy_flow.policy._feel import FeelSyntaxError
@@ -28,7 +27,6 @@ __all__ = [
     "Boxed",
     "BoxedRefusal",
     "Environment",
-    "callable_functions",
     "compile_boxed",
     "feel_expression",
     "feel_unary_tests",
@@ -133,27 +131,18 @@ def expression_children(element: Element) -> list[Element]:
     return [child for child in element if local_name(child) in BOXED_KINDS]
 
 
-def callable_functions(functions: Mapping[str, FeelFunction]) -> Mapping[str, LambdaFunction]:
-    """``functions`` as ``_expr.compile_expression`` annotates them: it calls any FeelFunction (positional
-    arguments through ``FeelFunction.__call__``); its annotation names the LambdaFunction alias it had."""
-    return cast("Mapping[str, LambdaFunction]", functions)
-
-
-#: Whether the FEEL compiler takes the model's item definitions (``types=``, for ``instance of`` and typed
-#: parameters of ``function`` literals): the full compiler does, the subset compiler does not.
-_TAKES_TYPES: Final = "types" in inspect.signature(compile_expression).parameters
-
-
 def feel_expression(text: str, environment: Environment) -> Compiled:
     """Compile a FEEL expression in ``environment`` (its names, functions, strictness and item definitions).
 
     Raises:
         FeelSyntaxError: the compiler does not read it.
     """
-    extra: dict[str, Any] = {"types": environment.types} if _TAKES_TYPES else {}
-    functions = callable_functions(environment.functions)
     return compile_expression(
-        text, names=environment.names, functions=functions, strict=environment.strict, **extra
+        text,
+        names=environment.names,
+        functions=environment.functions,
+        strict=environment.strict,
+        types=environment.types,
     )
 
 
@@ -163,10 +152,12 @@ def feel_unary_tests(text: str, environment: Environment) -> CompiledTests:
     Raises:
         FeelSyntaxError: the compiler does not read them.
     """
-    extra: dict[str, Any] = {"types": environment.types} if _TAKES_TYPES else {}
-    functions = callable_functions(environment.functions)
     return compile_unary_tests(
-        text, names=environment.names, functions=functions, strict=environment.strict, **extra
+        text,
+        names=environment.names,
+        functions=environment.functions,
+        strict=environment.strict,
+        types=environment.types,
     )
 
 

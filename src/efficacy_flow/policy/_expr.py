@@ -32,12 +32,13 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
 from efficacy_flow.policy import _feel_builtins, _feel_temporal, _feel_types
-from efficacy_flow.policy._feel import FeelSyntaxError
+from efficacy_flow.policy._feel import FeelSyntaxError, decode_string
 from efficacy_flow.policy._feel_temporal import DayTimeDuration, FeelTime, YearMonthDuration
 from efficacy_flow.policy._feel_values import (
     CONTEXT,
     ComparisonRange,
     FeelError,
+    FeelFunction,
     FeelRange,
     LambdaFunction,
     compare,
@@ -45,7 +46,6 @@ from efficacy_flow.policy._feel_values import (
     kind,
     to_feel,
 )
-from efficacy_flow.policy._feel_values import FeelFunction as _FeelFunctionBase
 
 __all__ = [
     "Compiled",
@@ -61,9 +61,6 @@ __all__ = [
 Evaluator = Callable[[Mapping[str, Any]], Any]
 #: A compiled positive unary test: (input value, scope) → True, False or None (null).
 Test = Callable[[Any, Mapping[str, Any]], bool | None]
-
-#: A business knowledge model's logic, a ``function(…)`` literal: a function defined in the model.
-FeelFunction = LambdaFunction
 
 #: The most items a ``for`` (or ``some``/``every``) may iterate over, all its iteration contexts together.
 MAX_ITERATIONS: Final = 1_000_000
@@ -489,56 +486,6 @@ def _parser() -> Lark:
 
 # --- strings ------------------------------------------------------------------------------------------------
 
-_ESCAPES: Final = {'"': '"', "\\": "\\", "'": "'", "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
-_HEX4: Final = re.compile(r"[0-9a-fA-F]{4}")
-_HEX6: Final = re.compile(r"[0-9a-fA-F]{6}")
-
-
-def decode_string(literal: str) -> str:
-    """The value of a FEEL string literal (with its quotes): ``\\" \\\\ \\' \\n \\r \\t``, ``\\uXXXX`` (a
-    surrogate pair is one character) and ``\\UXXXXXX``; any other escape (``\\s`` of a regular expression) is
-    kept as written."""
-    body = literal[1:-1]
-    if "\\" not in body:
-        return body
-    out: list[str] = []
-    index = 0
-    while index < len(body):
-        char = body[index]
-        if char != "\\" or index + 1 >= len(body):
-            out.append(char)
-            index += 1
-            continue
-        escape = body[index + 1]
-        if escape in _ESCAPES:
-            out.append(_ESCAPES[escape])
-            index += 2
-        elif escape == "u" and _HEX4.fullmatch(body, index + 2, index + 6):
-            code = int(body[index + 2 : index + 6], 16)
-            index += 6
-            if (
-                0xD800 <= code <= 0xDBFF
-                and body.startswith("\\u", index)
-                and _HEX4.fullmatch(body, index + 2, index + 6)
-            ):
-                low = int(body[index + 2 : index + 6], 16)
-                if 0xDC00 <= low <= 0xDFFF:
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    index += 6
-            if 0xD800 <= code <= 0xDFFF:
-                raise FeelSyntaxError(f"a lone surrogate \\u{code:04x} in string {literal[:40]}")
-            out.append(chr(code))
-        elif escape == "U" and _HEX6.fullmatch(body, index + 2, index + 8):
-            code = int(body[index + 2 : index + 8], 16)
-            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-                raise FeelSyntaxError(f"\\U{code:06x} is not a character")
-            out.append(chr(code))
-            index += 8
-        else:
-            out.append(char + escape)
-            index += 2
-    return "".join(out)
-
 
 # --- value semantics shared by the operators ----------------------------------------------------------------
 
@@ -736,7 +683,7 @@ def _property(value: Any, name: str) -> Any:
     raise FeelError(f"{kind(value)} has no property {name!r}")
 
 
-def _builtin(name: str) -> _FeelFunctionBase | None:
+def _builtin(name: str) -> FeelFunction | None:
     """The built-in function of that name (DMN 1.5 10.3.4: ``_feel_builtins`` and ``_feel_temporal``)."""
     for library in (_feel_builtins.BUILTINS, _feel_temporal.BUILTINS):
         function = library.get(name)
@@ -1645,7 +1592,7 @@ class _Compiler:
 
         def call(scope: Mapping[str, Any]) -> Any:
             function = function_of(scope)
-            if not isinstance(function, _FeelFunctionBase):
+            if not isinstance(function, FeelFunction):
                 return fail(f"{what} is {kind(function)}, not a function")
             try:
                 if positional is not None:

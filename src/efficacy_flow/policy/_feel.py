@@ -164,7 +164,10 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_ESCAPES: Final = {'"': '"', "\\": "\\", "'": "'", "n": "\n", "r": "\r", "t": "\t"}
+_CELL_ESCAPES: Final = {'"': '"', "\\": "\\", "'": "'", "n": "\n", "r": "\r", "t": "\t"}
+_ESCAPES: Final = {**_CELL_ESCAPES, "b": "\b", "f": "\f"}
+_HEX4: Final = re.compile(r"[0-9a-fA-F]{4}")
+_HEX6: Final = re.compile(r"[0-9a-fA-F]{6}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -194,35 +197,57 @@ def _tokenize(text: str) -> list[_Token]:
     return tokens
 
 
-def _unquote(literal: str) -> str:
+def decode_string(literal: str, *, cell: bool = False) -> str:
+    """The value of a FEEL string literal (with its quotes): ``\\" \\\\ \\' \\n \\r \\t \\b \\f``,
+    ``\\uXXXX`` (a surrogate pair is one character, as in JSON and Java: TCK 0083) and ``\\UXXXXXX``; any
+    other escape (``\\s`` of a regular expression) is kept as written.
+
+    ``cell``: the decision-table cell grammar's narrower reading — no ``\\b``, ``\\f`` or ``\\UXXXXXX``, and
+    any other escape refused, so that a cell is never read differently from what its author meant.
+    """
     body = literal[1:-1]
     if "\\" not in body:
         return body
+    escapes = _CELL_ESCAPES if cell else _ESCAPES
     out: list[str] = []
     index = 0
     while index < len(body):
         char = body[index]
-        if char != "\\":
+        if char != "\\" or index + 1 >= len(body):
             out.append(char)
             index += 1
             continue
         escape = body[index + 1]
-        if escape in _ESCAPES:
-            out.append(_ESCAPES[escape])
+        if escape in escapes:
+            out.append(escapes[escape])
             index += 2
-        elif escape == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[index + 2 : index + 6]):
-            out.append(chr(int(body[index + 2 : index + 6], 16)))
+        elif escape == "u" and _HEX4.fullmatch(body, index + 2, index + 6):
+            code = int(body[index + 2 : index + 6], 16)
             index += 6
-        else:
+            if (
+                0xD800 <= code <= 0xDBFF
+                and body.startswith("\\u", index)
+                and _HEX4.fullmatch(body, index + 2, index + 6)
+            ):
+                low = int(body[index + 2 : index + 6], 16)
+                if 0xDC00 <= low <= 0xDFFF:
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    index += 6
+            if 0xD800 <= code <= 0xDFFF:
+                raise FeelSyntaxError(f"a lone surrogate \\u{code:04x} in string {literal[:40]}")
+            out.append(chr(code))
+        elif escape == "U" and not cell and _HEX6.fullmatch(body, index + 2, index + 8):
+            code = int(body[index + 2 : index + 8], 16)
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                raise FeelSyntaxError(f"\\U{code:06x} is not a character")
+            out.append(chr(code))
+            index += 8
+        elif cell:
             raise FeelSyntaxError(f"unknown escape \\{escape} in string {literal}")
-    text = "".join(out)
-    if any("\ud800" <= char <= "\udfff" for char in text):
-        # \uD83D\uDCA9 is one character (U+1F4A9), as in JSON and Java (TCK 0083); a lone half is no text.
-        try:
-            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
-        except UnicodeDecodeError:
-            raise FeelSyntaxError(f"a lone surrogate escape in string {literal}") from None
-    return text
+        else:
+            out.append(char + escape)
+            index += 2
+    return "".join(out)
 
 
 # --- parser -------------------------------------------------------------------------------------------------
@@ -272,7 +297,7 @@ class _Parser:
         if token.kind == "op" and token.text == "-" and self.current.kind == "number":
             return NUMBER, -_number(self.advance().text)
         if token.kind == "string":
-            return STRING, _unquote(token.text)
+            return STRING, decode_string(token.text, cell=True)
         if token.kind == "name":
             if token.text == "true":
                 return BOOLEAN, True
@@ -285,7 +310,7 @@ class _Parser:
                 if argument.kind != "string":
                     raise FeelSyntaxError('date(...) takes one string, like date("2025-01-01")')
                 self.expect(")")
-                return DATE, _iso_date(_unquote(argument.text))
+                return DATE, _iso_date(decode_string(argument.text, cell=True))
             raise FeelSyntaxError(
                 f"{token.text!r} is a name; variables and functions are not supported in cells "
                 '(text must be quoted: "…")'

@@ -14,7 +14,7 @@ import decimal
 import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import cmp_to_key
@@ -159,29 +159,14 @@ def _not(value: bool | None) -> bool | None:
     return None if value is None else not value
 
 
-def _same_zone(a: Any, b: Any) -> bool:
-    """Two zones of ``is()``: none, the same fixed offset, or the same named zone."""
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, timezone) and isinstance(b, timezone):
-        return bool(a.utcoffset(None) == b.utcoffset(None))
-    if isinstance(a, timezone) or isinstance(b, timezone):
-        return False
-    return str(a) == str(b) and type(a) is type(b)
-
-
 @LIBRARY.builtin("is", "value1: any?, value2: any?")
 def _is(a: Any, b: Any) -> bool:
-    """``is(value1, value2)`` (DMN 1.5 10.3.4.1): same kind and equal; a time or date and time also with the
-    same kind of zone (``+00:00`` is ``Z``, not ``@Etc/GMT``)."""
+    """``is(value1, value2)`` (DMN 1.5 10.3.4.1): same kind and equal; a temporal value also with the same
+    kind of zone (``_feel_temporal.identical``: ``+00:00`` is ``Z``, not ``@Etc/GMT``)."""
     if kind(a) != kind(b):
         return False
-    if isinstance(a, datetime) and isinstance(b, datetime):
-        return a.replace(tzinfo=None) == b.replace(tzinfo=None) and _same_zone(a.tzinfo, b.tzinfo)
-    if isinstance(a, _feel_temporal.FeelTime) and isinstance(b, _feel_temporal.FeelTime):
-        return (a.hour, a.minute, a.second) == (b.hour, b.minute, b.second) and _same_zone(a.zone, b.zone)
-    if isinstance(a, date) or kind(a) in ("days and time duration", "years and months duration"):
-        return bool(a == b)
+    if isinstance(a, date) or _feel_temporal.kind(a) is not None:
+        return _feel_temporal.identical(a, b)
     return equal(a, b) is True
 
 
