@@ -151,3 +151,21 @@ def test_an_equality_of_different_kinds_is_null_or_a_typed_error_in_strict_mode(
     strict = _model(_literal("d", "D", 'x = "1"'))
     with pytest.raises(DecisionError, match="number = string cannot be compared"):
         strict.evaluate("d", {"x": 1})
+
+
+def test_decide_gives_times_and_durations_as_their_feel_strings() -> None:
+    xml = (
+        f'<definitions xmlns="{DMN13}" id="d" name="d" namespace="t"><decision id="when" name="when">'
+        '<literalExpression><text>[duration("P1DT2H"), duration("-P2Y3M"), time("10:30:00"), '
+        'date and time("2020-01-01T10:00:00Z"), date("2020-01-02")]</text></literalExpression>'
+        "</decision></definitions>"
+    )
+    decisions = Decisions.from_xml(xml, strict=False)
+    assert decisions.decide("when", {}) == [
+        "P1DT2H",
+        "-P2Y3M",
+        "10:30:00",
+        "2020-01-01T10:00:00+00:00",
+        "2020-01-02",
+    ]  # JSON types, for process data; evaluate keeps the FEEL values
+    assert type(decisions.evaluate("when", {})[0]).__name__ == "DayTimeDuration"

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from efficacy_flow.errors import DecisionError
+from efficacy_flow.policy import _feel_temporal
 from efficacy_flow.policy._feel_values import FeelError
 
 __all__ = ["ExpressionDecision", "json_value"]
@@ -59,7 +60,8 @@ class ExpressionDecision:
 
 
 def json_value(value: Any) -> Any:
-    """A FEEL value in JSON types: Decimal → int (integral) or float; dates → ISO strings; recursively."""
+    """A FEEL value in JSON types: Decimal → int (integral) or float; dates, dates and times, times and
+    durations → their ISO / FEEL strings; recursively."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, bool) or value is None or isinstance(value, str | int | float):
@@ -70,4 +72,6 @@ def json_value(value: Any) -> Any:
         return [json_value(item) for item in value]
     if isinstance(value, dict):
         return {key: json_value(item) for key, item in value.items()}
+    if _feel_temporal.kind(value) is not None:  # a time or a duration: its FEEL string (``P1DT2H``)
+        return _feel_temporal.to_string(value)
     return value
