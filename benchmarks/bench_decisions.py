@@ -142,7 +142,7 @@ def baseline_sum(data: dict[str, Any]) -> dict[str, Any]:
     return {"points": total}
 
 
-def _rates(calls: Sequence[Callable[[], object]], iterations: int, repeats: int) -> list[float]:
+def interleaved_rates(calls: Sequence[Callable[[], object]], iterations: int, repeats: int) -> list[float]:
     """Calls per second of each call, best of ``repeats`` rounds of ``iterations``.
 
     The calls take turns within each round, so a burst of load from other work on the shared machine slows
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         ("UNIQUE", "unique", baseline_unique),
         ("COLLECT SUM", "sum", baseline_sum),
     ):
-        base, dmn = _rates(
+        base, dmn = interleaved_rates(
             [
                 lambda baseline=baseline: baseline(data),  # type: ignore[misc]
                 lambda table_id=table_id: decisions.decide(table_id, data),  # type: ignore[misc]

@@ -44,6 +44,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bench_decisions import interleaved_rates
 from efficacy_flow.errors import EfficacyFlowError
 from efficacy_flow.policy import Decisions, load_decisions
 
@@ -86,16 +87,8 @@ def baseline_decimal(data: dict[str, Any]) -> Decimal:
 
 
 def _per_call_us(calls: Sequence[Callable[[], object]], iterations: int, repeats: int) -> list[float]:
-    """µs per call of each call, best of ``repeats`` rounds; the calls take turns within a round and the
-    time is this process's CPU time, so load from other work on the shared machine does not tilt ratios."""
-    best = [float("inf")] * len(calls)
-    for _ in range(repeats):
-        for index, call in enumerate(calls):
-            started = time.process_time()
-            for _ in range(iterations):
-                call()
-            best[index] = min(best[index], time.process_time() - started)
-    return [seconds / iterations * 1e6 for seconds in best]
+    """µs per call of each call: ``interleaved_rates``' turns and CPU time, inverted."""
+    return [1e6 / rate for rate in interleaved_rates(calls, iterations, repeats)]
 
 
 def load_level_3() -> tuple[float, int, int]:
