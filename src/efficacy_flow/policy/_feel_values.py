@@ -168,8 +168,6 @@ def kind(value: Any) -> str:
         return "range"
     if isinstance(value, FeelFunction):
         return "function"
-    from efficacy_flow.policy import _feel_temporal
-
     name = _feel_temporal.kind(value)
     return name if name is not None else type(value).__name__
 
@@ -216,8 +214,6 @@ def equal(a: Any, b: Any) -> bool | None:
         )
     if ka == "function":
         return a is b
-    from efficacy_flow.policy import _feel_temporal
-
     return _feel_temporal.equal(a, b)
 
 
@@ -234,6 +230,9 @@ def compare(a: Any, b: Any) -> int | None:
         return -1 if a < b else (1 if a > b else 0)
     if ka in ("boolean", "list", "context", "range", "function", "null"):
         return None
-    from efficacy_flow.policy import _feel_temporal
-
     return _feel_temporal.compare(a, b)
+
+
+# The temporal types sit on this module (FeelError, FeelFunction, CONTEXT); imported last, so each of the two
+# modules finds the other complete whichever is imported first.
+from efficacy_flow.policy import _feel_temporal  # noqa: E402
