@@ -6,7 +6,9 @@ registry with the Camunda configuration), leaving out the process definition (st
 table, and re-attached on load), and the stdlib's ``json.dumps``. The fast path (:func:`dump_state` with a
 :class:`StateWriter`) builds the same JSON with orjson from per-task pieces, reusing a settled task's piece
 while nothing it is made of changed; tests/engine/runtime/test_state_writer.py compares the two at every step
-of every fixture. The private SpiffWorkflow names it reads are listed in runtime/private_names.py.
+of every fixture. A load by the fast reader keeps each settled task's entry of the text it read as that piece
+(:func:`_task_pieces`), so the first save after a load rewrites only the tasks that changed, as a save of a
+cached workflow does. The private SpiffWorkflow names it reads are listed in runtime/private_names.py.
 
 The JSON is what ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` writes; tasks stay parent
 before child (not sorted: SpiffWorkflow restores data deltas in that order).
@@ -147,7 +149,11 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
         return b'"' + _text(ids, key).encode("ascii") + b'":' + body
 
     def restore_tasks(
-        self, dcts: dict[str, Any], workflow: Any, writer: StateWriter
+        self,
+        dcts: dict[str, Any],
+        workflow: Any,
+        writer: StateWriter,
+        pieces: list[bytes] | None = None,
     ) -> dict[UUID, Any] | None:
         """``mapping_from_dict(dcts, UUID, workflow=workflow)`` with the stock ``TaskConverter.from_dict`` for
         each task — the same tasks, states, links, internal data and data (tests/engine/runtime/
@@ -155,15 +161,24 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
         (so the next save writes no id through ``str(UUID)``), and plain JSON values taken as parsed instead
         of passed through the registry's generic restore. None when a task is not a plain ``Task`` (then the
         caller takes the stock path).
+
+        ``pieces``: each task's entry in the saved text, in order (:func:`_task_pieces`); a settled task's is
+        kept in ``writer`` as the piece :meth:`_SpeclessWorkflowConverter.encoded` would write for it, so the
+        first save after a load writes only the tasks that changed, as a save of a cached workflow does.
         """
         registry = self.registry
         specs = workflow.spec.task_specs
         top = workflow.top_workflow
-        uuids: dict[str, UUID] = {}
         ids = writer.ids
+        # Every task's id, parsed once: the map's keys are the task ids, which the links name.
+        uuids: dict[str, UUID] = {}
+        for text in dcts:
+            made = uuids[text] = uuid_of(text)
+            ids[id(made)] = (made, text)
+        known = uuids.get
 
-        def uid(text: str) -> UUID:
-            found = uuids.get(text)
+        def uid(text: str) -> UUID:  # an id that is not a key of the map (a damaged state)
+            found = known(text)
             if found is None:
                 found = uuids[text] = uuid_of(text)
                 ids[id(found)] = (found, text)
@@ -171,48 +186,66 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
 
         tasks: dict[UUID, Any] = {}
         workflow.tasks = tasks
+        by_text: dict[str, Any] = {}  # the tasks so far by id text (a str hash is cached; a UUID's is not)
         new_task = object.__new__
         thread_id = Task.thread_id_pool
-        for dct in dcts.values():
+        cached = writer.pieces
+        for index, dct in enumerate(dcts.values()):
             spec = specs.get(dct["task_spec"])
             if dct.get("typename") != "Task" or spec is None:
+                writer.pieces = {}
                 return None  # a task of another class, or a spec the definition lacks: the stock path
             task = new_task(Task)
-            key = uid(dct["id"])
+            text = dct["id"]
+            key = known(text) or uid(text)
             parent_text = dct["parent"]
-            parent_id = uid(parent_text) if parent_text is not None else None
+            parent_id: UUID | None = None
+            parent = None
+            if parent_text is not None:
+                parent_id = known(parent_text) or uid(parent_text)
+                parent = by_text.get(parent_text)
             internal = dct["internal_data"]
-            # Task.__init__'s attributes (runtime/private_names.py; tests/engine/runtime/test_state_reader.py
-            # compares them with a stock-restored task's), set at once with the values from_dict gives them.
-            task.__dict__.update(
-                id=key,
-                workflow=workflow,
-                _parent=parent_id,
-                _children=[uid(child) for child in dct["children"]],
-                _state=dct["state"],
-                triggered=dct["triggered"],
-                task_spec=spec,
-                thread_id=thread_id,
-                internal_data=internal if _plain(internal) else registry.restore(internal),
-                last_state_change=dct["last_state_change"],
-            )
-            tasks[key] = task
-            if task._state & _WAITING and isinstance(spec, CatchingEvent):
-                top.event_manager.add_task(task)
+            if internal and not _plain(internal):
+                internal = registry.restore(internal)
+            state = dct["state"]
             delta = dct.get("delta")
-            parent = tasks.get(parent_id) if parent_id is not None else None
             if delta and parent is not None:
                 # DeepMerge.merge({}, parent.data): the parent's values, lists and dicts copied one level.
-                data = {k: copy(v) if isinstance(v, _COPIED) else v for k, v in parent.data.items()}
-                updates = delta.get("updates", {})
-                data.update(updates if _plain(updates) else registry.restore(updates))
-                for name in delta.get("deletions", {}):
+                inherited = parent.data
+                data = {k: copy(v) if isinstance(v, _COPIED) else v for k, v in inherited.items()}
+                updates = delta.get("updates")
+                if updates:
+                    data.update(updates if _plain(updates) else registry.restore(updates))
+                for name in delta.get("deletions") or ():
                     data.pop(name, None)
             else:
                 data = dct["data"]
-                if not _plain(data):
+                if data and not _plain(data):
                     data = registry.restore(data)
-            task.data = data
+            # Task.__init__'s attributes (runtime/private_names.py; tests/engine/runtime/test_state_reader.py
+            # compares them with a stock-restored task's), with the values from_dict gives them.
+            task.__dict__ = {
+                "id": key,
+                "workflow": workflow,
+                "_parent": parent_id,
+                "_children": [known(child) or uid(child) for child in dct["children"]],
+                "_state": state,
+                "triggered": dct["triggered"],
+                "task_spec": spec,
+                "thread_id": thread_id,
+                "data": data,
+                "internal_data": internal,
+                "last_state_change": dct["last_state_change"],
+            }
+            tasks[key] = task
+            by_text[text] = task
+            if state & _WAITING and isinstance(spec, CatchingEvent):
+                top.event_manager.add_task(task)
+            if pieces is not None and state & _SETTLED and (parent is None or parent._state & _SETTLED):
+                piece = pieces[index]
+                if len(text) == 36 and piece[1:37] == text.encode("ascii"):
+                    stamp = _stamp(task, state, parent)
+                    cached[id(task)] = (task, stamp, list(task._children), piece, parent)
         return tasks
 
     def _contents(self, task: Any, parent: Any) -> tuple[Any, dict[str, Any], dict[str, Any], bool]:
@@ -293,6 +326,25 @@ _Piece = tuple[Any, tuple[Any, ...], list[Any], bytes, Any]
 #: Id texts by ``id()`` of the UUID object, which is kept alongside so that a recycled ``id()`` never
 #: matches (hashing a UUID runs Python code; hashing an int does not).
 _Ids = dict[int, tuple[UUID, str]]
+
+
+def _stamp(task: Any, state: int, parent: Any) -> tuple[Any, ...]:
+    """What a settled task's cached piece is made of (see :meth:`_SpeclessWorkflowConverter.encoded`): its
+    state, state-change time and ``triggered`` flag, and the identity and size of its data, its internal
+    data and its parent's data."""
+    data, internal = task.data, task.internal_data
+    parent_data = parent.data if parent is not None else None
+    return (
+        state,
+        task.last_state_change,
+        task.triggered,
+        data,
+        len(data),
+        internal,
+        len(internal),
+        parent_data,
+        -1 if parent_data is None else len(parent_data),
+    )
 
 
 class StateWriter:
@@ -404,19 +456,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
                 entry = None
                 parent = all_tasks.get(task._parent)
             if state & _SETTLED and (parent is None or parent._state & _SETTLED):
-                data, internal = task.data, task.internal_data
-                parent_data = parent.data if parent is not None else None
-                stamp = (
-                    state,
-                    task.last_state_change,
-                    task.triggered,
-                    data,
-                    len(data),
-                    internal,
-                    len(internal),
-                    parent_data,
-                    -1 if parent_data is None else len(parent_data),
-                )
+                stamp = _stamp(task, state, parent)
                 if entry is not None and entry[1] == stamp and entry[2] == task._children:
                     kept[tid] = entry
                     append(entry[3])
@@ -485,11 +525,12 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         spec: Any = None,
         subprocess_specs: Any = None,
         writer: StateWriter | None = None,
+        pieces: list[bytes] | None = None,
     ) -> Any:
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         tasks = None
         if writer is not None and self.tasks is not None:
-            tasks = self.tasks.restore_tasks(dct["tasks"], workflow, writer)
+            tasks = self.tasks.restore_tasks(dct["tasks"], workflow, writer, pieces)
         if tasks is None:
             tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.tasks = tasks
@@ -602,14 +643,61 @@ def load_state(
         StoreError: the state cannot be read (damaged, truncated, from a newer release, unrestorable).
     """
     with LoadErrors(instance_id):
-        body = upgrade(_parse(decompress_state(state)))
+        encoded = decompress_state(state)
+        body = upgrade(_parse(encoded))
         specs = dict(subprocess_specs)
         if writer is None:
             workflow = _STOCK_REGISTRY.restore(body["workflow"], spec=spec, subprocess_specs=specs)
         else:
-            workflow = _REGISTRY.restore(body["workflow"], spec=spec, subprocess_specs=specs, writer=writer)
+            pieces = _task_pieces(encoded, body["workflow"])
+            workflow = _REGISTRY.restore(
+                body["workflow"], spec=spec, subprocess_specs=specs, writer=writer, pieces=pieces
+            )
         workflow.script_engine = script_engine
     return workflow
+
+
+#: How a task's entry in a saved state ends (``typename`` is the last key the fast path writes).
+_TASK_END = b'"typename":"Task"}'
+_TASKS_START = b',"tasks":{'
+
+
+def _task_pieces(encoded: bytes, workflow: Any) -> list[bytes] | None:
+    """Each task's entry (``"<id>":{...}``) in a saved state's text, in the order of its ``tasks`` map, when
+    the text is laid out as :meth:`_SpeclessWorkflowConverter.encoded` writes the common case (this format,
+    empty workflow data and correlations, no subprocess, no pending event, every task a plain ``Task``);
+    None otherwise.
+
+    The entries are found by the text that ends one (``"typename":"Task"}``, then ``,``): inside a JSON
+    string its quotes would be escaped, so it occurs only where an entry ends or in a dict of the data that
+    names a ``typename`` — and then the count of entries exceeds the count of tasks, and nothing is kept.
+    :meth:`_FastTaskConverter.restore_tasks` also checks each entry's id against its task's.
+    """
+    if type(workflow) is not dict or not encoded.startswith(_HEAD):
+        return None
+    tasks, root, typename = workflow.get("tasks"), workflow.get("root"), workflow.get("typename")
+    if type(tasks) is not dict or type(root) is not str or type(typename) is not str:
+        return None
+    start = encoded.find(_TASKS_START, len(_HEAD))  # only an id, null or booleans come between
+    tail = b"".join(
+        (
+            b'},"root":"',
+            root.encode("utf-8"),
+            b'","subprocesses":{},"bpmn_events":[],"typename":',
+            _quoted(typename),
+            b"}}",
+        )
+    )
+    if start < 0 or not encoded.endswith(tail):
+        return None
+    section = encoded[start + len(_TASKS_START) : len(encoded) - len(tail)]
+    parts = section.split(_TASK_END + b",")
+    if len(parts) != len(tasks) or not parts[-1].endswith(_TASK_END):
+        return None
+    last = parts.pop()
+    pieces = [part + _TASK_END for part in parts]
+    pieces.append(last)
+    return pieces
 
 
 def _plain(value: Any) -> bool:
