@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import orjson
 import pytest
 from tests.engine._stepping import deployments, steps
 
@@ -119,3 +120,22 @@ def test_the_reader_makes_the_uuid_the_stock_parse_makes(text: str) -> None:
             serializer.uuid_of(bad)
         with pytest.raises(ValueError, match=problem):
             UUID(int=int(bad.replace("-", ""), 16))
+
+
+def test_a_link_written_in_upper_case_finds_its_task_as_the_stock_reader_does() -> None:
+    """A parent id written otherwise than its task's key (upper case: the same UUID) still names that task,
+    so the child's data is merged from the parent's delta exactly as the stock reader merges it."""
+    clock = FakeClock(datetime(2025, 9, 26, 10, 0, tzinfo=CHINA_TZ))
+    deployment = deployments(FIXTURES / "basic", clock)["fx_ten"]
+    handle = next(iter(steps(deployment, clock, {"title": "路灯不亮"}, STEP_DATA, 0)))
+    body = orjson.loads(serializer.decompress_state(handle.dump()))
+    tasks = body["workflow"]["tasks"]
+    children = [t for t in tasks.values() if t["parent"] is not None and t["delta"]]
+    assert children
+    for task in children:
+        task["parent"] = task["parent"].upper()
+    state = serializer.compress_state(orjson.dumps(body))
+    fast, stock = _loaded(state, deployment, True), _loaded(state, deployment, False)
+    assert [t.data for t in fast.tasks.values()] == [t.data for t in stock.tasks.values()]
+    assert any(t.data for t in fast.tasks.values() if t._parent is not None)
+    assert _fingerprint(fast) == _fingerprint(stock)

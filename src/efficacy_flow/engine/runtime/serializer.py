@@ -204,6 +204,8 @@ class _FastTaskConverter(TaskConverter):  # type: ignore[misc]
             if parent_text is not None:
                 parent_id = known(parent_text) or uid(parent_text)
                 parent = by_text.get(parent_text)
+                if parent is None:  # the same id written otherwise (upper case) than its task's key
+                    parent = tasks.get(parent_id)
             internal = dct["internal_data"]
             if internal and not _plain(internal):
                 internal = registry.restore(internal)
