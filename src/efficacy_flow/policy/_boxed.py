@@ -19,7 +19,7 @@ from typing import Any, Final
 from efficacy_flow.policy._expr import Compiled, CompiledTests, compile_expression, compile_unary_tests
 from efficacy_flow.policy._feel import FeelSyntaxError
 from efficacy_flow.policy._feel_builtins import BUILTINS
-from efficacy_flow.policy._feel_types import FeelType, coerce, parse_type
+from efficacy_flow.policy._feel_types import FeelType, coerce, type_ref_type
 from efficacy_flow.policy._feel_values import FeelError, FeelFunction, LambdaFunction, kind
 
 __all__ = [
@@ -110,10 +110,8 @@ class Environment:
 
     def type_of(self, type_ref: str | None, where: str) -> FeelType | None:
         """The type a ``typeRef`` names, None when there is none; refuses a type the model does not define."""
-        if not type_ref or not type_ref.strip():
-            return None
         try:
-            return parse_type(type_ref, self.types)
+            return type_ref_type(type_ref, self.types)
         except FeelError as exc:
             raise BoxedRefusal(f"{where}: {exc.problem}") from None
 

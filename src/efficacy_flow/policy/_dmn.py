@@ -48,7 +48,7 @@ from efficacy_flow.policy._feel import (
     parse_literal,
     parse_literal_list,
 )
-from efficacy_flow.policy._feel_types import FeelType, item_definition, parse_type
+from efficacy_flow.policy._feel_types import FeelType, item_definition, parse_type, type_ref_type
 from efficacy_flow.policy._feel_values import FeelError, FeelFunction, LambdaFunction, to_feel
 from efficacy_flow.policy._literal import ExpressionDecision, json_value
 from efficacy_flow.policy._table import (
@@ -443,10 +443,8 @@ class _Reader:
         return self.type_of(type_ref, where)
 
     def type_of(self, type_ref: str | None, where: str) -> FeelType | None:
-        if not type_ref or not type_ref.strip():
-            return None
         try:
-            return parse_type(type_ref, self.types)
+            return type_ref_type(type_ref, self.types)
         except FeelError as exc:
             _fail(self.path, None, f"{where}: {exc.problem}")
 

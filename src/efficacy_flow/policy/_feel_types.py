@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from efficacy_flow.policy._feel_values import FeelError, FeelFunction, FeelRange, kind
 
-__all__ = ["ANY", "BUILTIN_TYPES", "FeelType", "coerce", "conforms", "parse_type"]
+__all__ = ["ANY", "BUILTIN_TYPES", "FeelType", "coerce", "conforms", "parse_type", "type_ref_type"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +80,14 @@ BUILTIN_TYPES: Final[Mapping[str, str]] = {
 
 _TOKEN: Final = re.compile(r"\s*(->|[<>,:()]|\"(?:[^\"\\]|\\.)*\"|[^\s<>,:()\"]+)")
 _MAX_DEPTH: Final = 32
+
+
+def type_ref_type(type_ref: str | None, named: Mapping[str, FeelType] | None = None) -> FeelType | None:
+    """The type a DMN ``typeRef`` attribute names (``named``: the model's item definitions); None when it
+    names none (absent or blank). Raises FeelError."""
+    if not type_ref or not type_ref.strip():
+        return None
+    return parse_type(type_ref, named)
 
 
 def parse_type(text: str, named: Mapping[str, FeelType] | None = None) -> FeelType:
